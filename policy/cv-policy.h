@@ -1,0 +1,76 @@
+/* The pure decision engine: (policy, recent samples, current parameters, history) -> decision.
+ * No clock, socket, file or main loop here; time arrives inside the samples. */
+#pragma once
+
+#include <glib.h>
+
+#include "cv-decision.h"
+#include "cv-params.h"
+#include "cv-sample.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+    CV_ESCALATION_WAIT = 0,
+    CV_ESCALATION_POSTCOPY,
+    CV_ESCALATION_PAUSE,
+    CV_ESCALATION_ABORT,
+} CvEscalationAction;
+
+#define CV_POLICY_NAME_MAX 64
+#define CV_POLICY_MAX_ESCALATION 8
+
+typedef struct {
+    CvEscalationAction action;
+    /* How long this step is given before the next one is taken (ms); 0 = the policy's
+     * wait-time. Ignored for the last step. */
+    guint64 bound_ms;
+} CvEscalationStep;
+
+typedef struct {
+    gchar name[CV_POLICY_NAME_MAX];
+    guint64 max_downtime_ms;      /* the longest blackout the policy accepts */
+    gdouble margin;               /* 0.10 = 10 % above the needed downtime */
+    guint64 switchover_bandwidth; /* bytes/s the link can carry at switchover; 0 = off */
+    guint stall_window_passes;    /* 0 = not judged on passes */
+    guint64 stall_window_ms;      /* 0 = not judged on time */
+    gdouble stall_min_progress;   /* 0.04 = pending must fall 4 % per window */
+    CvEscalationStep escalation[CV_POLICY_MAX_ESCALATION];
+    guint n_escalation;
+    guint64 wait_time_ms;                  /* default bound of each escalation step */
+    guint64 completion_timeout_ms;         /* absolute; 0 = none */
+    guint64 completion_timeout_ms_per_gib; /* per GiB of guest RAM; 0 = none */
+} CvPolicy;
+
+/* The built-in defaults, the same values data/virt-converged.conf documents. */
+void cv_policy_init_default(CvPolicy *policy);
+const gchar *cv_escalation_action_to_string(CvEscalationAction action);
+gboolean cv_escalation_action_from_string(const gchar *str, CvEscalationAction *action);
+
+/* What the tuner has done so far in this migration; the engine reads it, the tuner updates it
+ * with cv_policy_history_record() after applying a decision. Plain data, no pointers. */
+typedef struct {
+    guint64 original_downtime_limit_ms; /* as found at attach time; 0 = unknown */
+    gboolean switchover_bandwidth_set;
+    guint n_downtime_changes;
+    guint64 last_change_pass; /* dirty-sync-count at the last change; 0 = none */
+    gint64 last_change_time_ms;
+    guint ladder_steps;           /* steps taken on the old-QEMU-with-VFIO ladder */
+    guint escalation_index;       /* next escalation step to take; 0 = none taken */
+    gint64 escalation_started_ms; /* when the current escalation step began; 0 = not begun */
+    gint64 cap_reached_ms;        /* first time the cap was found not enough; 0 = never */
+    gboolean postcopy_started;
+    gboolean guest_paused;
+    gboolean aborted;
+} CvPolicyHistory;
+
+void cv_policy_history_init(CvPolicyHistory *history);
+/* Record that @decision was applied successfully when @sample was the newest reading. */
+void cv_policy_history_record(CvPolicyHistory *history, const CvDecision *decision,
+                              const CvSample *sample);
+
+/* @samples are the recent readings, oldest first, the newest last (n_samples >= 1). */
+CvDecision cv_policy_decide(const CvPolicy *policy, const CvSample *samples, gsize n_samples,
+                            const CvParams *current, const CvPolicyHistory *history);
+
+G_END_DECLS

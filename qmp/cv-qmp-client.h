@@ -1,0 +1,57 @@
+/* CvQmpClient: a QMP unix-socket client that only moves bytes. It runs on a caller-supplied
+ * GMainContext through a g_socket_create_source() watch, no threads. */
+#pragma once
+
+#include <gio/gio.h>
+#include <glib.h>
+
+#include <json-glib/json-glib.h>
+
+#include "cv-qmp-frame.h"
+#include "cv-qmp-parse.h"
+
+G_BEGIN_DECLS
+
+typedef struct _CvQmpClient CvQmpClient;
+
+/* @result is the "return" value (borrowed, valid during the call) or NULL with @error set
+ * (CV_QMP_ERROR: QEMU's class as the code, CLOSED when QEMU went away, TIMEOUT). */
+typedef void (*CvQmpReplyFunc)(CvQmpClient *client, JsonNode *result, const GError *error,
+                               gpointer user_data);
+/* Every event, in arrival order, including those that arrive between a command and its
+ * reply. @message is borrowed. */
+typedef void (*CvQmpEventFunc)(CvQmpClient *client, const CvQmpMessage *message,
+                               gpointer user_data);
+/* The connection is gone; @error says why. Called once; pending replies get CLOSED first. */
+typedef void (*CvQmpClosedFunc)(CvQmpClient *client, const GError *error, gpointer user_data);
+
+/* @context: NULL means the thread-default context at the time of the call. */
+CvQmpClient *cv_qmp_client_new(GMainContext *context);
+void cv_qmp_client_free(CvQmpClient *client);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CvQmpClient, cv_qmp_client_free)
+
+/* How long a command may wait for its reply (default 10000 ms); 0 = forever. */
+void cv_qmp_client_set_timeout(CvQmpClient *client, guint timeout_ms);
+void cv_qmp_client_set_event_func(CvQmpClient *client, CvQmpEventFunc func, gpointer user_data);
+void cv_qmp_client_set_closed_func(CvQmpClient *client, CvQmpClosedFunc func, gpointer user_data);
+
+/* Connect to @path, read the greeting and negotiate capabilities (qmp_capabilities).
+ * @func gets a NULL result and no error on success. */
+void cv_qmp_client_connect(CvQmpClient *client, const gchar *path, CvQmpReplyFunc func,
+                           gpointer user_data);
+/* Send @command with @arguments (may be NULL, not consumed). */
+void cv_qmp_client_execute(CvQmpClient *client, const gchar *command, JsonObject *arguments,
+                           CvQmpReplyFunc func, gpointer user_data);
+
+/* Blocking conveniences for the CLI and tests: they iterate the client's context until the
+ * answer (or the timeout) arrives. Returned nodes are owned by the caller. */
+gboolean cv_qmp_client_connect_sync(CvQmpClient *client, const gchar *path, GError **error);
+JsonNode *cv_qmp_client_execute_sync(CvQmpClient *client, const gchar *command,
+                                     JsonObject *arguments, GError **error);
+
+gboolean cv_qmp_client_is_connected(const CvQmpClient *client);
+/* The version from the greeting; NULL before it arrived. */
+const CvQemuVersion *cv_qmp_client_get_version(const CvQmpClient *client);
+void cv_qmp_client_close(CvQmpClient *client);
+
+G_END_DECLS
