@@ -15,6 +15,9 @@ void cv_qmp_client_set_read_size(CvQmpClient *client, gsize read_size);
 /* FALSE: report success right after the greeting without sending qmp_capabilities, so a
  * test can see what QEMU does with commands before the handshake. */
 void cv_qmp_client_set_negotiate(CvQmpClient *client, gboolean negotiate);
+/* Reads that returned data since the client was created: lets a test prove that a reply
+ * really arrived in pieces. */
+guint cv_qmp_client_get_n_reads(const CvQmpClient *client);
 /* Commands waiting for their reply. */
 guint cv_qmp_client_get_n_pending(const CvQmpClient *client);
 

@@ -57,6 +57,7 @@ struct _CvQmpClient {
     GError *deferred_error;
     CvQmpFramer *framer;
     guint8 *read_buf;
+    guint n_reads;
     GByteArray *outbuf; /* bytes for the wire, in order */
     GByteArray *held;   /* commands issued before the handshake went out */
 
@@ -233,6 +234,13 @@ cv_qmp_client_get_n_pending(const CvQmpClient *client)
 {
     g_return_val_if_fail(client != NULL, 0);
     return client->pending.length;
+}
+
+guint
+cv_qmp_client_get_n_reads(const CvQmpClient *client)
+{
+    g_return_val_if_fail(client != NULL, 0);
+    return client->n_reads;
 }
 
 gboolean
@@ -635,6 +643,8 @@ client_read_cb(GSocket *socket, GIOCondition condition, gpointer data)
         return G_SOURCE_CONTINUE;
 
     client_ref(client);
+    if (n > 0)
+        client->n_reads++;
     if (n > 0)
         cv_qmp_framer_push(client->framer, (const gchar *)client->read_buf, (gsize)n);
     /* complete lines first, even when the peer is gone: they were sent before it left */
