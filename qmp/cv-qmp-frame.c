@@ -165,12 +165,15 @@ cv_qmp_framer_pending(const CvQmpFramer *framer)
     return framer->queued_bytes + framer->partial->len;
 }
 
-/* Maximum bracket depth outside strings; stops counting once above the bound. */
+/* A cheap pre-scan before json-glib: the line must be one object ("{" first, nothing but
+ * whitespace after its closing "}", since json-glib 1.6 quietly accepts "{...}{...}") and
+ * must not nest deeper than CV_QMP_MAX_DEPTH. Strings are skipped, escapes included. */
 static gboolean
-json_depth_ok(const gchar *text, gsize len)
+json_shape_ok(const gchar *text, gsize len, const gchar **why)
 {
     guint depth = 0;
     gboolean in_string = FALSE;
+    gboolean started = FALSE;
 
     for (gsize i = 0; i < len; i++) {
         gchar c = text[i];
@@ -181,15 +184,30 @@ json_depth_ok(const gchar *text, gsize len)
                 in_string = FALSE;
             continue;
         }
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+            continue;
+        if (!started) {
+            if (c != '{') {
+                *why = "is not a JSON object";
+                return FALSE;
+            }
+            started = TRUE;
+        } else if (depth == 0) {
+            *why = "has data after its JSON object";
+            return FALSE;
+        }
         if (c == '"') {
             in_string = TRUE;
         } else if (c == '{' || c == '[') {
-            if (++depth > CV_QMP_MAX_DEPTH)
+            if (++depth > CV_QMP_MAX_DEPTH) {
+                *why = "nests too deep";
                 return FALSE;
+            }
         } else if ((c == '}' || c == ']') && depth > 0) {
             depth--;
         }
     }
+    /* an unterminated object is left to json-glib, whose message says where it stopped */
     return TRUE;
 }
 
@@ -343,6 +361,7 @@ cv_qmp_message_parse(const gchar *line, gssize len, GError **error)
     g_autoptr(JsonParser) parser = NULL;
     g_autoptr(CvQmpMessage) msg = NULL;
     g_autoptr(GError) local_error = NULL;
+    const gchar *why = NULL;
     JsonNode *root;
     gsize n;
 
@@ -355,9 +374,8 @@ cv_qmp_message_parse(const gchar *line, gssize len, GError **error)
                             "QMP line is not valid UTF-8 text");
         return NULL;
     }
-    if (!json_depth_ok(line, n)) {
-        g_set_error(error, CV_QMP_ERROR, CV_QMP_ERROR_MALFORMED,
-                    "QMP line nests deeper than %d levels", CV_QMP_MAX_DEPTH);
+    if (!json_shape_ok(line, n, &why)) {
+        g_set_error(error, CV_QMP_ERROR, CV_QMP_ERROR_MALFORMED, "QMP line %s", why);
         return NULL;
     }
     parser = json_parser_new();
