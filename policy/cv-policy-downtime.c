@@ -173,6 +173,9 @@ cv_policy_decide_downtime(const CvPolicy *policy, const CvPolicyView *view, cons
     guint64 eff_rate = 0;
     gboolean predicted_mode = FALSE;
     guint64 needed, target, predicted;
+    guint64 dirty = 0;
+    gboolean expected_ok;
+    const gchar *expected_state;
 
     if (!view->current_limit_known) {
         cv_policy_reason_append(d, "; current downtime-limit unknown: no change");
@@ -181,7 +184,16 @@ cv_policy_decide_downtime(const CvPolicy *policy, const CvPolicyView *view, cons
     if (!view->system_wide && view->vfio)
         return decide_ladder(policy, view, history, d);
 
-    if (cv_field_valid(&s->expected_downtime_ms)) {
+    expected_ok = cv_field_valid(&s->expected_downtime_ms);
+    expected_state = cv_policy_field_state_name(s->expected_downtime_ms.state);
+    if (expected_ok && !view->system_wide && s->expected_downtime_ms.value == view->current_limit &&
+        (!cv_sample_dirty_rate(s, &dirty) || dirty == 0)) {
+        /* before 11.1 QEMU only refreshes it while it measures a dirty rate: still the limit
+         * it started from, not an estimate */
+        expected_ok = FALSE;
+        expected_state = "stale (equals downtime-limit, no dirty rate)";
+    }
+    if (expected_ok) {
         needed = s->expected_downtime_ms.value;
         d->source = view->system_wide ? CV_ESTIMATE_QEMU_ALL_DEVICES : CV_ESTIMATE_QEMU_RAM_ONLY;
         cv_policy_reason_append(d, "; needed %" G_GUINT64_FORMAT " ms (%s)", needed,
@@ -195,13 +207,13 @@ cv_policy_decide_downtime(const CvPolicy *policy, const CvPolicyView *view, cons
         cv_format_rate(view->knob_rate, rate, sizeof(rate));
         cv_policy_reason_append(
             d, "; expected-downtime %s: needed %" G_GUINT64_FORMAT " ms (pending %s / %s %s)",
-            cv_policy_field_state_name(s->expected_downtime_ms.state), needed, pending,
-            view->knob_rate_fixed ? "switchover" : "measured", rate);
+            expected_state, needed, pending, view->knob_rate_fixed ? "switchover" : "measured",
+            rate);
     } else {
         cv_policy_reason_append(d,
                                 "; expected-downtime %s and no switchover or measured rate: "
                                 "no estimate, no change",
-                                cv_policy_field_state_name(s->expected_downtime_ms.state));
+                                expected_state);
         return FALSE;
     }
     d->needed_downtime_ms = needed;

@@ -9,8 +9,8 @@
  * decision with a one-line reason. The order of the rules, newest sample first:
  *   1. status: final -> FINISHED; stopped for switchover or in post-copy -> SWITCHOVER;
  *      setup -> WARMUP; unknown -> BLIND.
- *   2. required fields: dirty-sync-count and pending -> BLIND naming the field.
- *   3. completion timeout (on total-time) -> the policy's last escalation step.
+ *   2. completion timeout (on total-time) -> the policy's last escalation step.
+ *   3. required fields: dirty-sync-count and pending -> BLIND naming the field.
  *   4. dirty-sync-count < 2 -> WARMUP (expected-downtime is still the limit, rates are 0).
  *   5. stall judged on iteration boundaries (cv-policy-stall.c); window not filled ->
  *      WARMUP; progress -> CONVERGING, no action.
@@ -338,9 +338,11 @@ cv_policy_decide(const CvPolicy *policy, const CvSample *samples, gsize n_sample
     }
     s = &samples[n_samples - 1];
 
-    if (decide_status(s, &d) || decide_blind(s, &d))
+    if (decide_status(s, &d))
         return d;
 
+    /* The completion timeout needs only total-time (and ram.total): it ends a migration
+     * even when a device reports garbage and the rest cannot be judged. */
     cv_policy_view_init(&view, policy, s, current);
     if (cv_policy_completion_timeout(policy, s, &d)) {
         if (history->aborted)
@@ -350,6 +352,8 @@ cv_policy_decide(const CvPolicy *policy, const CvSample *samples, gsize n_sample
         d.verdict = CV_VERDICT_ESCALATING;
         return d;
     }
+    if (decide_blind(s, &d))
+        return d;
     if (history->aborted) {
         d.verdict = CV_VERDICT_ESCALATING;
         cv_policy_reason_append(&d, "abort already requested: waiting for QEMU to cancel");
@@ -404,10 +408,12 @@ cv_policy_decide(const CvPolicy *policy, const CvSample *samples, gsize n_sample
     d.verdict = CV_VERDICT_ESCALATING;
     if (d.kind == CV_DECISION_SET_DOWNTIME_LIMIT) {
         /* raised to the ceiling: a WAIT first step starts now, any other step next time */
-        if (history->escalation_index == 0 && policy->n_escalation > 0 &&
+        guint n_steps = MIN(policy->n_escalation, CV_POLICY_MAX_ESCALATION);
+
+        if (history->escalation_index == 0 && n_steps > 0 &&
             policy->escalation[0].action == CV_ESCALATION_WAIT) {
             d.escalation_next = 1;
-            cv_policy_reason_append(&d, "; escalation 1/%u: wait %.0f s", policy->n_escalation,
+            cv_policy_reason_append(&d, "; escalation 1/%u: wait %.0f s", n_steps,
                                     (gdouble)(policy->escalation[0].bound_ms > 0
                                                   ? policy->escalation[0].bound_ms
                                                   : policy->wait_time_ms) /
