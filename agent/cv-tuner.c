@@ -12,6 +12,9 @@
  * two, keeping the lower pending of each pair so the reference value stays right. */
 #define HISTORY_MAX 128
 #define HISTORY_WINDOWS 4
+/* Re-reads of a completed migration whose final figures QEMU has not stored yet. */
+#define FINAL_RETRIES 10
+#define FINAL_RETRY_MS 50
 /* Consecutive query errors (QEMU answering, but with errors) before we give up. */
 #define MAX_QUERY_ERRORS 10
 
@@ -78,6 +81,7 @@ struct _CvTuner {
     gboolean paused_guest;
     gboolean aborting;
 
+    guint final_retries;
     gboolean noticed_pending;
     gboolean noticed_estimate;
 
@@ -635,6 +639,17 @@ mark_migration_seen(CvTuner *self)
            self->opts.dry_run ? " (dry run: nothing will be changed)" : "");
 }
 
+static gboolean
+final_stats_pending(CvTuner *self, const CvSample *s)
+{
+    if (s->status != CV_MIGRATION_STATUS_COMPLETED || self->final_retries >= FINAL_RETRIES)
+        return FALSE;
+    return !cv_field_valid(&s->total_time_ms) || s->total_time_ms.value == 0 ||
+           (s->downtime_ms.state == CV_FIELD_VALID && s->downtime_ms.value == 0);
+}
+
+static gboolean coalesce_cb(gpointer user_data);
+
 static void
 handle_sample(CvTuner *self, const CvSample *s)
 {
@@ -652,6 +667,15 @@ handle_sample(CvTuner *self, const CvSample *s)
             return;
         self->last = *s;
         self->have_last = TRUE;
+        if (final_stats_pending(self, s)) {
+            /* QEMU announces completed a moment before it stores total-time and downtime:
+             * ask again shortly rather than report a 0 ms downtime. */
+            self->final_retries++;
+            clear_source(&self->coalesce_source);
+            self->coalesce_source = cv_clock_timeout_add(self->clock, self->target->context,
+                                                         FINAL_RETRY_MS, coalesce_cb, self);
+            return;
+        }
         finish_from_status(self, s);
         return;
     case CV_MIGRATION_STATUS_SETUP:

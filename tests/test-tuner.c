@@ -281,6 +281,56 @@ test_stale_final_status(void)
     fixture_clear(&f);
 }
 
+/* QEMU 7.2 announces completed before it stores total-time and downtime: read again. */
+static void
+test_completed_stats_late(void)
+{
+    Fixture f;
+    CvSample *s;
+
+    fixture_init(&f, FALSE);
+    fixture_start(&f, FALSE);
+    start_migration(&f);
+    s = cv_target_fake_get_sample(f.target);
+    s->status = CV_MIGRATION_STATUS_COMPLETED;
+    s->expected_downtime_ms.state = CV_FIELD_ABSENT;
+    cv_field_set(&s->downtime_ms, 0);
+    cv_field_set(&s->total_time_ms, 0);
+    cv_target_fake_emit_status(f.target, CV_MIGRATION_STATUS_COMPLETED);
+    run_pending();
+    g_assert_false(f.finished);
+    cv_field_set(&s->downtime_ms, 67);
+    cv_field_set(&s->total_time_ms, 22902);
+    advance(&f, 100);
+    g_assert_true(f.finished);
+    g_assert_cmpint(f.summary.outcome, ==, CV_TUNER_OUTCOME_COMPLETED);
+    g_assert_cmpuint(f.summary.downtime_ms.value, ==, 67);
+    g_assert_cmpuint(f.summary.total_time_ms.value, ==, 22902);
+    fixture_clear(&f);
+}
+
+/* ... but not for ever: a QEMU that never fills them in still ends the session. */
+static void
+test_completed_stats_never(void)
+{
+    Fixture f;
+    CvSample *s;
+
+    fixture_init(&f, FALSE);
+    fixture_start(&f, FALSE);
+    start_migration(&f);
+    s = cv_target_fake_get_sample(f.target);
+    s->status = CV_MIGRATION_STATUS_COMPLETED;
+    cv_field_set(&s->downtime_ms, 0);
+    cv_field_set(&s->total_time_ms, 0);
+    cv_target_fake_emit_status(f.target, CV_MIGRATION_STATUS_COMPLETED);
+    advance(&f, 2000);
+    g_assert_true(f.finished);
+    g_assert_cmpint(f.summary.outcome, ==, CV_TUNER_OUTCOME_COMPLETED);
+    g_assert_cmpuint(f.summary.downtime_ms.value, ==, 0);
+    fixture_clear(&f);
+}
+
 static void
 test_start_uri(void)
 {
@@ -975,6 +1025,8 @@ main(int argc, char **argv)
     g_test_add_func("/tuner/connect-failure", test_connect_failure);
     g_test_add_func("/tuner/stale-final-status", test_stale_final_status);
     g_test_add_func("/tuner/start-uri", test_start_uri);
+    g_test_add_func("/tuner/completed-stats-late", test_completed_stats_late);
+    g_test_add_func("/tuner/completed-stats-never", test_completed_stats_never);
     g_test_add_func("/tuner/coalesce/burst", test_coalesce_burst);
     g_test_add_func("/tuner/coalesce/rate", test_coalesce_rate);
     g_test_add_func("/tuner/history-bounded", test_history_bounded);
