@@ -393,6 +393,8 @@ cv_policy_decide(const CvPolicy *policy, const CvSample *samples, gsize n_sample
     cv_policy_reason_append(&d, "stalled: %s", what);
 
     if (history->last_change_pass > 0 && stall.newest_pass <= history->last_change_pass) {
+        if (history->cap_reached_ms != 0)
+            d.verdict = CV_VERDICT_ESCALATING;
         cv_policy_reason_append(&d,
                                 "; waiting for an iteration after the change at iteration "
                                 "%" G_GUINT64_FORMAT,
