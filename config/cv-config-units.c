@@ -263,9 +263,18 @@ set_unit_error(const UnitTable *const *tables, gsize n_tables, const gchar *disp
                     display);
         return;
     }
-    if (g_ascii_isspace(unit[strlen(unit) - 1])) {
-        g_set_error(error, CV_CONFIG_ERROR, CV_CONFIG_ERROR_BAD_UNIT,
-                    "invalid %s '%s': trailing whitespace", table->what, display);
+    if (strpbrk(unit, " \t") != NULL) {
+        const gchar *rest = unit + strcspn(unit, " \t");
+
+        if (rest[strspn(rest, " \t")] == '\0') {
+            g_set_error(error, CV_CONFIG_ERROR, CV_CONFIG_ERROR_BAD_UNIT,
+                        "invalid %s '%s': trailing whitespace", table->what, display);
+        } else {
+            g_set_error(error, CV_CONFIG_ERROR, CV_CONFIG_ERROR_BAD_UNIT,
+                        "invalid %s '%s': unexpected text after the value (a comment must be on "
+                        "a line of its own)",
+                        table->what, display);
+        }
         return;
     }
     hint = unit_hint(tables, n_tables, unit);
@@ -524,8 +533,9 @@ cv_config_format_percent(gdouble fraction)
 {
     gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
 
-    /* %g keeps 6 significant digits: 0.1 * 100 prints as 10, not 10.000000000000002. */
-    g_ascii_formatd(buf, sizeof(buf), "%g", fraction * 100.0);
+    /* A parsed percentage has at most 3 + 9 significant digits; %.12g keeps them all and
+     * drops the binary noise (0.1 * 100 prints as 10, not 10.000000000000002). */
+    g_ascii_formatd(buf, sizeof(buf), "%.12g", fraction * 100.0);
     return g_strdup_printf("%s%%", buf);
 }
 
