@@ -295,9 +295,11 @@ history_append(CvTuner *self, const CvSample *s)
     if (self->n_samples == HISTORY_MAX)
         history_thin(self);
     self->samples[self->n_samples++] = *s;
-    /* Keep one expired sample: it may still be the window's reference. */
-    while (drop + 1 < self->n_samples &&
-           history_expired(&self->opts.policy, &self->samples[drop + 1], s))
+    /* Keep two expired samples: the older one is what makes the younger a boundary for the
+     * engine, and the younger may still be the window's reference (sparse evaluations at a
+     * high --speed leave nothing else older than the window). */
+    while (drop + 2 < self->n_samples &&
+           history_expired(&self->opts.policy, &self->samples[drop + 2], s))
         drop++;
     if (drop > 0) {
         memmove(&self->samples[0], &self->samples[drop],
