@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <math.h>
+
 #include <json-glib/json-glib.h>
 
 #include "cv-cli-format.h"
@@ -939,13 +941,14 @@ cv_cli_format_policy_json(const CvPolicy *p)
     json_str(b, "record", "policy");
     json_str(b, "name", p->name);
     json_int(b, "max-downtime-ms", (gint64)p->max_downtime_ms);
-    json_builder_set_member_name(b, "margin");
-    json_builder_add_double_value(b, p->margin);
+    /* percentages rounded to 0.001 %, so the JSON does not print binary noise */
+    json_builder_set_member_name(b, "margin-percent");
+    json_builder_add_double_value(b, round(p->margin * 100000.0) / 1000.0);
     json_int(b, "switchover-bandwidth", (gint64)p->switchover_bandwidth);
     json_int(b, "stall-window-passes", p->stall_window_passes);
     json_int(b, "stall-window-ms", (gint64)p->stall_window_ms);
-    json_builder_set_member_name(b, "stall-min-progress");
-    json_builder_add_double_value(b, p->stall_min_progress);
+    json_builder_set_member_name(b, "stall-min-progress-percent");
+    json_builder_add_double_value(b, round(p->stall_min_progress * 100000.0) / 1000.0);
     json_builder_set_member_name(b, "escalation");
     json_builder_begin_array(b);
     for (guint i = 0; i < p->n_escalation && i < CV_POLICY_MAX_ESCALATION; i++) {

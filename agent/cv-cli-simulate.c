@@ -264,8 +264,8 @@ cv_cli_simulate(CvCliGlobal *global, gint argc, gchar **argv)
 
         cv_cli_error("simulate", "simulator output:\n%s", tail);
     }
-    g_clear_pointer(&target, cv_target_free);
     cv_tuner_free(tuner);
+    g_clear_pointer(&target, cv_target_free);
     sim_stop(&sim);
     return rc;
 }

@@ -99,8 +99,8 @@ cv_cli_tune(CvCliGlobal *global, gint argc, gchar **argv)
     cv_target_qmp_set_enable_events(target, !no_events);
     tuner = cv_tuner_new(target, clock, &options);
     rc = cv_cli_run_tuner(tuner, json);
-    /* The target first: it drops callbacks still pending, then the tuner can go. */
-    g_clear_pointer(&target, cv_target_free);
+    /* The tuner, then its target (which drops the tuner's callbacks still in flight). */
     cv_tuner_free(tuner);
+    g_clear_pointer(&target, cv_target_free);
     return rc;
 }

@@ -235,8 +235,8 @@ cv_cli_watch(CvCliGlobal *global, gint argc, gchar **argv)
     outcome = cv_tuner_get_summary(w.tuner)->outcome;
     if (outcome == CV_TUNER_OUTCOME_ERROR || outcome == CV_TUNER_OUTCOME_VANISHED)
         cv_cli_error("watch", "%s", cv_tuner_get_summary(w.tuner)->message);
-    g_clear_pointer(&target, cv_target_free);
     cv_tuner_free(w.tuner);
+    g_clear_pointer(&target, cv_target_free);
     if (w.quit_by_user || outcome == CV_TUNER_OUTCOME_DETACHED ||
         outcome == CV_TUNER_OUTCOME_NO_MIGRATION)
         return CV_CLI_EXIT_OK;

@@ -146,7 +146,9 @@ typedef struct _CvTuner CvTuner;
 
 typedef void (*CvTunerRecordFunc)(CvTuner *tuner, const CvTunerRecord *record, gpointer user_data);
 
-/* @target and @clock are borrowed and must outlive the tuner. */
+/* @target and @clock are borrowed and must outlive the tuner: free the tuner first, then the
+ * target, without iterating the main context in between (freeing the target drops the
+ * callbacks of operations the tuner still had in flight). */
 CvTuner *cv_tuner_new(CvTarget *target, CvClock *clock, const CvTunerOptions *options);
 void cv_tuner_free(CvTuner *tuner);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CvTuner, cv_tuner_free)

@@ -157,9 +157,9 @@ static void
 fixture_clear(Fixture *f)
 {
     g_assert_false(f->after_summary);
-    /* The target first: it drops what is still pending, then the tuner can go. */
-    g_clear_pointer(&f->target, cv_target_free);
+    /* The tuner, then its target (which drops the tuner's callbacks still in flight). */
     g_clear_pointer(&f->tuner, cv_tuner_free);
+    g_clear_pointer(&f->target, cv_target_free);
     g_clear_pointer(&f->clock, cv_clock_free);
     g_array_unref(f->actions);
     g_array_unref(f->restores);
