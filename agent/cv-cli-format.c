@@ -734,7 +734,10 @@ cv_cli_format_status(const CvSample *s, const CvParams *p, const CvPolicy *polic
     if (would != NULL && would->kind != CV_DECISION_NONE) {
         g_autofree gchar *what = cv_cli_format_decision_action(would->kind, would->value);
 
-        g_string_append_printf(out, "would set now: %s\n", what);
+        g_string_append_printf(out, "would set now: %s%s\n", what,
+                               would->kind == CV_DECISION_SET_SWITCHOVER_BANDWIDTH
+                                   ? " (then a downtime-limit from QEMU's new expected-downtime)"
+                                   : "");
         if (would->reason[0] != '\0')
             g_string_append_printf(out, "  %s\n", would->reason);
         if (would->source != CV_ESTIMATE_NONE)

@@ -14,39 +14,29 @@
 static gboolean
 would_set(const CvPolicy *policy, const CvSample *s, const CvParams *params, CvDecision *out)
 {
-    CvSample samples[2];
-    CvParams p = *params;
+    CvSample samples[3];
     CvPolicyHistory history;
-    guint64 window_ms = MAX(policy->stall_window_ms, (guint64)1000);
+    gint64 window_ms = (gint64)MAX(policy->stall_window_ms, (guint64)1000);
     guint64 window_passes = MAX(policy->stall_window_passes, 1u);
 
-    if (!cv_migration_status_is_precopy(s->status))
+    if (s->status != CV_MIGRATION_STATUS_ACTIVE || !cv_field_valid(&s->ram_dirty_sync_count) ||
+        s->ram_dirty_sync_count.value <= 2 * window_passes + 2)
         return FALSE;
     cv_policy_history_init(&history);
     if (cv_field_valid(&params->downtime_limit_ms))
         history.original_downtime_limit_ms = params->downtime_limit_ms.value;
-    samples[0] = *s;
-    samples[1] = *s;
-    samples[0].time_ms = s->time_ms - (gint64)window_ms - 1;
-    if (cv_field_valid(&s->ram_dirty_sync_count) &&
-        s->ram_dirty_sync_count.value > window_passes + 1)
-        samples[0].ram_dirty_sync_count.value = s->ram_dirty_sync_count.value - window_passes - 1;
-    /* At most a few steps: bandwidth, then the limit. */
-    for (guint step = 0; step < 3; step++) {
-        CvDecision d = cv_policy_decide(policy, samples, 2, &p, &history);
-
-        if (d.kind == CV_DECISION_SET_SWITCHOVER_BANDWIDTH) {
-            cv_field_set(&p.avail_switchover_bandwidth, d.value);
-            cv_policy_history_record(&history, &d, &samples[1]);
-            *out = d;
-            continue;
-        }
-        if (d.kind == CV_DECISION_NONE)
-            return step > 0;
-        *out = d;
-        return TRUE;
+    /* Three readings a stall window apart, the same pending in each: the engine's boundaries
+     * are the readings after the counter moved, so the first one only anchors the second. */
+    for (guint i = 0; i < 3; i++) {
+        samples[i] = *s;
+        samples[i].time_ms = s->time_ms - (gint64)(2 - i) * (window_ms + 1);
+        samples[i].ram_dirty_sync_count.value =
+            s->ram_dirty_sync_count.value - (2 - i) * (window_passes + 1);
     }
-    return TRUE;
+    /* Only the first step: after a switchover bandwidth QEMU re-estimates expected-downtime,
+     * and a limit computed from this reading would be wrong. */
+    *out = cv_policy_decide(policy, samples, 3, params, &history);
+    return out->kind != CV_DECISION_NONE;
 }
 
 gint

@@ -151,7 +151,7 @@ cv_cli_watch(CvCliGlobal *global, gint argc, gchar **argv)
     g_autofree gchar *policy_name = NULL;
     g_autofree gchar *config = NULL;
     gboolean ascii = FALSE;
-    gdouble interval = 1.0;
+    gdouble interval = 1.0, speed = 1.0;
     const GOptionEntry entries[] = {
         {"qmp", 0, 0, G_OPTION_ARG_FILENAME, &qmp, "QEMU's QMP unix socket", "PATH"},
         {"policy", 'p', 0, G_OPTION_ARG_STRING, &policy_name, "policy to judge with", "NAME"},
@@ -160,6 +160,8 @@ cv_cli_watch(CvCliGlobal *global, gint argc, gchar **argv)
         {"interval", 0, 0, G_OPTION_ARG_DOUBLE, &interval, "redraw at least every SECONDS",
          "SECONDS"},
         {"ascii", 0, 0, G_OPTION_ARG_NONE, &ascii, "arrows only, no UTF-8 sparklines", NULL},
+        {"speed", 0, 0, G_OPTION_ARG_DOUBLE, &speed,
+         "the peer's clock runs N times faster than real time (simulator)", "N"},
         G_OPTION_ENTRY_NULL,
     };
     g_autoptr(GOptionContext) context = cv_cli_option_context_new(
@@ -167,7 +169,7 @@ cv_cli_watch(CvCliGlobal *global, gint argc, gchar **argv)
         "A live view of the migration on QEMU's QMP socket: remaining and expected downtime with "
         "their trend, redrawn each iteration. q or Ctrl-C quits. Changes nothing.");
     g_autoptr(GError) error = NULL;
-    g_autoptr(CvClock) clock = cv_clock_new_monotonic();
+    g_autoptr(CvClock) clock = NULL;
     g_autoptr(CvTarget) target = NULL;
     g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
     struct termios saved, raw;
@@ -186,10 +188,11 @@ cv_cli_watch(CvCliGlobal *global, gint argc, gchar **argv)
         cv_cli_error("watch", "unexpected argument '%s'", argv[1]);
         return CV_CLI_EXIT_ERROR;
     }
-    if (qmp == NULL || !(interval > 0.0)) {
-        cv_cli_error("watch", "--qmp PATH is required and --interval must be positive");
+    if (qmp == NULL || !(interval > 0.0) || !(speed > 0.0)) {
+        cv_cli_error("watch", "--qmp PATH is required; --interval and --speed must be positive");
         return CV_CLI_EXIT_ERROR;
     }
+    clock = speed == 1.0 ? cv_clock_new_monotonic() : cv_clock_new_scaled(speed);
     cv_tuner_options_init(&options);
     if (!cv_cli_load_policy(policy_name, config, &options.policy, &error)) {
         cv_cli_error("watch", "%s", error->message);
@@ -197,7 +200,9 @@ cv_cli_watch(CvCliGlobal *global, gint argc, gchar **argv)
     }
     options.dry_run = TRUE;
     options.start_timeout_ms = 0;
-    options.poll_interval_ms = (guint64)MAX(1.0, interval * 1000.0);
+    /* --interval is real time; the tuner counts on the peer's clock */
+    options.poll_interval_ms = (guint64)MAX(1.0, interval * 1000.0 * speed);
+    options.min_eval_interval_ms = cv_cli_min_eval_interval(speed);
     options.idle_eval_interval_ms = options.poll_interval_ms;
 
     target = cv_target_qmp_new(qmp, NULL);

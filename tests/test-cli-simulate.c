@@ -3,8 +3,10 @@
  * virt-converge-sim built). Each run is deterministic (--seed) and fast (high --speed). */
 #include "config.h"
 
+#include <signal.h>
 #include <string.h>
 
+#include <gio/gio.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 
@@ -569,6 +571,87 @@ test_simulator_dies(void)
     g_rmdir(dir);
 }
 
+/* status and watch against a simulator migrating on its own (--start): one reading laid out
+ * like `info migrate`, and a live view in plain lines when stdout is not a terminal. */
+static void
+test_status_and_watch(void)
+{
+    g_autofree gchar *dir = g_dir_make_tmp("cv-test-XXXXXX", NULL);
+    g_autofree gchar *sock = g_build_filename(dir, "qmp.sock", NULL);
+    g_autofree gchar *sim = binary("sim", "virt-converge-sim");
+    g_autoptr(GSubprocess) process = NULL;
+    g_autoptr(GError) error = NULL;
+    const gchar *status_json[] = {"status", "--qmp", sock, "--json", NULL};
+    const gchar *status_text[] = {"status", "--qmp", sock, NULL};
+    const gchar *watch_start[] = {"watch", "--qmp",   sock, "--interval",
+                                  "0.2",   "--speed", "2",  NULL};
+    Run run;
+    JsonObject *o;
+    gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+
+    process = g_subprocess_new(
+        G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error, sim,
+        "--socket", sock, "--scenario", "idle", "--speed", "1", "--seed", "1", "--start", NULL);
+    g_assert_no_error(error);
+    while (!g_file_test(sock, G_FILE_TEST_EXISTS) && g_get_monotonic_time() < deadline)
+        g_usleep(10000);
+    g_usleep(200000);
+
+    run_cli(&run, status_json);
+    g_assert_cmpint(run.exit_code, ==, 0);
+    g_assert_cmpuint(run.records->len, ==, 1);
+    o = record(&run, 0);
+    g_assert_cmpstr(json_object_get_string_member(o, "record"), ==, "status");
+    g_assert_true(json_object_has_member(o, "params"));
+    g_assert_cmpint(
+        json_object_get_int_member(json_object_get_object_member(o, "params"), "downtime-limit-ms"),
+        ==, 300);
+    g_assert_true(json_object_has_member(o, "decision"));
+    g_assert_true(json_object_has_member(o, "would-set"));
+    g_assert_cmpstr(json_object_get_string_member(o, "policy"), ==, "default");
+    run_clear(&run);
+
+    run_cli(&run, status_text);
+    g_assert_cmpint(run.exit_code, ==, 0);
+    g_assert_true(g_str_has_prefix(run.out, "Migration status: "));
+    g_assert_nonnull(strstr(run.out, "downtime-limit: 300 ms"));
+    g_assert_nonnull(strstr(run.out, "verdict: "));
+    run_clear(&run);
+
+    /* status changed nothing, not even the events capability */
+    run_cli(&run, status_json);
+    g_assert_false(json_object_get_boolean_member(
+        json_object_get_object_member(record(&run, 0), "params"), "events"));
+    run_clear(&run);
+
+    g_subprocess_send_signal(process, SIGTERM);
+    g_subprocess_wait(process, NULL, NULL);
+    g_clear_object(&process);
+    g_unlink(sock);
+
+    /* watch from the start of a migration that converges by itself, to its end */
+    process = g_subprocess_new(
+        G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error, sim,
+        "--socket", sock, "--scenario", "idle", "--speed", "2", "--seed", "1", "--start", NULL);
+    g_assert_no_error(error);
+    deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    while (!g_file_test(sock, G_FILE_TEST_EXISTS) && g_get_monotonic_time() < deadline)
+        g_usleep(10000);
+    g_usleep(100000);
+    run_cli(&run, watch_start);
+    g_assert_cmpint(run.exit_code, ==, 0);
+    g_assert_nonnull(strstr(run.out, "watching qmp:"));
+    g_assert_nonnull(strstr(run.out, "PASS REMAINING"));
+    g_assert_nonnull(strstr(run.out, "migration completed"));
+    /* not a terminal: plain lines, no escape sequences */
+    g_assert_null(strchr(run.out, '\033'));
+    run_clear(&run);
+    g_subprocess_send_signal(process, SIGTERM);
+    g_subprocess_wait(process, NULL, NULL);
+    g_unlink(sock);
+    g_rmdir(dir);
+}
+
 /* Usage errors: exit 1 with a message. */
 static void
 test_usage_errors(void)
@@ -609,6 +692,7 @@ main(int argc, char **argv)
     g_test_add_func("/cli-simulate/qemu-7.2-predicted-blackout", test_qemu72_predicted_blackout);
     g_test_add_func("/cli-simulate/human-output", test_human_output);
     g_test_add_func("/cli-simulate/simulator-dies", test_simulator_dies);
+    g_test_add_func("/cli-simulate/status", test_status_and_watch);
     g_test_add_func("/cli-simulate/usage-errors", test_usage_errors);
     return g_test_run();
 }
