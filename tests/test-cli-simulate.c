@@ -571,6 +571,116 @@ test_simulator_dies(void)
     g_rmdir(dir);
 }
 
+/* A simulator of its own on a private socket, for the commands that attach to one. */
+typedef struct {
+    gchar *dir;
+    gchar *sock;
+    GSubprocess *process;
+} Sim;
+
+static void
+sim_start(Sim *sim, const gchar *scenario, const gchar *speed, gboolean start)
+{
+    g_autofree gchar *bin = binary("sim", "virt-converge-sim");
+    g_autoptr(GError) error = NULL;
+    gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+
+    sim->dir = g_dir_make_tmp("cv-test-XXXXXX", &error);
+    g_assert_no_error(error);
+    sim->sock = g_build_filename(sim->dir, "qmp.sock", NULL);
+    sim->process =
+        g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+                         &error, bin, "--socket", sim->sock, "--scenario", scenario, "--speed",
+                         speed, "--seed", "1", start ? "--start" : NULL, NULL);
+    g_assert_no_error(error);
+    while (!g_file_test(sim->sock, G_FILE_TEST_EXISTS) && g_get_monotonic_time() < deadline)
+        g_usleep(10000);
+    g_assert_true(g_file_test(sim->sock, G_FILE_TEST_EXISTS));
+    g_usleep(100000);
+}
+
+static void
+sim_stop(Sim *sim)
+{
+    g_subprocess_send_signal(sim->process, SIGTERM);
+    g_subprocess_wait(sim->process, NULL, NULL);
+    g_clear_object(&sim->process);
+    g_unlink(sim->sock);
+    g_rmdir(sim->dir);
+    g_free(sim->sock);
+    g_free(sim->dir);
+}
+
+/* tune --migrate: QEMU's monitor serves one client, so tune starts the migration itself. */
+static void
+test_tune_migrate(void)
+{
+    g_autofree gchar *conf = data_file("vgpu-demo.conf");
+    Sim sim;
+    Run run;
+    JsonObject *sum;
+
+    sim_start(&sim, "vgpu-2g", "20", FALSE);
+    {
+        const gchar *args[] = {
+            "tune",     "--qmp", sim.sock,   "--migrate", "tcp:127.0.0.1:4444", "--speed", "20",
+            "--config", conf,    "--policy", "vgpu-10g",  "--no-events",        "--json",  NULL};
+
+        run_cli(&run, args);
+    }
+    g_assert_cmpint(run.exit_code, ==, 0);
+    sum = summary(&run);
+    g_assert_cmpstr(json_object_get_string_member(sum, "outcome"), ==, "completed");
+    g_assert_cmpint(json_object_get_int_member(sum, "changes"), ==, 2);
+    run_clear(&run);
+    sim_stop(&sim);
+}
+
+/* No migration starts: exit 7 once --start-timeout has passed. */
+static void
+test_tune_no_migration(void)
+{
+    Sim sim;
+    Run run;
+
+    sim_start(&sim, "idle", "1", FALSE);
+    {
+        const gchar *args[] = {"tune", "--qmp", sim.sock, "--start-timeout", "1", "--json", NULL};
+
+        run_cli(&run, args);
+    }
+    g_assert_cmpint(run.exit_code, ==, 7);
+    g_assert_cmpstr(json_object_get_string_member(summary(&run), "outcome"), ==, "no-migration");
+    run_clear(&run);
+    sim_stop(&sim);
+}
+
+/* Stopped watching a running migration (--timeout): exit 6; what was changed is restored. */
+static void
+test_tune_timeout_restores(void)
+{
+    Sim sim;
+    Run run;
+    JsonObject *sum;
+
+    /* bandwidth-drop under the default policy: raised to the cap, then waits 60 s */
+    sim_start(&sim, "bandwidth-drop", "50", TRUE);
+    {
+        const gchar *args[] = {"tune",      "--qmp", sim.sock,      "--speed", "50",
+                               "--timeout", "70",    "--no-events", "--json",  NULL};
+
+        run_cli(&run, args);
+    }
+    g_assert_cmpint(run.exit_code, ==, 6);
+    sum = summary(&run);
+    g_assert_cmpstr(json_object_get_string_member(sum, "outcome"), ==, "detached");
+    g_assert_cmpint(json_object_get_int_member(sum, "changes"), >=, 1);
+    g_assert_cmpuint(count_of(&run, "restore", "set-downtime-limit"), ==, 1);
+    g_assert_cmpint(json_object_get_int_member(sum, "downtime-limit-ms"), ==, 300);
+    run_clear(&run);
+    sim_stop(&sim);
+}
+
 /* status and watch against a simulator migrating on its own (--start): one reading laid out
  * like `info migrate`, and a live view in plain lines when stdout is not a terminal. */
 static void
@@ -693,6 +803,9 @@ main(int argc, char **argv)
     g_test_add_func("/cli-simulate/human-output", test_human_output);
     g_test_add_func("/cli-simulate/simulator-dies", test_simulator_dies);
     g_test_add_func("/cli-simulate/status", test_status_and_watch);
+    g_test_add_func("/cli-simulate/tune-migrate", test_tune_migrate);
+    g_test_add_func("/cli-simulate/tune-no-migration", test_tune_no_migration);
+    g_test_add_func("/cli-simulate/tune-timeout-restores", test_tune_timeout_restores);
     g_test_add_func("/cli-simulate/usage-errors", test_usage_errors);
     return g_test_run();
 }
