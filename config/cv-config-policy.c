@@ -22,38 +22,6 @@ typedef struct {
     KeyFormatFunc format;
 } KeyInfo;
 
-static const struct {
-    const gchar *nick;
-    CvEscalationAction action;
-} escalation_words[] = {
-    {"wait", CV_ESCALATION_WAIT},
-    {"postcopy", CV_ESCALATION_POSTCOPY},
-    {"pause", CV_ESCALATION_PAUSE},
-    {"abort", CV_ESCALATION_ABORT},
-};
-
-static const gchar *
-escalation_to_nick(CvEscalationAction action)
-{
-    for (gsize i = 0; i < G_N_ELEMENTS(escalation_words); i++) {
-        if (escalation_words[i].action == action)
-            return escalation_words[i].nick;
-    }
-    return "?";
-}
-
-static gboolean
-escalation_from_nick(const gchar *nick, CvEscalationAction *action)
-{
-    for (gsize i = 0; i < G_N_ELEMENTS(escalation_words); i++) {
-        if (g_strcmp0(escalation_words[i].nick, nick) == 0) {
-            *action = escalation_words[i].action;
-            return TRUE;
-        }
-    }
-    return FALSE;
-}
-
 /* Items of a comma-separated list, spaces around each item removed; empty items refused. */
 static gchar **
 split_list(const gchar *value, GError **error)
@@ -275,7 +243,7 @@ parse_escalation(CvPolicy *policy, const gchar *value, GError **error)
 
         if (colon != NULL)
             *colon = '\0';
-        if (!escalation_from_nick(items[i], &action)) {
+        if (!cv_escalation_action_from_string(items[i], &action)) {
             g_set_error(error, CV_CONFIG_ERROR, CV_CONFIG_ERROR_BAD_VALUE,
                         "unknown step '%s' (use wait, postcopy, pause or abort)", items[i]);
             return FALSE;
@@ -323,7 +291,7 @@ format_escalation(const CvPolicy *policy)
 
         if (i > 0)
             g_string_append_c(s, ',');
-        g_string_append(s, escalation_to_nick(step->action));
+        g_string_append(s, cv_escalation_action_to_string(step->action));
         if (step->bound_ms != 0) {
             g_autofree gchar *d = cv_config_format_duration(step->bound_ms);
             g_string_append_printf(s, ":%s", d);
@@ -391,7 +359,7 @@ format_completion_timeout(const CvPolicy *policy)
 
 /* Indexed by CvConfigPolicyKey. The defaults are defended in data/virt-converged.conf. */
 static const KeyInfo keys[CV_CONFIG_POLICY_N_KEYS] = {
-    [CV_CONFIG_POLICY_KEY_MAX_DOWNTIME] = {"max-downtime", "1s", parse_max_downtime,
+    [CV_CONFIG_POLICY_KEY_MAX_DOWNTIME] = {"max-downtime", "500ms", parse_max_downtime,
                                            format_max_downtime},
     [CV_CONFIG_POLICY_KEY_MARGIN] = {"margin", "10%", parse_margin, format_margin},
     [CV_CONFIG_POLICY_KEY_SWITCHOVER_BANDWIDTH] = {"switchover-bandwidth", "off",
@@ -404,7 +372,7 @@ static const KeyInfo keys[CV_CONFIG_POLICY_N_KEYS] = {
                                                  format_stall_min_progress},
     [CV_CONFIG_POLICY_KEY_ESCALATION] = {"escalation", "wait,abort", parse_escalation,
                                          format_escalation},
-    [CV_CONFIG_POLICY_KEY_WAIT_TIME] = {"wait-time", "1min", parse_wait_time, format_wait_time},
+    [CV_CONFIG_POLICY_KEY_WAIT_TIME] = {"wait-time", "2min", parse_wait_time, format_wait_time},
     [CV_CONFIG_POLICY_KEY_COMPLETION_TIMEOUT] = {"completion-timeout", "150s/GiB",
                                                  parse_completion_timeout,
                                                  format_completion_timeout},

@@ -35,7 +35,7 @@ typedef enum {
     CV_ESTIMATE_LADDER,            /* < 11.1 with VFIO: device share unknown, bounded steps */
 } CvEstimateSource;
 
-#define CV_DECISION_REASON_MAX 320
+#define CV_DECISION_REASON_MAX 512
 
 typedef struct {
     CvDecisionKind kind;

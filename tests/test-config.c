@@ -500,7 +500,7 @@ test_builtin_defaults(void)
 
     cv_config_policy_init_builtin(&p);
     g_assert_cmpstr(p.name, ==, "default");
-    g_assert_cmpuint(p.max_downtime_ms, ==, 1000);
+    g_assert_cmpuint(p.max_downtime_ms, ==, 500);
     g_assert_cmpfloat(p.margin, ==, 0.10);
     g_assert_cmpuint(p.switchover_bandwidth, ==, 0);
     g_assert_cmpuint(p.stall_window_passes, ==, 3);
@@ -510,7 +510,7 @@ test_builtin_defaults(void)
     g_assert_cmpint(p.escalation[0].action, ==, CV_ESCALATION_WAIT);
     g_assert_cmpuint(p.escalation[0].bound_ms, ==, 0);
     g_assert_cmpint(p.escalation[1].action, ==, CV_ESCALATION_ABORT);
-    g_assert_cmpuint(p.wait_time_ms, ==, 60000);
+    g_assert_cmpuint(p.wait_time_ms, ==, 120000);
     g_assert_cmpuint(p.completion_timeout_ms, ==, 0);
     g_assert_cmpuint(p.completion_timeout_ms_per_gib, ==, 150000);
 }
@@ -963,7 +963,7 @@ static const PrecedenceRow precedence_rows[] = {
     {"vfio-from-domain-xml", "precedence.conf", "db-1", DOMAIN_XML("", MDEV), FALSE, "vfio",
      CV_CONFIG_SOURCE_VFIO, 5000, "VFIO host devices"},
     {"vfio-without-vfio-policy", "no-vfio.conf", "db-1", NULL, TRUE, "default",
-     CV_CONFIG_SOURCE_DEFAULT, 1000, "no 'vfio' policy exists"},
+     CV_CONFIG_SOURCE_DEFAULT, 500, "no 'vfio' policy exists"},
     {"glob", "precedence.conf", "web-1", NULL, FALSE, "web", CV_CONFIG_SOURCE_DOMAIN, 2000,
      "domain matches [domain:web-*] ("},
     {"glob-first-match-wins", "precedence.conf", "web-special", NULL, FALSE, "web",

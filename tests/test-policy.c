@@ -850,7 +850,7 @@ static const Row rows[] = {
      .verdict = CV_VERDICT_CONVERGING,
      .reason = {"converging"}},
     {.name = "timeout/in-warmup",
-     .policy = "cto=1s",
+     .policy = "esc=wait,postcopy,abort cto=1s",
      .ram_total = Q72_RAM_TOTAL,
      .pts = {Q72_HEAD},
      .kind = CV_DECISION_ABORT,
@@ -874,7 +874,7 @@ static const Row rows[] = {
      .verdict = CV_VERDICT_ESCALATING,
      .reason = {"last escalation step abort already taken"}},
     {.name = "timeout/fires-while-blind",
-     .policy = "max=5s sw=1GiB cto=10s",
+     .policy = "max=5s sw=1GiB esc=wait,postcopy,abort cto=10s",
      .params = "limit=300 avail=1GiB",
      .vfio = TRUE,
      .pts = {VGPU_PT(1000, 100, 1910), VGPU_PT(12000, 3400, 1910),
@@ -1747,14 +1747,13 @@ test_defaults(void)
     g_assert_cmpuint(p.stall_window_passes, ==, 3);
     g_assert_cmpuint(p.stall_window_ms, ==, 10000);
     g_assert_cmpfloat_with_epsilon(p.stall_min_progress, 0.04, 1e-9);
-    g_assert_cmpuint(p.n_escalation, ==, 3);
+    g_assert_cmpuint(p.n_escalation, ==, 2);
     g_assert_cmpint(p.escalation[0].action, ==, CV_ESCALATION_WAIT);
-    g_assert_cmpint(p.escalation[1].action, ==, CV_ESCALATION_POSTCOPY);
-    g_assert_cmpint(p.escalation[2].action, ==, CV_ESCALATION_ABORT);
+    g_assert_cmpint(p.escalation[1].action, ==, CV_ESCALATION_ABORT);
     g_assert_cmpuint(p.escalation[0].bound_ms, ==, 0);
     g_assert_cmpuint(p.wait_time_ms, ==, 120000);
     g_assert_cmpuint(p.completion_timeout_ms, ==, 0);
-    g_assert_cmpuint(p.completion_timeout_ms_per_gib, ==, 800000);
+    g_assert_cmpuint(p.completion_timeout_ms_per_gib, ==, 150000);
 }
 
 typedef struct {
