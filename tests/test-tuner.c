@@ -1012,6 +1012,60 @@ test_garbage(gconstpointer data)
     fixture_clear(&f);
 }
 
+/* ---- the clocks ------------------------------------------------------------------------ */
+
+static gboolean
+count_cb(gpointer user_data)
+{
+    (*(guint *)user_data)++;
+    return G_SOURCE_CONTINUE;
+}
+
+/* A manual clock's timers fire when the clock is advanced past them, never by themselves. */
+static void
+test_clock_manual(void)
+{
+    g_autoptr(CvClock) clock = cv_clock_new_manual(500);
+    guint fired = 0;
+    GSource *source;
+
+    g_assert_cmpint(cv_clock_now_ms(clock), ==, 500);
+    source = cv_clock_timeout_add(clock, NULL, 100, count_cb, &fired);
+    run_pending();
+    g_assert_cmpuint(fired, ==, 0);
+    cv_clock_manual_advance(clock, 99);
+    run_pending();
+    g_assert_cmpuint(fired, ==, 0);
+    cv_clock_manual_advance(clock, 1);
+    run_pending();
+    g_assert_cmpuint(fired, ==, 1);
+    /* re-armed from the time it fired */
+    cv_clock_manual_advance(clock, 100);
+    run_pending();
+    g_assert_cmpuint(fired, ==, 2);
+    g_assert_cmpint(cv_clock_now_ms(clock), ==, 700);
+    g_source_destroy(source);
+}
+
+/* A scaled clock waits 1/speed of real time for each of its ms, and never goes back. */
+static void
+test_clock_scaled(void)
+{
+    g_autoptr(CvClock) scaled = cv_clock_new_scaled(50.0);
+    g_autoptr(CvClock) real = cv_clock_new_monotonic();
+    gint64 a, b;
+
+    g_assert_cmpint(scaled->klass->to_real_ms(scaled, 1000), ==, 20);
+    g_assert_cmpint(scaled->klass->to_real_ms(scaled, 1), ==, 1); /* rounded up, not 0 */
+    g_assert_cmpint(scaled->klass->to_real_ms(scaled, 0), ==, 0);
+    g_assert_cmpint(real->klass->to_real_ms(real, 1000), ==, 1000);
+    a = cv_clock_now_ms(scaled);
+    g_assert_cmpint(a, >=, 0);
+    g_usleep(2000);
+    b = cv_clock_now_ms(scaled);
+    g_assert_cmpint(b, >, a); /* 2 ms real are at least 100 ms of this clock */
+}
+
 static void
 add_rows(void)
 {
@@ -1046,6 +1100,8 @@ int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/clock/manual", test_clock_manual);
+    g_test_add_func("/clock/scaled", test_clock_scaled);
     g_test_add_func("/tuner/attach", test_attach);
     g_test_add_func("/tuner/start-timeout", test_start_timeout);
     g_test_add_func("/tuner/connect-failure", test_connect_failure);
