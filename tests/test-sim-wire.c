@@ -1139,6 +1139,76 @@ test_vfio_garbage_wire(void)
     g_assert_cmpuint(value, >, (guint64)G_MAXINT64);
 }
 
+/* The other scenarios' facts, over the wire at high speed. */
+typedef struct {
+    const gchar *name;
+    const gchar *scenario;
+    const gchar *speed;
+    const gchar *pre;   /* migrate-set-parameters arguments before anything, or NULL */
+    gint64 stall_ms;    /* still active at this virtual time (0: no check) */
+    const gchar *tune;  /* migrate-set-parameters arguments after the stall, or NULL */
+    gboolean pause;     /* `stop` after the stall */
+    gboolean completes; /* else: still active at 2 x stall_ms */
+    gint64 done_min_ms; /* total-time bounds of the completion */
+    gint64 done_max_ms;
+} FactRow;
+
+static const FactRow fact_rows[] = {
+    {"ram-hog-stalls-then-limit", "ram-hog", "50", NULL, 30000, "{\"downtime-limit\": 800}", FALSE,
+     TRUE, 30000, 40000},
+    {"ram-hog-paused-converges", "ram-hog", "50", NULL, 30000, NULL, TRUE, TRUE, 30000, 40000},
+    {"bandwidth-drop-stalls-then-link", "bandwidth-drop", "100", NULL, 150000,
+     "{\"avail-switchover-bandwidth\": 1250000000, \"downtime-limit\": 800}", FALSE, TRUE, 150000,
+     170000},
+    {"converge-late-by-itself", "converge-late", "100", NULL, 55000, NULL, FALSE, TRUE, 60000,
+     75000},
+    {"hopeless-even-at-10s", "hopeless", "100",
+     "{\"avail-switchover-bandwidth\": 1250000000, \"downtime-limit\": 10000}", 60000, NULL, FALSE,
+     FALSE, 0, 0},
+};
+
+static void
+test_fact(gconstpointer data)
+{
+    const FactRow *row = data;
+    g_autoptr(Sim) sim =
+        sim_start("--scenario", row->scenario, "--speed", row->speed, "--seed", "1", NULL);
+    g_autoptr(Raw) raw = raw_connect(sim->path, TRUE);
+    g_autoptr(JsonNode) stalled = NULL;
+    g_autoptr(JsonNode) end = NULL;
+    gint64 t = row->stall_ms;
+
+    raw->keep_events = FALSE;
+    if (row->pre != NULL) {
+        g_autofree gchar *cmd = g_strdup_printf(
+            "{\"execute\": \"migrate-set-parameters\", \"arguments\": %s}", row->pre);
+        raw_ok_void(raw, cmd);
+    }
+    raw_ok_void(raw, "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"x\"}}");
+    stalled = wait_info(raw, virtual_ms_at_least, &t);
+    g_assert_cmpstr(json_object_get_string_member(obj(stalled), "status"), ==, "active");
+    if (row->tune != NULL) {
+        g_autofree gchar *cmd = g_strdup_printf(
+            "{\"execute\": \"migrate-set-parameters\", \"arguments\": %s}", row->tune);
+        raw_ok_void(raw, cmd);
+    }
+    if (row->pause) {
+        g_autoptr(JsonNode) status = NULL;
+        raw_ok_void(raw, "{\"execute\": \"stop\"}");
+        status = raw_ok(raw, "{\"execute\": \"query-status\"}");
+        g_assert_cmpstr(json_object_get_string_member(obj(status), "status"), ==, "paused");
+    }
+    if (row->completes) {
+        end = wait_info(raw, status_is, (gpointer) "completed");
+        g_assert_cmpint(member_int(obj(end), "total-time"), >=, row->done_min_ms);
+        g_assert_cmpint(member_int(obj(end), "total-time"), <=, row->done_max_ms);
+    } else {
+        t = 2 * row->stall_ms;
+        end = wait_info(raw, virtual_ms_at_least, &t);
+        g_assert_cmpstr(json_object_get_string_member(obj(end), "status"), ==, "active");
+    }
+}
+
 static void
 run_cli(const gchar *const *argv, gint expect_status, gchar **out)
 {
@@ -1202,6 +1272,10 @@ main(int argc, char **argv)
     g_test_add_func("/sim/wire/vgpu-2g/passes-with-events", test_vgpu_passes_with_events);
     g_test_add_func("/sim/wire/vgpu-2g/seed-counters", test_vgpu_seed_counters);
     g_test_add_func("/sim/wire/idle-completes", test_idle_completes);
+    for (gsize i = 0; i < G_N_ELEMENTS(fact_rows); i++) {
+        g_autofree gchar *p = g_strdup_printf("/sim/wire/facts/%s", fact_rows[i].name);
+        g_test_add_data_func(p, &fact_rows[i], test_fact);
+    }
     g_test_add_func("/sim/wire/two-clients", test_two_clients);
     g_test_add_func("/sim/wire/postcopy", test_postcopy);
     for (gsize i = 0; i < G_N_ELEMENTS(vfio_postcopy_rows); i++) {
