@@ -14,7 +14,10 @@
 
 #include <json-glib/json-glib.h>
 
+#include "cv-qmp-client.h"
 #include "cv-qmp-frame.h"
+#include "cv-qmp-parse.h"
+#include "cv-sample.h"
 
 /* Generous bound for waiting on the simulator, a broken-peer guard only. */
 #define WAIT_REAL_US (30 * G_USEC_PER_SEC)
@@ -1209,6 +1212,69 @@ test_fact(gconstpointer data)
     }
 }
 
+/* The project's own QMP client and parser read the simulator as they read QEMU. */
+static gboolean
+sample_drained(CvQmpClient *client, CvSample *sample)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) ret = cv_qmp_client_execute_sync(client, "query-migrate", NULL, &error);
+
+    g_assert_no_error(error);
+    cv_sample_init(sample);
+    g_assert_true(cv_qmp_parse_query_migrate(ret, sample, &error));
+    return cv_field_valid(&sample->ram_dirty_sync_count) &&
+           sample->ram_dirty_sync_count.value > 20000;
+}
+
+static void
+test_qmp_client_parses(void)
+{
+    g_autoptr(Sim) sim =
+        sim_start("--scenario", "vgpu-2g", "--speed", "200", "--seed", "1", "--start", NULL);
+    g_autoptr(Sim) garbage =
+        sim_start("--scenario", "vfio-garbage", "--speed", "50", "--seed", "1", "--start", NULL);
+    g_autoptr(CvQmpClient) client = cv_qmp_client_new(NULL);
+    g_autoptr(CvQmpClient) client2 = cv_qmp_client_new(NULL);
+    g_autoptr(GError) error = NULL;
+    gint64 deadline = g_get_monotonic_time() + WAIT_REAL_US;
+    guint64 pending = 0;
+    gboolean system_wide = FALSE;
+    CvSample sample;
+
+    g_assert_true(cv_qmp_client_connect_sync(client, sim->path, &error));
+    g_assert_no_error(error);
+    g_assert_cmpint(cv_qmp_client_get_version(client)->major, ==, 11);
+    while (!sample_drained(client, &sample)) {
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_usleep(20000);
+    }
+    g_assert_cmpint(sample.status, ==, CV_MIGRATION_STATUS_ACTIVE);
+    g_assert_true(cv_sample_pending(&sample, &pending, &system_wide));
+    g_assert_true(system_wide);
+    g_assert_cmpuint(pending, >=, 2050801664);
+    g_assert_cmpuint(pending, <, 2052000000);
+    g_assert_true(cv_sample_has_vfio(&sample));
+    g_assert_true(cv_field_valid(&sample.expected_downtime_ms));
+    g_assert_cmpfloat(sample.ram_mbps.value, ==, 460.0);
+
+    /* above INT64_MAX: the parser must refuse to trust it */
+    g_assert_true(cv_qmp_client_connect_sync(client2, garbage->path, &error));
+    for (;;) {
+        g_autoptr(JsonNode) ret =
+            cv_qmp_client_execute_sync(client2, "query-migrate", NULL, &error);
+        g_assert_no_error(error);
+        cv_sample_init(&sample);
+        g_assert_true(cv_qmp_parse_query_migrate(ret, &sample, &error));
+        if (cv_field_valid(&sample.total_time_ms) && sample.total_time_ms.value >= 35000)
+            break;
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_usleep(20000);
+    }
+    g_assert_cmpuint(sample.total_time_ms.value, <, 60000);
+    g_assert_cmpint(sample.remaining.state, ==, CV_FIELD_INVALID);
+    g_assert_true(cv_field_valid(&sample.ram_remaining));
+}
+
 static void
 run_cli(const gchar *const *argv, gint expect_status, gchar **out)
 {
@@ -1289,6 +1355,7 @@ main(int argc, char **argv)
     g_test_add_func("/sim/wire/quit", test_quit);
     g_test_add_func("/sim/wire/vfio-garbage-u64", test_vfio_garbage_wire);
     g_test_add_func("/sim/wire/help-and-bad-arguments", test_help_and_bad_arguments);
+    g_test_add_func("/sim/wire/qmp-client-parses", test_qmp_client_parses);
 
     /* one 7.2 simulator at speed 1 serves the protocol checks */
     shared_sim = sim_start("--scenario", "idle", "--qemu-version", "7.2", "--seed", "1", NULL);
