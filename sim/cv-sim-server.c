@@ -26,6 +26,7 @@
 /* A client that reads nothing while hundreds of events per second pile up is dropped. */
 #define MAX_OUTPUT (256u * 1024 * 1024)
 #define READ_CHUNK 65536
+#define MAX_LAG 0.25
 
 typedef struct _CvSimClient CvSimClient;
 
@@ -65,10 +66,21 @@ static void client_flush(CvSimClient *c);
 
 /* ---- clock and events --------------------------------------------------------------- */
 
+/* The virtual time the model should reach now. A host too slow for --speed (hundreds of
+ * passes per virtual second, each with its event) makes virtual time slip rather than pile
+ * up work: the model never runs more than MAX_LAG real seconds behind. */
 static gdouble
-virtual_now(const CvSimServer *s)
+virtual_now(CvSimServer *s)
 {
-    return (gdouble)(g_get_monotonic_time() - s->opt.origin_us) / 1e6 * s->opt.speed;
+    gdouble target = (gdouble)(g_get_monotonic_time() - s->opt.origin_us) / 1e6 * s->opt.speed;
+    gdouble model = cv_sim_model_get_time(s->model);
+    gdouble max_step = MAX_LAG * s->opt.speed;
+
+    if (target - model > max_step) {
+        s->opt.origin_us += (gint64)((target - model - max_step) / s->opt.speed * 1e6);
+        target = model + max_step;
+    }
+    return target;
 }
 
 static void
@@ -580,7 +592,7 @@ server_quit(CvSimServer *s)
 
     json_object_set_boolean_member(data, "guest", FALSE);
     json_object_set_string_member(data, "reason", "host-qmp-quit");
-    broadcast_event(s, "SHUTDOWN", data, virtual_now(s));
+    broadcast_event(s, "SHUTDOWN", data, cv_sim_model_get_time(s->model));
     s->quitting = TRUE;
     g_clear_handle_id(&s->tick_id, g_source_remove);
     server_stop_listening(s);

@@ -14,7 +14,10 @@
 
 #include <json-glib/json-glib.h>
 
+#include "cv-qmp-client.h"
 #include "cv-qmp-frame.h"
+#include "cv-qmp-parse.h"
+#include "cv-sample.h"
 
 /* Generous bound for waiting on the simulator, a broken-peer guard only. */
 #define WAIT_REAL_US (30 * G_USEC_PER_SEC)
@@ -831,36 +834,63 @@ test_vgpu_passes_with_events(void)
     g_assert_cmpuint(passes_after, <=, 2);
 }
 
-static gboolean
-past_seed_time(JsonObject *info, gpointer data)
+static gdouble
+interpolate(JsonObject *before, JsonObject *after, const gchar *member, gdouble at_ms)
 {
-    return member_int(info, "total-time") >= 336900;
+    gdouble t0 = (gdouble)member_int(before, "total-time");
+    gdouble t1 = (gdouble)member_int(after, "total-time");
+    gdouble v0 = (gdouble)ram_int(before, member);
+    gdouble v1 = (gdouble)ram_int(after, member);
+
+    return t1 > t0 ? v0 + (v1 - v0) * (at_ms - t0) / (t1 - t0) : v1;
 }
 
-/* The seed's `info migrate` after 336.9 s. */
+/* The seed's `info migrate` after 336.9 s. The counters are read just before and just after
+ * 336.9 virtual seconds and interpolated, so how fast the test polls does not matter. */
 static void
 test_vgpu_seed_counters(void)
 {
     g_autoptr(Sim) sim =
         sim_start("--scenario", "vgpu-2g", "--speed", "100", "--seed", "1", "--start", NULL);
     g_autoptr(Raw) raw = raw_connect(sim->path, TRUE);
-    g_autoptr(JsonNode) info = wait_info(raw, past_seed_time, NULL);
-    JsonObject *ram = json_object_get_object_member(obj(info), "ram");
-    gdouble t = (gdouble)member_int(obj(info), "total-time") / 1000.0;
+    g_autoptr(JsonNode) before = NULL;
+    g_autoptr(JsonNode) after = NULL;
+    gint64 deadline = g_get_monotonic_time() + WAIT_REAL_US;
+    const gdouble at = 336900;
+    JsonObject *ram;
 
-    /* polling lands a little after 336.9 s of virtual time */
-    g_assert_cmpfloat(t, <, 345);
-    g_assert_cmpfloat(member_int(ram, "transferred") / 1073741824.0, >, 12.7 * 0.97);
-    g_assert_cmpfloat(member_int(ram, "transferred") / 1073741824.0, <, 12.7 * 1.03);
-    g_assert_cmpfloat(member_int(ram, "normal"), >, 3306906 * 0.97);
-    g_assert_cmpfloat(member_int(ram, "normal"), <, 3306906 * 1.03);
-    g_assert_cmpfloat(member_int(ram, "duplicate"), >, 7745576 * 0.99);
-    g_assert_cmpfloat(member_int(ram, "duplicate"), <, 7745576 * 1.01);
+    for (;;) {
+        g_autoptr(JsonNode) now = raw_ok(raw, "{\"execute\": \"query-migrate\"}");
+        if (json_object_has_member(obj(now), "ram") && member_int(obj(now), "total-time") >= at) {
+            after = g_steal_pointer(&now);
+            break;
+        }
+        if (json_object_has_member(obj(now), "ram") &&
+            member_int(obj(now), "total-time") >= at - 60000) {
+            g_clear_pointer(&before, json_node_unref);
+            before = g_steal_pointer(&now);
+        }
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_usleep(2000);
+    }
+    g_assert_nonnull(before);
+    g_assert_cmpstr(json_object_get_string_member(obj(after), "status"), ==, "active");
+    g_assert_cmpfloat(interpolate(obj(before), obj(after), "transferred", at) / 1073741824.0, >,
+                      12.7 * 0.97);
+    g_assert_cmpfloat(interpolate(obj(before), obj(after), "transferred", at) / 1073741824.0, <,
+                      12.7 * 1.03);
+    g_assert_cmpfloat(interpolate(obj(before), obj(after), "normal", at), >, 3306906 * 0.97);
+    g_assert_cmpfloat(interpolate(obj(before), obj(after), "normal", at), <, 3306906 * 1.03);
+    g_assert_cmpfloat(interpolate(obj(before), obj(after), "duplicate", at), >, 7745576 * 0.99);
+    g_assert_cmpfloat(interpolate(obj(before), obj(after), "duplicate", at), <, 7745576 * 1.01);
+    g_assert_cmpfloat(interpolate(obj(before), obj(after), "dirty-sync-count", at), >,
+                      247045 * 0.97);
+    g_assert_cmpfloat(interpolate(obj(before), obj(after), "dirty-sync-count", at), <,
+                      247045 * 1.03);
+    ram = json_object_get_object_member(obj(after), "ram");
     g_assert_cmpint(member_int(ram, "pages-per-second"), ==, 14010);
     g_assert_cmpfloat(member_int(ram, "dirty-pages-rate"), >, 8039 * 0.99);
     g_assert_cmpfloat(member_int(ram, "dirty-pages-rate"), <, 8039 * 1.01);
-    g_assert_cmpfloat(member_int(ram, "dirty-sync-count"), >, 247045 * 0.97);
-    g_assert_cmpfloat(member_int(ram, "dirty-sync-count"), <, 247045 * 1.04);
     g_assert_cmpint(json_node_get_value_type(json_object_get_member(ram, "mbps")), ==,
                     G_TYPE_DOUBLE);
 }
@@ -1139,6 +1169,146 @@ test_vfio_garbage_wire(void)
     g_assert_cmpuint(value, >, (guint64)G_MAXINT64);
 }
 
+/* The other scenarios' facts, over the wire at high speed. */
+typedef struct {
+    const gchar *name;
+    const gchar *scenario;
+    const gchar *speed;
+    const gchar *pre;   /* migrate-set-parameters arguments before anything, or NULL */
+    gint64 stall_ms;    /* still active at this virtual time (0: no check) */
+    const gchar *tune;  /* migrate-set-parameters arguments after the stall, or NULL */
+    gboolean pause;     /* `stop` after the stall */
+    gboolean completes; /* else: still active at 2 x stall_ms */
+    gint64 done_min_ms; /* untuned: total-time bounds of the completion; tuned: 0 and the */
+    gint64 done_max_ms; /* most virtual ms it may take after the change */
+} FactRow;
+
+static const FactRow fact_rows[] = {
+    {"ram-hog-stalls-then-limit", "ram-hog", "50", NULL, 30000, "{\"downtime-limit\": 800}", FALSE,
+     TRUE, 0, 10000},
+    {"ram-hog-paused-converges", "ram-hog", "50", NULL, 30000, NULL, TRUE, TRUE, 0, 10000},
+    {"bandwidth-drop-stalls-then-link", "bandwidth-drop", "100", NULL, 150000,
+     "{\"avail-switchover-bandwidth\": 1250000000, \"downtime-limit\": 800}", FALSE, TRUE, 0,
+     20000},
+    {"converge-late-by-itself", "converge-late", "100", NULL, 55000, NULL, FALSE, TRUE, 60000,
+     75000},
+    {"hopeless-even-at-10s", "hopeless", "100",
+     "{\"avail-switchover-bandwidth\": 1250000000, \"downtime-limit\": 10000}", 60000, NULL, FALSE,
+     FALSE, 0, 0},
+};
+
+static void
+test_fact(gconstpointer data)
+{
+    const FactRow *row = data;
+    g_autoptr(Sim) sim =
+        sim_start("--scenario", row->scenario, "--speed", row->speed, "--seed", "1", NULL);
+    g_autoptr(Raw) raw = raw_connect(sim->path, TRUE);
+    g_autoptr(JsonNode) stalled = NULL;
+    g_autoptr(JsonNode) end = NULL;
+    gint64 t = row->stall_ms;
+
+    raw->keep_events = FALSE;
+    if (row->pre != NULL) {
+        g_autofree gchar *cmd = g_strdup_printf(
+            "{\"execute\": \"migrate-set-parameters\", \"arguments\": %s}", row->pre);
+        raw_ok_void(raw, cmd);
+    }
+    raw_ok_void(raw, "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"x\"}}");
+    stalled = wait_info(raw, virtual_ms_at_least, &t);
+    g_assert_cmpstr(json_object_get_string_member(obj(stalled), "status"), ==, "active");
+    if (row->tune != NULL) {
+        g_autofree gchar *cmd = g_strdup_printf(
+            "{\"execute\": \"migrate-set-parameters\", \"arguments\": %s}", row->tune);
+        raw_ok_void(raw, cmd);
+    }
+    if (row->pause) {
+        g_autoptr(JsonNode) status = NULL;
+        raw_ok_void(raw, "{\"execute\": \"stop\"}");
+        status = raw_ok(raw, "{\"execute\": \"query-status\"}");
+        g_assert_cmpstr(json_object_get_string_member(obj(status), "status"), ==, "paused");
+    }
+    if (row->completes && (row->tune != NULL || row->pause)) {
+        /* a query right after the change is no earlier than the change itself */
+        g_autoptr(JsonNode) after = raw_ok(raw, "{\"execute\": \"query-migrate\"}");
+        gint64 changed_by = member_int(obj(after), "total-time");
+
+        end = wait_info(raw, status_is, (gpointer) "completed");
+        g_assert_cmpint(member_int(obj(end), "total-time"), <=, changed_by + row->done_max_ms);
+    } else if (row->completes) {
+        end = wait_info(raw, status_is, (gpointer) "completed");
+        g_assert_cmpint(member_int(obj(end), "total-time"), >=, row->done_min_ms);
+        g_assert_cmpint(member_int(obj(end), "total-time"), <=, row->done_max_ms);
+    } else {
+        t = 2 * row->stall_ms;
+        end = wait_info(raw, virtual_ms_at_least, &t);
+        g_assert_cmpstr(json_object_get_string_member(obj(end), "status"), ==, "active");
+    }
+}
+
+/* The project's own QMP client and parser read the simulator as they read QEMU. */
+static gboolean
+sample_drained(CvQmpClient *client, CvSample *sample)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) ret = cv_qmp_client_execute_sync(client, "query-migrate", NULL, &error);
+
+    g_assert_no_error(error);
+    cv_sample_init(sample);
+    g_assert_true(cv_qmp_parse_query_migrate(ret, sample, &error));
+    return cv_field_valid(&sample->ram_dirty_sync_count) &&
+           sample->ram_dirty_sync_count.value > 20000;
+}
+
+static void
+test_qmp_client_parses(void)
+{
+    g_autoptr(Sim) sim =
+        sim_start("--scenario", "vgpu-2g", "--speed", "200", "--seed", "1", "--start", NULL);
+    g_autoptr(Sim) garbage =
+        sim_start("--scenario", "vfio-garbage", "--speed", "50", "--seed", "1", "--start", NULL);
+    g_autoptr(CvQmpClient) client = cv_qmp_client_new(NULL);
+    g_autoptr(CvQmpClient) client2 = cv_qmp_client_new(NULL);
+    g_autoptr(GError) error = NULL;
+    gint64 deadline = g_get_monotonic_time() + WAIT_REAL_US;
+    guint64 pending = 0;
+    gboolean system_wide = FALSE;
+    CvSample sample;
+
+    g_assert_true(cv_qmp_client_connect_sync(client, sim->path, &error));
+    g_assert_no_error(error);
+    g_assert_cmpint(cv_qmp_client_get_version(client)->major, ==, 11);
+    while (!sample_drained(client, &sample)) {
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_usleep(20000);
+    }
+    g_assert_cmpint(sample.status, ==, CV_MIGRATION_STATUS_ACTIVE);
+    g_assert_true(cv_sample_pending(&sample, &pending, &system_wide));
+    g_assert_true(system_wide);
+    g_assert_cmpuint(pending, >=, 2050801664);
+    g_assert_cmpuint(pending, <, 2052000000);
+    g_assert_true(cv_sample_has_vfio(&sample));
+    g_assert_true(cv_field_valid(&sample.expected_downtime_ms));
+    g_assert_cmpfloat(sample.ram_mbps.value, ==, 460.0);
+
+    /* above INT64_MAX: the parser must refuse to trust it */
+    g_assert_true(cv_qmp_client_connect_sync(client2, garbage->path, &error));
+    for (;;) {
+        g_autoptr(JsonNode) ret =
+            cv_qmp_client_execute_sync(client2, "query-migrate", NULL, &error);
+        g_assert_no_error(error);
+        cv_sample_init(&sample);
+        g_assert_true(cv_qmp_parse_query_migrate(ret, &sample, &error));
+        if (cv_field_valid(&sample.total_time_ms) && sample.total_time_ms.value >= 35000)
+            break;
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_usleep(20000);
+    }
+    g_assert_cmpuint(sample.total_time_ms.value, <, 60000);
+    g_assert_cmpint(sample.remaining.state, ==, CV_FIELD_INVALID);
+    g_assert_true(cv_field_valid(&sample.ram_remaining));
+}
+
 static void
 run_cli(const gchar *const *argv, gint expect_status, gchar **out)
 {
@@ -1202,6 +1372,10 @@ main(int argc, char **argv)
     g_test_add_func("/sim/wire/vgpu-2g/passes-with-events", test_vgpu_passes_with_events);
     g_test_add_func("/sim/wire/vgpu-2g/seed-counters", test_vgpu_seed_counters);
     g_test_add_func("/sim/wire/idle-completes", test_idle_completes);
+    for (gsize i = 0; i < G_N_ELEMENTS(fact_rows); i++) {
+        g_autofree gchar *p = g_strdup_printf("/sim/wire/facts/%s", fact_rows[i].name);
+        g_test_add_data_func(p, &fact_rows[i], test_fact);
+    }
     g_test_add_func("/sim/wire/two-clients", test_two_clients);
     g_test_add_func("/sim/wire/postcopy", test_postcopy);
     for (gsize i = 0; i < G_N_ELEMENTS(vfio_postcopy_rows); i++) {
@@ -1215,6 +1389,7 @@ main(int argc, char **argv)
     g_test_add_func("/sim/wire/quit", test_quit);
     g_test_add_func("/sim/wire/vfio-garbage-u64", test_vfio_garbage_wire);
     g_test_add_func("/sim/wire/help-and-bad-arguments", test_help_and_bad_arguments);
+    g_test_add_func("/sim/wire/qmp-client-parses", test_qmp_client_parses);
 
     /* one 7.2 simulator at speed 1 serves the protocol checks */
     shared_sim = sim_start("--scenario", "idle", "--qemu-version", "7.2", "--seed", "1", NULL);
