@@ -384,9 +384,11 @@ e2e_write_policy(E2eFixture *fx, const gchar *policy)
     guint64 cap = g_str_equal(policy, "hold") ? E2E_LOW_CAP_MS : E2E_CAP_MS;
 
     /* No switchover-bandwidth: the link's rate is not stated, so the engine holds the
-     * downtime-limit itself to max-downtime. */
+     * downtime-limit itself to max-downtime. A short stall window keeps the suite quick:
+     * every pass of this guest is a stalled one. */
     text = g_strdup_printf("[policy:e2e]\n"
                            "max-downtime = %" G_GUINT64_FORMAT "ms\n"
+                           "stall-window = 3\n"
                            "escalation = wait\n",
                            cap);
     fx->config = g_build_filename(fx->dir, "e2e.conf", NULL);
