@@ -39,7 +39,11 @@ void cv_qmp_client_set_closed_func(CvQmpClient *client, CvQmpClosedFunc func, gp
  * @func gets a NULL result and no error on success. */
 void cv_qmp_client_connect(CvQmpClient *client, const gchar *path, CvQmpReplyFunc func,
                            gpointer user_data);
-/* Send @command with @arguments (may be NULL, not consumed). */
+/* Send @command with @arguments (may be NULL, not consumed). Every call gets exactly one
+ * callback, never from inside this call. Replies are matched by the id we generate; an error
+ * without an id (QEMU could not parse the request), a line above the framer's bound and a
+ * line that is not QMP fail the oldest waiting command instead. Commands issued before the
+ * handshake is done are held back until qmp_capabilities has gone out. */
 void cv_qmp_client_execute(CvQmpClient *client, const gchar *command, JsonObject *arguments,
                            CvQmpReplyFunc func, gpointer user_data);
 
@@ -52,6 +56,8 @@ JsonNode *cv_qmp_client_execute_sync(CvQmpClient *client, const gchar *command,
 gboolean cv_qmp_client_is_connected(const CvQmpClient *client);
 /* The version from the greeting; NULL before it arrived. */
 const CvQemuVersion *cv_qmp_client_get_version(const CvQmpClient *client);
+/* close() and free() fail every waiting command with CLOSED; neither calls the closed func,
+ * which is only for the peer going away. The client may be freed from any of its callbacks. */
 void cv_qmp_client_close(CvQmpClient *client);
 
 G_END_DECLS

@@ -1,0 +1,408 @@
+#include "config.h"
+
+#include <string.h>
+
+#include <glib.h>
+
+#include <json-glib/json-glib.h>
+
+#include "cv-qmp-error.h"
+#include "cv-qmp-frame.h"
+
+/* QMP replies nest a handful of levels (query-qmp-schema about six). json-glib's parser
+ * recurses once per level, so a line of a million '[' would exhaust the stack: lines nested
+ * deeper than this are rejected before json-glib sees them. */
+#define CV_QMP_MAX_DEPTH 64
+
+typedef enum {
+    FRAME_LINE = 0,
+    FRAME_TOO_LONG,
+    FRAME_NUL,
+} FrameKind;
+
+typedef struct {
+    FrameKind kind;
+    gchar *line; /* FRAME_LINE only */
+    gsize len;   /* bytes the item stood for, for cv_qmp_framer_pending() */
+} FrameItem;
+
+struct _CvQmpFramer {
+    gsize max_line;
+    /* The current, not yet terminated line. Never longer than max_line + 1 (a CR may follow
+     * a line of exactly max_line bytes): beyond that the line is already known to be too
+     * long, it is dropped and the rest of it discarded as it arrives. */
+    GByteArray *partial;
+    gboolean discarding;
+    GQueue items; /* FrameItem, complete lines and errors in arrival order */
+    gsize queued_bytes;
+};
+
+static void
+frame_item_free(gpointer data)
+{
+    FrameItem *item = data;
+    g_free(item->line);
+    g_free(item);
+}
+
+CvQmpFramer *
+cv_qmp_framer_new(gsize max_line)
+{
+    CvQmpFramer *framer = g_new0(CvQmpFramer, 1);
+    framer->max_line = max_line > 0 ? max_line : CV_QMP_MAX_LINE_DEFAULT;
+    framer->partial = g_byte_array_new();
+    g_queue_init(&framer->items);
+    return framer;
+}
+
+void
+cv_qmp_framer_free(CvQmpFramer *framer)
+{
+    if (framer == NULL)
+        return;
+    g_byte_array_unref(framer->partial);
+    g_queue_clear_full(&framer->items, frame_item_free);
+    g_free(framer);
+}
+
+static void
+framer_queue(CvQmpFramer *framer, FrameKind kind, gchar *line, gsize len)
+{
+    FrameItem *item = g_new0(FrameItem, 1);
+    item->kind = kind;
+    item->line = line;
+    item->len = len;
+    framer->queued_bytes += len;
+    g_queue_push_tail(&framer->items, item);
+}
+
+/* The partial buffer now holds one whole line (its LF already consumed). */
+static void
+framer_finish_line(CvQmpFramer *framer)
+{
+    gsize len = framer->partial->len;
+    const guint8 *data = framer->partial->data;
+
+    if (len > 0 && data[len - 1] == '\r')
+        len--;
+    if (len > framer->max_line) {
+        framer_queue(framer, FRAME_TOO_LONG, NULL, framer->partial->len);
+    } else if (len > 0 && memchr(data, '\0', len) != NULL) {
+        framer_queue(framer, FRAME_NUL, NULL, framer->partial->len);
+    } else if (len > 0) {
+        framer_queue(framer, FRAME_LINE, g_strndup((const gchar *)data, len), len);
+    }
+    g_byte_array_set_size(framer->partial, 0);
+}
+
+void
+cv_qmp_framer_push(CvQmpFramer *framer, const gchar *data, gsize len)
+{
+    g_return_if_fail(framer != NULL);
+    g_return_if_fail(data != NULL || len == 0);
+
+    while (len > 0) {
+        const gchar *lf = memchr(data, '\n', len);
+        gsize seg = lf != NULL ? (gsize)(lf - data) : len;
+
+        if (framer->discarding) {
+            /* the rest of an oversized line: already reported, drop it */
+            if (lf != NULL)
+                framer->discarding = FALSE;
+        } else {
+            g_byte_array_append(framer->partial, (const guint8 *)data, seg);
+            if (lf != NULL) {
+                framer_finish_line(framer);
+            } else if (framer->partial->len > framer->max_line + 1) {
+                framer_queue(framer, FRAME_TOO_LONG, NULL, 0);
+                g_byte_array_set_size(framer->partial, 0);
+                framer->discarding = TRUE;
+            }
+        }
+        if (lf == NULL)
+            break;
+        data += seg + 1;
+        len -= seg + 1;
+    }
+}
+
+gchar *
+cv_qmp_framer_pop(CvQmpFramer *framer, GError **error)
+{
+    g_return_val_if_fail(framer != NULL, NULL);
+    g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+    while (!g_queue_is_empty(&framer->items)) {
+        FrameItem *item = g_queue_pop_head(&framer->items);
+        gchar *line = g_steal_pointer(&item->line);
+        FrameKind kind = item->kind;
+
+        framer->queued_bytes -= item->len;
+        frame_item_free(item);
+        switch (kind) {
+        case FRAME_LINE:
+            return line;
+        case FRAME_TOO_LONG:
+            g_set_error(error, CV_QMP_ERROR, CV_QMP_ERROR_LINE_TOO_LONG,
+                        "QMP line longer than %" G_GSIZE_FORMAT " bytes discarded",
+                        framer->max_line);
+            return NULL;
+        case FRAME_NUL:
+            g_set_error_literal(error, CV_QMP_ERROR, CV_QMP_ERROR_MALFORMED,
+                                "QMP line with a NUL byte discarded");
+            return NULL;
+        default:
+            g_assert_not_reached();
+        }
+    }
+    return NULL;
+}
+
+gsize
+cv_qmp_framer_pending(const CvQmpFramer *framer)
+{
+    g_return_val_if_fail(framer != NULL, 0);
+    return framer->queued_bytes + framer->partial->len;
+}
+
+/* A cheap pre-scan before json-glib: the line must be one object ("{" first, nothing but
+ * whitespace after its closing "}", since json-glib 1.6 quietly accepts "{...}{...}") and
+ * must not nest deeper than CV_QMP_MAX_DEPTH. Strings are skipped, escapes included. */
+static gboolean
+json_shape_ok(const gchar *text, gsize len, const gchar **why)
+{
+    guint depth = 0;
+    gboolean in_string = FALSE;
+    gboolean started = FALSE;
+
+    for (gsize i = 0; i < len; i++) {
+        gchar c = text[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = FALSE;
+            continue;
+        }
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+            continue;
+        if (!started) {
+            if (c != '{') {
+                *why = "is not a JSON object";
+                return FALSE;
+            }
+            started = TRUE;
+        } else if (depth == 0) {
+            *why = "has data after its JSON object";
+            return FALSE;
+        }
+        if (c == '"') {
+            in_string = TRUE;
+        } else if (c == '{' || c == '[') {
+            if (++depth > CV_QMP_MAX_DEPTH) {
+                *why = "nests too deep";
+                return FALSE;
+            }
+        } else if ((c == '}' || c == ']') && depth > 0) {
+            depth--;
+        }
+    }
+    /* an unterminated object is left to json-glib, whose message says where it stopped */
+    return TRUE;
+}
+
+void
+cv_qmp_message_free(CvQmpMessage *message)
+{
+    if (message == NULL)
+        return;
+    if (message->root != NULL)
+        json_node_unref(message->root);
+    g_free(message);
+}
+
+/* NULL when absent; MALFORMED when present but not a string. */
+static gboolean
+get_optional_string(JsonObject *obj, const gchar *member, const gchar **out, GError **error)
+{
+    JsonNode *node = json_object_get_member(obj, member);
+
+    *out = NULL;
+    if (node == NULL)
+        return TRUE;
+    if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING) {
+        g_set_error(error, CV_QMP_ERROR, CV_QMP_ERROR_MALFORMED, "QMP member '%s' is not a string",
+                    member);
+        return FALSE;
+    }
+    *out = json_node_get_string(node);
+    return TRUE;
+}
+
+/* NULL when absent; MALFORMED when present but not an object. */
+static gboolean
+get_optional_object(JsonObject *obj, const gchar *member, JsonNode **out, GError **error)
+{
+    JsonNode *node = json_object_get_member(obj, member);
+
+    *out = NULL;
+    if (node == NULL)
+        return TRUE;
+    if (!JSON_NODE_HOLDS_OBJECT(node)) {
+        g_set_error(error, CV_QMP_ERROR, CV_QMP_ERROR_MALFORMED, "QMP member '%s' is not an object",
+                    member);
+        return FALSE;
+    }
+    *out = node;
+    return TRUE;
+}
+
+static gint64
+get_timestamp_part(JsonObject *ts, const gchar *member)
+{
+    JsonNode *node = json_object_get_member(ts, member);
+
+    if (node == NULL || !JSON_NODE_HOLDS_VALUE(node) ||
+        json_node_get_value_type(node) != G_TYPE_INT64)
+        return -1;
+    /* a negative value is how json-glib shows a number above INT64_MAX: not a timestamp */
+    return MAX(json_node_get_int(node), -1);
+}
+
+static gboolean
+message_classify(CvQmpMessage *msg, JsonObject *obj, GError **error)
+{
+    /* the members that decide the kind; exactly one of them must be present */
+    static const gchar *const keys[] = {"QMP", "return", "error", "event", "execute", "exec-oob"};
+    const gchar *key = NULL;
+    JsonNode *node;
+
+    for (gsize i = 0; i < G_N_ELEMENTS(keys); i++) {
+        if (!json_object_has_member(obj, keys[i]))
+            continue;
+        if (key != NULL) {
+            g_set_error(error, CV_QMP_ERROR, CV_QMP_ERROR_MALFORMED,
+                        "QMP message has both '%s' and '%s'", key, keys[i]);
+            return FALSE;
+        }
+        key = keys[i];
+    }
+    if (key == NULL) {
+        g_set_error_literal(error, CV_QMP_ERROR, CV_QMP_ERROR_MALFORMED,
+                            "QMP message is neither greeting, reply, event nor command");
+        return FALSE;
+    }
+
+    msg->id = json_object_get_member(obj, "id");
+    msg->seconds = -1;
+    msg->microseconds = -1;
+
+    if (g_str_equal(key, "QMP")) {
+        msg->kind = CV_QMP_MESSAGE_GREETING;
+        if (!get_optional_object(obj, "QMP", &msg->payload, error))
+            return FALSE;
+        return TRUE;
+    }
+    if (g_str_equal(key, "return")) {
+        msg->kind = CV_QMP_MESSAGE_RETURN;
+        msg->payload = json_object_get_member(obj, "return");
+        return TRUE;
+    }
+    if (g_str_equal(key, "error")) {
+        JsonObject *err;
+        msg->kind = CV_QMP_MESSAGE_ERROR;
+        if (!get_optional_object(obj, "error", &msg->payload, error))
+            return FALSE;
+        err = json_node_get_object(msg->payload);
+        /* a wrongly typed class or desc is not worth dropping the reply for: the command
+         * still failed, and the caller must hear about it */
+        node = json_object_get_member(err, "class");
+        if (node != NULL && JSON_NODE_HOLDS_VALUE(node) &&
+            json_node_get_value_type(node) == G_TYPE_STRING)
+            msg->error_class = json_node_get_string(node);
+        node = json_object_get_member(err, "desc");
+        if (node != NULL && JSON_NODE_HOLDS_VALUE(node) &&
+            json_node_get_value_type(node) == G_TYPE_STRING)
+            msg->error_desc = json_node_get_string(node);
+        return TRUE;
+    }
+    if (g_str_equal(key, "event")) {
+        JsonNode *ts = NULL;
+        msg->kind = CV_QMP_MESSAGE_EVENT;
+        if (!get_optional_string(obj, "event", &msg->name, error))
+            return FALSE;
+        if (!get_optional_object(obj, "data", &msg->payload, error))
+            return FALSE;
+        node = json_object_get_member(obj, "timestamp");
+        if (node != NULL && JSON_NODE_HOLDS_OBJECT(node))
+            ts = node;
+        if (ts != NULL) {
+            JsonObject *tso = json_node_get_object(ts);
+            msg->seconds = get_timestamp_part(tso, "seconds");
+            msg->microseconds = get_timestamp_part(tso, "microseconds");
+            if (msg->seconds < 0 || msg->microseconds < 0 || msg->microseconds >= G_USEC_PER_SEC)
+                msg->seconds = msg->microseconds = -1;
+        }
+        return TRUE;
+    }
+    /* execute or exec-oob */
+    msg->kind = CV_QMP_MESSAGE_COMMAND;
+    msg->oob = g_str_equal(key, "exec-oob");
+    if (!get_optional_string(obj, key, &msg->name, error))
+        return FALSE;
+    if (!get_optional_object(obj, "arguments", &msg->payload, error))
+        return FALSE;
+    return TRUE;
+}
+
+CvQmpMessage *
+cv_qmp_message_parse(const gchar *line, gssize len, GError **error)
+{
+    g_autoptr(JsonParser) parser = NULL;
+    g_autoptr(CvQmpMessage) msg = NULL;
+    g_autoptr(GError) local_error = NULL;
+    const gchar *why = NULL;
+    JsonNode *root;
+    gsize n;
+
+    g_return_val_if_fail(line != NULL, NULL);
+    g_return_val_if_fail(error == NULL || *error == NULL, NULL);
+
+    n = len < 0 ? strlen(line) : (gsize)len;
+    if (memchr(line, '\0', n) != NULL || !g_utf8_validate_len(line, n, NULL)) {
+        g_set_error_literal(error, CV_QMP_ERROR, CV_QMP_ERROR_MALFORMED,
+                            "QMP line is not valid UTF-8 text");
+        return NULL;
+    }
+    if (!json_shape_ok(line, n, &why)) {
+        g_set_error(error, CV_QMP_ERROR, CV_QMP_ERROR_MALFORMED, "QMP line %s", why);
+        return NULL;
+    }
+    parser = json_parser_new();
+    if (!json_parser_load_from_data(parser, line, (gssize)n, &local_error)) {
+        g_set_error(error, CV_QMP_ERROR, CV_QMP_ERROR_MALFORMED, "QMP line is not JSON: %s",
+                    local_error->message);
+        return NULL;
+    }
+    root = json_parser_get_root(parser);
+    if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
+        g_set_error_literal(error, CV_QMP_ERROR, CV_QMP_ERROR_MALFORMED,
+                            "QMP line is not a JSON object");
+        return NULL;
+    }
+    msg = g_new0(CvQmpMessage, 1);
+    msg->root = json_node_ref(root);
+    if (!message_classify(msg, json_node_get_object(root), error))
+        return NULL;
+    return g_steal_pointer(&msg);
+}
+
+gchar *
+cv_qmp_id_to_string(JsonNode *id)
+{
+    if (id == NULL)
+        return NULL;
+    if (JSON_NODE_HOLDS_VALUE(id) && json_node_get_value_type(id) == G_TYPE_STRING)
+        return g_strdup(json_node_get_string(id));
+    return json_to_string(id, FALSE);
+}

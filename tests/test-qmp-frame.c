@@ -1,0 +1,371 @@
+#include "config.h"
+
+#include <string.h>
+
+#include <glib.h>
+
+#include <json-glib/json-glib.h>
+
+#include "cv-qmp-error.h"
+#include "cv-qmp-frame.h"
+
+/* Framer rows. In `input`, '|' separates the chunks pushed one by one and '~' stands for a
+ * NUL byte. In `expect`, lines are separated by '|'; "!LONG" is a LINE_TOO_LONG report and
+ * "!NUL" a MALFORMED report. */
+typedef struct {
+    const gchar *name;
+    gsize max_line;
+    const gchar *input;
+    gboolean byte_by_byte;
+    const gchar *expect;
+    gsize expect_pending;
+} FrameRow;
+
+static const FrameRow frame_rows[] = {
+    {"lf", 64, "{\"return\": {}}\n", FALSE, "{\"return\": {}}", 0},
+    {"crlf", 64, "{\"return\": {}}\r\n", FALSE, "{\"return\": {}}", 0},
+    {"two-lines-one-chunk", 64, "aaa\r\nbbb\r\n", FALSE, "aaa|bbb", 0},
+    {"mixed-lf-crlf", 64, "aaa\nbbb\r\nccc\n", FALSE, "aaa|bbb|ccc", 0},
+    {"split-mid-line", 64, "{\"ret|urn\": {}}\r\n", FALSE, "{\"return\": {}}", 0},
+    {"crlf-split-at-edge", 64, "aaa\r|\nbbb\r|\n", FALSE, "aaa|bbb", 0},
+    {"byte-by-byte", 64, "aaa\r\nbbb\r\nccc\n", TRUE, "aaa|bbb|ccc", 0},
+    {"partial-kept", 64, "aaa\r\nbb", FALSE, "aaa", 2},
+    {"partial-cr-kept", 64, "aaa\r", FALSE, "", 4},
+    {"empty-lines-skipped", 64, "\r\n\n\r\naaa\n\n", FALSE, "aaa", 0},
+    {"only-empty", 64, "\n\r\n|\r|\n", FALSE, "", 0},
+    {"inner-cr-kept", 64, "a\rb\n", FALSE, "a\rb", 0},
+    {"double-cr-strips-one", 64, "a\r\r\n", FALSE, "a\r", 0},
+    {"exactly-max", 4, "abcd\n", FALSE, "abcd", 0},
+    {"exactly-max-crlf", 4, "abcd\r\n", FALSE, "abcd", 0},
+    {"exactly-max-crlf-split", 4, "abcd\r|\n", FALSE, "abcd", 0},
+    {"exactly-max-byte-by-byte", 4, "abcd\r\nabcd\r\n", TRUE, "abcd|abcd", 0},
+    {"max-plus-one", 4, "abcde\nok\n", FALSE, "!LONG|ok", 0},
+    {"max-plus-one-crlf", 4, "abcde\r\nok\r\n", FALSE, "!LONG|ok", 0},
+    {"oversized-in-one-chunk", 8, "0123456789abcdef\r\nok\r\n", FALSE, "!LONG|ok", 0},
+    {"oversized-across-chunks", 8, "01234|56789012|345678\r|\nok\r\n", FALSE, "!LONG|ok", 0},
+    {"oversized-reported-once", 8, "0123456789|0123456789|0123456789|01\r\nok\n", FALSE, "!LONG|ok",
+     0},
+    {"oversized-byte-by-byte", 4, "ab\nabcdefghij\r\ncd\r\n", TRUE, "ab|!LONG|cd", 0},
+    {"oversized-partial-discarded", 8, "ok\n0123456789abc", FALSE, "ok|!LONG", 0},
+    {"two-oversized", 4, "abcdef\nghijkl\nok\n", FALSE, "!LONG|!LONG|ok", 0},
+    {"nul-byte", 64, "a~b\r\nok\r\n", FALSE, "!NUL|ok", 0},
+};
+
+static void
+push_input(CvQmpFramer *framer, const FrameRow *row)
+{
+    g_autofree gchar *raw = g_strdup(row->input);
+    g_auto(GStrv) chunks = NULL;
+
+    for (gchar *p = raw; *p != '\0'; p++) {
+        if (*p == '~')
+            *p = '\x01'; /* placeholder; turned into NUL after splitting */
+    }
+    chunks = g_strsplit(raw, "|", -1);
+    for (gsize i = 0; chunks[i] != NULL; i++) {
+        gsize len = strlen(chunks[i]);
+        for (gsize j = 0; j < len; j++) {
+            if (chunks[i][j] == '\x01')
+                chunks[i][j] = '\0';
+        }
+        if (row->byte_by_byte) {
+            for (gsize j = 0; j < len; j++)
+                cv_qmp_framer_push(framer, chunks[i] + j, 1);
+        } else {
+            cv_qmp_framer_push(framer, chunks[i], len);
+        }
+    }
+}
+
+static void
+test_frame_row(gconstpointer data)
+{
+    const FrameRow *row = data;
+    g_autoptr(CvQmpFramer) framer = cv_qmp_framer_new(row->max_line);
+    g_autoptr(GPtrArray) got = g_ptr_array_new_with_free_func(g_free);
+    g_autofree gchar *joined = NULL;
+
+    push_input(framer, row);
+    for (;;) {
+        g_autoptr(GError) error = NULL;
+        g_autofree gchar *line = cv_qmp_framer_pop(framer, &error);
+        if (line != NULL) {
+            g_assert_no_error(error);
+            g_ptr_array_add(got, g_steal_pointer(&line));
+        } else if (error != NULL) {
+            g_assert_true(g_error_matches(error, CV_QMP_ERROR, CV_QMP_ERROR_LINE_TOO_LONG) ||
+                          g_error_matches(error, CV_QMP_ERROR, CV_QMP_ERROR_MALFORMED));
+            g_ptr_array_add(got,
+                            g_strdup(error->code == CV_QMP_ERROR_LINE_TOO_LONG ? "!LONG" : "!NUL"));
+        } else {
+            break;
+        }
+    }
+    g_ptr_array_add(got, NULL);
+    joined = g_strjoinv("|", (gchar **)got->pdata);
+    g_assert_cmpstr(joined, ==, row->expect);
+    g_assert_cmpuint(cv_qmp_framer_pending(framer), ==, row->expect_pending);
+}
+
+/* pending() counts queued lines too, and popping releases them */
+static void
+test_frame_pending(void)
+{
+    g_autoptr(CvQmpFramer) framer = cv_qmp_framer_new(0);
+    g_autofree gchar *a = NULL;
+    g_autofree gchar *b = NULL;
+
+    g_assert_cmpuint(cv_qmp_framer_pending(framer), ==, 0);
+    cv_qmp_framer_push(framer, "abc\r\nde", 7);
+    g_assert_cmpuint(cv_qmp_framer_pending(framer), ==, 5);
+    a = cv_qmp_framer_pop(framer, NULL);
+    g_assert_cmpstr(a, ==, "abc");
+    g_assert_cmpuint(cv_qmp_framer_pending(framer), ==, 2);
+    g_assert_null(cv_qmp_framer_pop(framer, NULL));
+    cv_qmp_framer_push(framer, "f\n", 2);
+    b = cv_qmp_framer_pop(framer, NULL);
+    g_assert_cmpstr(b, ==, "def");
+    g_assert_cmpuint(cv_qmp_framer_pending(framer), ==, 0);
+}
+
+/* the default bound is CV_QMP_MAX_LINE_DEFAULT: a line of that size passes, one byte more
+ * does not, and the framer never holds more than the bound for an unterminated line */
+static void
+test_frame_default_bound(void)
+{
+    g_autoptr(CvQmpFramer) framer = cv_qmp_framer_new(0);
+    g_autofree gchar *big = g_malloc(CV_QMP_MAX_LINE_DEFAULT + 2);
+    g_autofree gchar *line = NULL;
+    g_autoptr(GError) error = NULL;
+
+    memset(big, 'x', CV_QMP_MAX_LINE_DEFAULT + 2);
+    cv_qmp_framer_push(framer, big, CV_QMP_MAX_LINE_DEFAULT);
+    cv_qmp_framer_push(framer, "\r\n", 2);
+    line = cv_qmp_framer_pop(framer, NULL);
+    g_assert_nonnull(line);
+    g_assert_cmpuint(strlen(line), ==, CV_QMP_MAX_LINE_DEFAULT);
+
+    for (gint i = 0; i < 4; i++)
+        cv_qmp_framer_push(framer, big, CV_QMP_MAX_LINE_DEFAULT + 2);
+    g_assert_cmpuint(cv_qmp_framer_pending(framer), <=, CV_QMP_MAX_LINE_DEFAULT + 1);
+    g_assert_null(cv_qmp_framer_pop(framer, &error));
+    g_assert_error(error, CV_QMP_ERROR, CV_QMP_ERROR_LINE_TOO_LONG);
+    g_clear_error(&error);
+    g_assert_null(cv_qmp_framer_pop(framer, &error));
+    g_assert_no_error(error);
+}
+
+/* Message rows: a line, and what classification must find. */
+typedef struct {
+    const gchar *name;
+    const gchar *line;
+    gboolean ok;
+    CvQmpMessageKind kind;
+    const gchar *id;      /* cv_qmp_id_to_string(), NULL: no id */
+    const gchar *msgname; /* event or command name */
+    gboolean payload;
+    gboolean oob;
+    const gchar *error_class;
+    const gchar *error_desc;
+    gint64 seconds;
+    gint64 microseconds;
+} MessageRow;
+
+#define GREETING_72                                                                                \
+    "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 22, \"minor\": 2, \"major\": 7}, "             \
+    "\"package\": \"Debian 1:7.2+dfsg-7+deb12u18+b3\"}, \"capabilities\": [\"oob\"]}}"
+
+static const MessageRow message_rows[] = {
+    {"greeting-7.2", GREETING_72, TRUE, CV_QMP_MESSAGE_GREETING, NULL, NULL, TRUE, FALSE, NULL,
+     NULL, -1, -1},
+    {"return-string-id", "{\"return\": {}, \"id\": \"cv-1\"}", TRUE, CV_QMP_MESSAGE_RETURN, "cv-1",
+     NULL, TRUE, FALSE, NULL, NULL, -1, -1},
+    {"return-no-id", "{\"return\": {}}", TRUE, CV_QMP_MESSAGE_RETURN, NULL, NULL, TRUE, FALSE, NULL,
+     NULL, -1, -1},
+    {"return-int-id", "{\"id\": 42, \"return\": [1, 2]}", TRUE, CV_QMP_MESSAGE_RETURN, "42", NULL,
+     TRUE, FALSE, NULL, NULL, -1, -1},
+    {"return-object-id", "{\"id\": {\"a\": 1}, \"return\": 3}", TRUE, CV_QMP_MESSAGE_RETURN,
+     "{\"a\":1}", NULL, TRUE, FALSE, NULL, NULL, -1, -1},
+    {"return-null", "{\"return\": null, \"id\": \"x\"}", TRUE, CV_QMP_MESSAGE_RETURN, "x", NULL,
+     TRUE, FALSE, NULL, NULL, -1, -1},
+    {"error-with-id",
+     "{\"id\": \"cv-2\", \"error\": {\"class\": \"GenericError\", \"desc\": \"boom\"}}", TRUE,
+     CV_QMP_MESSAGE_ERROR, "cv-2", NULL, TRUE, FALSE, "GenericError", "boom", -1, -1},
+    {"error-without-id",
+     "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, invalid "
+     "keyword 'x'\"}}",
+     TRUE, CV_QMP_MESSAGE_ERROR, NULL, NULL, TRUE, FALSE, "GenericError",
+     "JSON parse error, invalid keyword 'x'", -1, -1},
+    {"error-no-class", "{\"error\": {\"desc\": \"d\"}}", TRUE, CV_QMP_MESSAGE_ERROR, NULL, NULL,
+     TRUE, FALSE, NULL, "d", -1, -1},
+    {"error-class-not-string", "{\"error\": {\"class\": 7, \"desc\": [1]}}", TRUE,
+     CV_QMP_MESSAGE_ERROR, NULL, NULL, TRUE, FALSE, NULL, NULL, -1, -1},
+    {"event-pass",
+     "{\"timestamp\": {\"seconds\": 1795626234, \"microseconds\": 686366}, \"event\": "
+     "\"MIGRATION_PASS\", \"data\": {\"pass\": 2}}",
+     TRUE, CV_QMP_MESSAGE_EVENT, NULL, "MIGRATION_PASS", TRUE, FALSE, NULL, NULL, 1795626234,
+     686366},
+    {"event-stop-no-data",
+     "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, \"event\": \"STOP\"}", TRUE,
+     CV_QMP_MESSAGE_EVENT, NULL, "STOP", FALSE, FALSE, NULL, NULL, 1, 2},
+    {"event-no-timestamp", "{\"event\": \"STOP\"}", TRUE, CV_QMP_MESSAGE_EVENT, NULL, "STOP", FALSE,
+     FALSE, NULL, NULL, -1, -1},
+    {"event-timestamp-string",
+     "{\"event\": \"STOP\", \"timestamp\": {\"seconds\": \"1\", \"microseconds\": 2}}", TRUE,
+     CV_QMP_MESSAGE_EVENT, NULL, "STOP", FALSE, FALSE, NULL, NULL, -1, -1},
+    {"event-timestamp-negative",
+     "{\"event\": \"STOP\", \"timestamp\": {\"seconds\": -5, \"microseconds\": 2}}", TRUE,
+     CV_QMP_MESSAGE_EVENT, NULL, "STOP", FALSE, FALSE, NULL, NULL, -1, -1},
+    {"event-timestamp-over-int64",
+     "{\"event\": \"STOP\", \"timestamp\": {\"seconds\": 18446744073709551615, "
+     "\"microseconds\": 2}}",
+     TRUE, CV_QMP_MESSAGE_EVENT, NULL, "STOP", FALSE, FALSE, NULL, NULL, -1, -1},
+    {"event-microseconds-too-big",
+     "{\"event\": \"STOP\", \"timestamp\": {\"seconds\": 5, \"microseconds\": 1000000}}", TRUE,
+     CV_QMP_MESSAGE_EVENT, NULL, "STOP", FALSE, FALSE, NULL, NULL, -1, -1},
+    {"event-timestamp-object", "{\"event\": \"STOP\", \"timestamp\": 12}", TRUE,
+     CV_QMP_MESSAGE_EVENT, NULL, "STOP", FALSE, FALSE, NULL, NULL, -1, -1},
+    {"command-execute",
+     "{\"execute\": \"migrate-set-parameters\", \"arguments\": {\"downtime-limit\": 500}, "
+     "\"id\": \"t1\"}",
+     TRUE, CV_QMP_MESSAGE_COMMAND, "t1", "migrate-set-parameters", TRUE, FALSE, NULL, NULL, -1, -1},
+    {"command-no-args", "{\"execute\": \"qmp_capabilities\"}", TRUE, CV_QMP_MESSAGE_COMMAND, NULL,
+     "qmp_capabilities", FALSE, FALSE, NULL, NULL, -1, -1},
+    {"command-oob", "{\"exec-oob\": \"migrate-pause\", \"id\": 1}", TRUE, CV_QMP_MESSAGE_COMMAND,
+     "1", "migrate-pause", FALSE, TRUE, NULL, NULL, -1, -1},
+    {"unknown-keys-ignored", "{\"return\": {}, \"id\": \"a\", \"x-future\": [1, {}]}", TRUE,
+     CV_QMP_MESSAGE_RETURN, "a", NULL, TRUE, FALSE, NULL, NULL, -1, -1},
+    {"not-json", "{\"return\": ", FALSE},
+    {"garbage", "hello", FALSE},
+    {"array", "[{\"return\": {}}]", FALSE},
+    {"string", "\"return\"", FALSE},
+    {"number", "42", FALSE},
+    {"empty-object", "{}", FALSE},
+    {"unknown-shape", "{\"foo\": 1}", FALSE},
+    {"return-and-error", "{\"return\": {}, \"error\": {\"class\": \"GenericError\"}}", FALSE},
+    {"event-and-return", "{\"event\": \"STOP\", \"return\": {}}", FALSE},
+    {"greeting-not-object", "{\"QMP\": 1}", FALSE},
+    {"error-not-object", "{\"error\": \"GenericError\"}", FALSE},
+    {"event-name-not-string", "{\"event\": 5}", FALSE},
+    {"event-data-not-object", "{\"event\": \"STOP\", \"data\": [1]}", FALSE},
+    {"execute-not-string", "{\"execute\": {}}", FALSE},
+    {"arguments-not-object", "{\"execute\": \"stop\", \"arguments\": 3}", FALSE},
+    {"trailing-garbage", "{\"return\": {}} x", FALSE},
+    {"two-objects", "{\"return\": {}}{\"return\": {}}", FALSE},
+    {"invalid-utf8", "{\"return\": \"\xff\xfe\"}", FALSE},
+    {"deep-nesting",
+     "{\"return\": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]"
+     "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
+     FALSE},
+};
+
+static void
+test_message_row(gconstpointer data)
+{
+    const MessageRow *row = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(CvQmpMessage) msg = cv_qmp_message_parse(row->line, -1, &error);
+    g_autofree gchar *id = NULL;
+
+    if (!row->ok) {
+        g_assert_null(msg);
+        g_assert_error(error, CV_QMP_ERROR, CV_QMP_ERROR_MALFORMED);
+        return;
+    }
+    g_assert_no_error(error);
+    g_assert_nonnull(msg);
+    g_assert_cmpint(msg->kind, ==, row->kind);
+    id = cv_qmp_id_to_string(msg->id);
+    g_assert_cmpstr(id, ==, row->id);
+    g_assert_cmpstr(msg->name, ==, row->msgname);
+    g_assert_cmpint(msg->payload != NULL, ==, row->payload);
+    g_assert_cmpint(msg->oob, ==, row->oob);
+    g_assert_cmpstr(msg->error_class, ==, row->error_class);
+    g_assert_cmpstr(msg->error_desc, ==, row->error_desc);
+    g_assert_cmpint(msg->seconds, ==, row->seconds);
+    g_assert_cmpint(msg->microseconds, ==, row->microseconds);
+}
+
+/* an explicit length stops at it, and a NUL inside the length is refused */
+static void
+test_message_length(void)
+{
+    static const gchar with_nul[] = "{\"return\": {}}\0{\"x\"";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(CvQmpMessage) a = cv_qmp_message_parse("{\"return\": {}}garbage", 14, &error);
+    g_autoptr(CvQmpMessage) b = NULL;
+
+    g_assert_no_error(error);
+    g_assert_nonnull(a);
+    g_assert_cmpint(a->kind, ==, CV_QMP_MESSAGE_RETURN);
+    b = cv_qmp_message_parse(with_nul, sizeof(with_nul) - 1, &error);
+    g_assert_null(b);
+    g_assert_error(error, CV_QMP_ERROR, CV_QMP_ERROR_MALFORMED);
+}
+
+/* nesting below the bound is fine: the bound must not reject real replies */
+static void
+test_message_nesting_bound(void)
+{
+    g_autoptr(GString) s = g_string_new("{\"return\": ");
+    g_autoptr(GString) deep = NULL;
+    g_autoptr(CvQmpMessage) ok = NULL;
+    g_autoptr(CvQmpMessage) bad = NULL;
+    g_autoptr(GError) error = NULL;
+
+    for (gint i = 0; i < 60; i++)
+        g_string_append(s, "[\"[{\\\"\", ");
+    g_string_append(s, "1");
+    for (gint i = 0; i < 60; i++)
+        g_string_append(s, "]");
+    g_string_append(s, "}");
+    ok = cv_qmp_message_parse(s->str, -1, &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(ok);
+
+    deep = g_string_new("{\"return\": ");
+    for (gint i = 0; i < 100000; i++)
+        g_string_append_c(deep, '[');
+    bad = cv_qmp_message_parse(deep->str, -1, &error);
+    g_assert_null(bad);
+    g_assert_error(error, CV_QMP_ERROR, CV_QMP_ERROR_MALFORMED);
+}
+
+static void
+test_id_to_string(void)
+{
+    g_autoptr(JsonNode) s = json_node_new(JSON_NODE_VALUE);
+    g_autoptr(JsonNode) i = json_node_new(JSON_NODE_VALUE);
+    g_autofree gchar *a = NULL;
+    g_autofree gchar *b = NULL;
+
+    json_node_set_string(s, "cv-7");
+    json_node_set_int(i, 7);
+    a = cv_qmp_id_to_string(s);
+    b = cv_qmp_id_to_string(i);
+    g_assert_cmpstr(a, ==, "cv-7");
+    /* a numeric 7 and the string "7" must not be confused with our "cv-7" ids */
+    g_assert_cmpstr(b, ==, "7");
+    g_assert_null(cv_qmp_id_to_string(NULL));
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+
+    for (gsize i = 0; i < G_N_ELEMENTS(frame_rows); i++) {
+        g_autofree gchar *path = g_strdup_printf("/qmp/frame/%s", frame_rows[i].name);
+        g_test_add_data_func(path, &frame_rows[i], test_frame_row);
+    }
+    g_test_add_func("/qmp/frame/pending", test_frame_pending);
+    g_test_add_func("/qmp/frame/default-bound", test_frame_default_bound);
+    for (gsize i = 0; i < G_N_ELEMENTS(message_rows); i++) {
+        g_autofree gchar *path = g_strdup_printf("/qmp/message/%s", message_rows[i].name);
+        g_test_add_data_func(path, &message_rows[i], test_message_row);
+    }
+    g_test_add_func("/qmp/message/length", test_message_length);
+    g_test_add_func("/qmp/message/nesting-bound", test_message_nesting_bound);
+    g_test_add_func("/qmp/message/id-to-string", test_id_to_string);
+    return g_test_run();
+}
