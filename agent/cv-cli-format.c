@@ -1,0 +1,951 @@
+#include "config.h"
+
+#include <json-glib/json-glib.h>
+
+#include "cv-cli-format.h"
+
+const gchar *
+cv_cli_estimate_source_id(CvEstimateSource source)
+{
+    switch (source) {
+    case CV_ESTIMATE_NONE:
+        return "none";
+    case CV_ESTIMATE_QEMU_ALL_DEVICES:
+        return "qemu-all-devices";
+    case CV_ESTIMATE_QEMU_RAM_ONLY:
+        return "qemu-ram-only";
+    case CV_ESTIMATE_PENDING_OVER_RATE:
+        return "pending-over-rate";
+    case CV_ESTIMATE_LADDER:
+        return "ladder";
+    default:
+        return "unknown";
+    }
+}
+
+static const gchar *
+tri_to_string(CvTri tri)
+{
+    switch (tri) {
+    case CV_TRI_YES:
+        return "yes";
+    case CV_TRI_NO:
+        return "no";
+    case CV_TRI_UNKNOWN:
+    default:
+        return "unknown";
+    }
+}
+
+gchar *
+cv_cli_format_field_bytes(const CvU64Field *field)
+{
+    gchar buf[32];
+
+    switch (field->state) {
+    case CV_FIELD_VALID:
+        cv_format_bytes(field->value, buf, sizeof(buf));
+        return g_strdup(buf);
+    case CV_FIELD_INVALID:
+        return g_strdup("invalid");
+    case CV_FIELD_ABSENT:
+    default:
+        return g_strdup("-");
+    }
+}
+
+gchar *
+cv_cli_format_field_ms(const CvU64Field *field)
+{
+    switch (field->state) {
+    case CV_FIELD_VALID:
+        return g_strdup_printf("%" G_GUINT64_FORMAT " ms", field->value);
+    case CV_FIELD_INVALID:
+        return g_strdup("invalid");
+    case CV_FIELD_ABSENT:
+    default:
+        return g_strdup("-");
+    }
+}
+
+static gchar *
+format_field_count(const CvU64Field *field)
+{
+    switch (field->state) {
+    case CV_FIELD_VALID:
+        return g_strdup_printf("%" G_GUINT64_FORMAT, field->value);
+    case CV_FIELD_INVALID:
+        return g_strdup("invalid");
+    case CV_FIELD_ABSENT:
+    default:
+        return g_strdup("-");
+    }
+}
+
+gchar *
+cv_cli_format_seconds(gint64 ms)
+{
+    return g_strdup_printf("%" G_GINT64_FORMAT ".%01" G_GINT64_FORMAT "s", ms / 1000,
+                           (ABS(ms) % 1000) / 100);
+}
+
+static gchar *
+format_rate(guint64 bytes_per_s)
+{
+    gchar buf[32];
+
+    cv_format_rate(bytes_per_s, buf, sizeof(buf));
+    return g_strdup(buf);
+}
+
+gchar *
+cv_cli_format_decision_action(CvDecisionKind kind, guint64 value)
+{
+    switch (kind) {
+    case CV_DECISION_NONE:
+        return g_strdup("-");
+    case CV_DECISION_SET_SWITCHOVER_BANDWIDTH: {
+        g_autofree gchar *rate = format_rate(value);
+
+        return g_strdup_printf("switchover-bandwidth %s", rate);
+    }
+    case CV_DECISION_SET_DOWNTIME_LIMIT:
+        return g_strdup_printf("downtime-limit %" G_GUINT64_FORMAT " ms", value);
+    case CV_DECISION_START_POSTCOPY:
+    case CV_DECISION_PAUSE_GUEST:
+    case CV_DECISION_ABORT:
+    default:
+        return g_strdup(cv_decision_kind_to_string(kind));
+    }
+}
+
+/* ---- human output of tune / simulate ---------------------------------------------------- */
+
+gchar *
+cv_cli_format_attach(const CvTunerRecord *record)
+{
+    GString *out = g_string_new(NULL);
+    const CvParams *p = record->params;
+    const CvPolicy *policy = record->policy;
+    g_autofree gchar *limit = cv_cli_format_field_ms(&p->downtime_limit_ms);
+    g_autofree gchar *maxbw = NULL;
+    g_autofree gchar *switchover = NULL;
+
+    g_string_append_printf(out, "attached to %s (QEMU %s), %s\n",
+                           record->target != NULL ? record->target : "?",
+                           record->version != NULL ? record->version : "unknown",
+                           record->events ? "migration events on" : "polling");
+    if (record->message != NULL)
+        g_string_append_printf(out, "  events: %s\n", record->message);
+    if (cv_field_valid(&p->max_bandwidth))
+        maxbw = format_rate(p->max_bandwidth.value);
+    else
+        maxbw = cv_cli_format_field_bytes(&p->max_bandwidth);
+    if (!cv_params_supports_switchover_bandwidth(p))
+        switchover = g_strdup("not supported by this QEMU");
+    else if (cv_field_valid(&p->avail_switchover_bandwidth) &&
+             p->avail_switchover_bandwidth.value > 0)
+        switchover = format_rate(p->avail_switchover_bandwidth.value);
+    else if (cv_field_valid(&p->avail_switchover_bandwidth))
+        switchover = g_strdup("0 (measured rate)");
+    else
+        switchover = g_strdup("invalid");
+    g_string_append_printf(out,
+                           "  downtime-limit %s, max-bandwidth %s, avail-switchover-bandwidth %s\n",
+                           limit, maxbw, switchover);
+    if (policy != NULL) {
+        g_autofree gchar *rate = policy->switchover_bandwidth > 0
+                                     ? format_rate(policy->switchover_bandwidth)
+                                     : g_strdup("off");
+
+        g_string_append_printf(out,
+                               "  policy %s: max-downtime %" G_GUINT64_FORMAT
+                               " ms, margin %.0f%%, switchover-bandwidth %s%s\n",
+                               policy->name, policy->max_downtime_ms, policy->margin * 100.0, rate,
+                               record->dry_run ? " (dry run: nothing will be changed)" : "");
+    }
+    return g_string_free(out, FALSE);
+}
+
+#define COLUMNS "%7s %9s %-20s %10s %13s %9s %-10s %-33s %s"
+
+gchar *
+cv_cli_format_table_header(void)
+{
+    return g_strdup_printf(COLUMNS "\n", "TIME", "PASS", "REMAINING", "EXPECTED", "THROUGHPUT",
+                           "LIMIT", "VERDICT", "ACTION", "REASON");
+}
+
+gchar *
+cv_cli_format_iteration(gint64 time_ms, const CvSample *s, const CvDecision *d,
+                        const CvParams *params)
+{
+    g_autofree gchar *t = cv_cli_format_seconds(time_ms);
+    g_autofree gchar *pass = format_field_count(&s->ram_dirty_sync_count);
+    g_autofree gchar *remaining = NULL;
+    g_autofree gchar *expected = cv_cli_format_field_ms(&s->expected_downtime_ms);
+    g_autofree gchar *throughput = NULL;
+    g_autofree gchar *limit = cv_cli_format_field_ms(&params->downtime_limit_ms);
+    g_autofree gchar *action = cv_cli_format_decision_action(d->kind, d->value);
+    guint64 pending = 0, bps = 0;
+    gboolean system_wide = FALSE;
+
+    if (cv_sample_pending(s, &pending, &system_wide)) {
+        gchar buf[32];
+
+        cv_format_bytes(pending, buf, sizeof(buf));
+        remaining = g_strdup_printf("%s (%s)", buf, system_wide ? "all" : "ram");
+    } else if (s->remaining.state == CV_FIELD_INVALID ||
+               s->ram_remaining.state == CV_FIELD_INVALID) {
+        remaining = g_strdup("invalid");
+    } else {
+        remaining = g_strdup("-");
+    }
+    if (cv_sample_throughput(s, &bps))
+        throughput = format_rate(bps);
+    else
+        throughput = g_strdup(s->ram_mbps.state == CV_FIELD_INVALID ? "invalid" : "-");
+    return g_strdup_printf(COLUMNS "\n", t, pass, remaining, expected, throughput, limit,
+                           cv_verdict_to_string(d->verdict), action,
+                           d->reason[0] != '\0' ? d->reason : "-");
+}
+
+gchar *
+cv_cli_format_notice(gint64 time_ms, const gchar *message)
+{
+    g_autofree gchar *t = cv_cli_format_seconds(time_ms);
+
+    return g_strdup_printf("%7s   -- %s\n", t, message);
+}
+
+gchar *
+cv_cli_format_action(const CvTunerAction *a, gboolean restore)
+{
+    g_autofree gchar *t = cv_cli_format_seconds(a->time_ms);
+    g_autofree gchar *what = NULL;
+    g_autofree gchar *before = NULL;
+    GString *out = g_string_new(NULL);
+
+    if (restore && a->kind == CV_DECISION_PAUSE_GUEST)
+        what = g_strdup("resume-guest");
+    else
+        what = cv_cli_format_decision_action(a->kind, a->value);
+    if (a->kind == CV_DECISION_SET_DOWNTIME_LIMIT)
+        before = cv_cli_format_field_ms(&a->previous);
+    else if (a->kind == CV_DECISION_SET_SWITCHOVER_BANDWIDTH)
+        before = a->previous.state == CV_FIELD_ABSENT ? g_strdup("-")
+                 : cv_field_valid(&a->previous)       ? format_rate(a->previous.value)
+                                                      : g_strdup("invalid");
+    g_string_append_printf(out, "%7s   %s %s: %s", t, restore ? "<< restore" : ">>",
+                           cv_tuner_result_to_string(a->result), what);
+    if (before != NULL)
+        g_string_append_printf(out, " (was %s)", before);
+    switch (a->result) {
+    case CV_TUNER_RESULT_FAILED:
+    case CV_TUNER_RESULT_REFUSED:
+        g_string_append_printf(out, ": %s", a->error);
+        break;
+    case CV_TUNER_RESULT_APPLIED:
+    case CV_TUNER_RESULT_DRY_RUN:
+    default:
+        break;
+    }
+    g_string_append_c(out, '\n');
+    return g_string_free(out, FALSE);
+}
+
+static void
+append_summary_action(GString *out, const CvTunerAction *a)
+{
+    g_autofree gchar *t = cv_cli_format_seconds(a->time_ms);
+    g_autofree gchar *what = cv_cli_format_decision_action(a->kind, a->value);
+    g_autofree gchar *pass = format_field_count(&a->pass);
+
+    g_string_append_printf(out, "    %s pass %s: %s %s", t, pass, what,
+                           cv_tuner_result_to_string(a->result));
+    if (a->result == CV_TUNER_RESULT_FAILED || a->result == CV_TUNER_RESULT_REFUSED)
+        g_string_append_printf(out, " (%s)", a->error);
+    g_string_append_printf(out, "\n      why: %s\n", a->reason[0] != '\0' ? a->reason : "-");
+}
+
+gchar *
+cv_cli_format_summary(const CvTunerSummary *sum)
+{
+    GString *out = g_string_new(NULL);
+    g_autofree gchar *elapsed = cv_cli_format_seconds(sum->elapsed_ms);
+    g_autofree gchar *total = cv_cli_format_field_ms(&sum->total_time_ms);
+    g_autofree gchar *downtime = cv_cli_format_field_ms(&sum->downtime_ms);
+    g_autofree gchar *passes = format_field_count(&sum->passes);
+    g_autofree gchar *limit = cv_cli_format_field_ms(&sum->downtime_limit_ms);
+    guint applied = 0;
+
+    g_string_append_printf(
+        out, "\nsummary: %s (exit %d)%s\n", cv_tuner_outcome_to_string(sum->outcome),
+        cv_tuner_outcome_to_exit_code(sum->outcome), sum->dry_run ? ", dry run" : "");
+    g_string_append_printf(out, "  %s\n", sum->message);
+    g_string_append_printf(out, "  converged:        %s\n",
+                           sum->outcome == CV_TUNER_OUTCOME_COMPLETED ? "yes" : "no");
+    g_string_append_printf(out, "  status:           %s\n",
+                           cv_migration_status_to_string(sum->final_status));
+    g_string_append_printf(out, "  total time:       %s (watched %s)\n", total, elapsed);
+    g_string_append_printf(out, "  passes:           %s\n", passes);
+    g_string_append_printf(out, "  achieved downtime: %s\n", downtime);
+    if (cv_field_valid(&sum->lower_bound_ms)) {
+        gchar bytes[32], rate[32];
+
+        cv_format_bytes(sum->lower_bound_bytes, bytes, sizeof(bytes));
+        cv_format_rate(sum->lower_bound_rate, rate, sizeof(rate));
+        g_string_append_printf(
+            out, "  lower bound:      %" G_GUINT64_FORMAT " ms (%s at switchover / %s)\n",
+            sum->lower_bound_ms.value, bytes, rate);
+    } else {
+        g_string_append(out, "  lower bound:      unknown (needs QEMU's system-wide remaining and "
+                             "a policy switchover-bandwidth)\n");
+    }
+    g_string_append_printf(
+        out, "  downtime-limit:   %s at the end (policy %s, cap %" G_GUINT64_FORMAT " ms)\n", limit,
+        sum->policy, sum->max_downtime_ms);
+    g_string_append_printf(out, "  estimate:         %s\n",
+                           cv_estimate_source_to_string(sum->estimate));
+    g_string_append_printf(out, "  system-wide remaining: %s, avail-switchover-bandwidth: %s\n",
+                           tri_to_string(sum->system_wide_remaining),
+                           sum->switchover_bandwidth == CV_TRI_NO    ? "not supported (never sent)"
+                           : sum->switchover_bandwidth == CV_TRI_YES ? "supported"
+                                                                     : "unknown");
+    for (guint i = 0; i < sum->n_actions - sum->n_actions_dropped; i++) {
+        if (sum->actions[i].result == CV_TUNER_RESULT_APPLIED)
+            applied++;
+    }
+    g_string_append_printf(out, "  evaluations:      %u\n", sum->n_evaluations);
+    g_string_append_printf(out, "  changes made:     %u%s\n", sum->n_changes,
+                           sum->n_actions > sum->n_changes ? " (see actions)" : "");
+    if (sum->n_actions > 0) {
+        g_string_append_printf(out, "  actions:          %u\n", sum->n_actions);
+        for (guint i = 0; i < sum->n_actions - sum->n_actions_dropped; i++)
+            append_summary_action(out, &sum->actions[i]);
+        if (sum->n_actions_dropped > 0)
+            g_string_append_printf(out, "    ... and %u more\n", sum->n_actions_dropped);
+    }
+    if (sum->n_restores > 0) {
+        g_string_append_printf(out, "  restored:         %u change(s), %u failure(s)\n",
+                               sum->n_restores - sum->n_restore_failures, sum->n_restore_failures);
+        for (guint i = 0; i < sum->n_restores; i++) {
+            const CvTunerAction *r = &sum->restores[i];
+            g_autofree gchar *what = r->kind == CV_DECISION_PAUSE_GUEST
+                                         ? g_strdup("resume-guest")
+                                         : cv_cli_format_decision_action(r->kind, r->value);
+
+            g_string_append_printf(out, "    %s %s%s%s\n", what,
+                                   cv_tuner_result_to_string(r->result),
+                                   r->error[0] != '\0' ? ": " : "", r->error);
+        }
+    }
+    if (sum->restore_skipped)
+        g_string_append(out, "  not restored:     our changes were left in place\n");
+    (void)applied;
+    return g_string_free(out, FALSE);
+}
+
+/* ---- JSON ------------------------------------------------------------------------------- */
+
+/* A field QEMU did not send is omitted; one it sent garbage for is null. */
+static void
+json_u64(JsonBuilder *b, const gchar *name, const CvU64Field *f)
+{
+    switch (f->state) {
+    case CV_FIELD_VALID:
+        json_builder_set_member_name(b, name);
+        json_builder_add_int_value(b, (gint64)MIN(f->value, (guint64)G_MAXINT64));
+        break;
+    case CV_FIELD_INVALID:
+        json_builder_set_member_name(b, name);
+        json_builder_add_null_value(b);
+        break;
+    case CV_FIELD_ABSENT:
+    default:
+        break;
+    }
+}
+
+static void
+json_int(JsonBuilder *b, const gchar *name, gint64 value)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_int_value(b, value);
+}
+
+static void
+json_str(JsonBuilder *b, const gchar *name, const gchar *value)
+{
+    json_builder_set_member_name(b, name);
+    if (value != NULL)
+        json_builder_add_string_value(b, value);
+    else
+        json_builder_add_null_value(b);
+}
+
+static void
+json_bool(JsonBuilder *b, const gchar *name, gboolean value)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_boolean_value(b, value);
+}
+
+static void
+json_tri(JsonBuilder *b, const gchar *name, CvTri tri)
+{
+    json_builder_set_member_name(b, name);
+    if (tri == CV_TRI_UNKNOWN)
+        json_builder_add_null_value(b);
+    else
+        json_builder_add_boolean_value(b, tri == CV_TRI_YES);
+}
+
+static gchar *
+json_finish(JsonBuilder *b)
+{
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    g_autofree gchar *text = NULL;
+
+    json_generator_set_root(gen, root);
+    text = json_generator_to_data(gen, NULL);
+    return g_strconcat(text, "\n", NULL);
+}
+
+static void
+json_sample_members(JsonBuilder *b, const CvSample *s)
+{
+    guint64 pending = 0, bps = 0;
+    gboolean system_wide = FALSE;
+
+    json_str(b, "status", cv_migration_status_to_string(s->status));
+    json_u64(b, "pass", &s->ram_dirty_sync_count);
+    if (cv_sample_pending(s, &pending, &system_wide)) {
+        json_int(b, "remaining", (gint64)pending);
+        json_str(b, "remaining-kind", system_wide ? "system-wide" : "ram");
+    } else {
+        json_builder_set_member_name(b, "remaining");
+        json_builder_add_null_value(b);
+        json_builder_set_member_name(b, "remaining-kind");
+        json_builder_add_null_value(b);
+    }
+    json_u64(b, "system-remaining", &s->remaining);
+    json_u64(b, "ram-remaining", &s->ram_remaining);
+    json_u64(b, "ram-total", &s->ram_total);
+    json_u64(b, "ram-transferred", &s->ram_transferred);
+    json_u64(b, "vfio-transferred", &s->vfio_transferred);
+    json_u64(b, "expected-downtime-ms", &s->expected_downtime_ms);
+    json_u64(b, "downtime-ms", &s->downtime_ms);
+    json_u64(b, "total-time-ms", &s->total_time_ms);
+    json_u64(b, "setup-time-ms", &s->setup_time_ms);
+    if (cv_sample_throughput(s, &bps))
+        json_int(b, "throughput", (gint64)bps);
+    else if (s->ram_mbps.state != CV_FIELD_ABSENT) {
+        json_builder_set_member_name(b, "throughput");
+        json_builder_add_null_value(b);
+    }
+    if (cv_sample_dirty_rate(s, &bps))
+        json_int(b, "dirty-rate", (gint64)bps);
+    json_u64(b, "dirty-pages-rate", &s->ram_dirty_pages_rate);
+    json_u64(b, "cpu-throttle-percentage", &s->cpu_throttle_percentage);
+    if (s->error_desc[0] != '\0')
+        json_str(b, "error-desc", s->error_desc);
+}
+
+static void
+json_params_members(JsonBuilder *b, const CvParams *p)
+{
+    json_u64(b, "downtime-limit-ms", &p->downtime_limit_ms);
+    json_u64(b, "max-bandwidth", &p->max_bandwidth);
+    json_bool(b, "switchover-bandwidth-supported", cv_params_supports_switchover_bandwidth(p));
+    json_u64(b, "avail-switchover-bandwidth", &p->avail_switchover_bandwidth);
+    json_tri(b, "postcopy-ram", p->postcopy_ram);
+    json_tri(b, "events", p->events);
+}
+
+static void
+json_decision_members(JsonBuilder *b, const CvDecision *d)
+{
+    json_str(b, "verdict", cv_verdict_to_string(d->verdict));
+    json_str(b, "action", cv_decision_kind_to_string(d->kind));
+    if (d->kind == CV_DECISION_SET_DOWNTIME_LIMIT ||
+        d->kind == CV_DECISION_SET_SWITCHOVER_BANDWIDTH)
+        json_int(b, "value", (gint64)d->value);
+    if (d->needed_downtime_ms > 0)
+        json_int(b, "needed-downtime-ms", (gint64)d->needed_downtime_ms);
+    if (d->predicted_blackout_ms > 0)
+        json_int(b, "predicted-blackout-ms", (gint64)d->predicted_blackout_ms);
+    json_str(b, "estimate", cv_cli_estimate_source_id(d->source));
+    json_str(b, "reason", d->reason);
+}
+
+static void
+json_action_members(JsonBuilder *b, const CvTunerAction *a, gboolean restore)
+{
+    json_int(b, "time-ms", a->time_ms);
+    json_u64(b, "pass", &a->pass);
+    if (restore && a->kind == CV_DECISION_PAUSE_GUEST)
+        json_str(b, "action", "resume-guest");
+    else
+        json_str(b, "action", cv_decision_kind_to_string(a->kind));
+    if (a->kind == CV_DECISION_SET_DOWNTIME_LIMIT ||
+        a->kind == CV_DECISION_SET_SWITCHOVER_BANDWIDTH) {
+        json_int(b, "value", (gint64)a->value);
+        json_u64(b, "previous", &a->previous);
+    }
+    json_str(b, "result", cv_tuner_result_to_string(a->result));
+    if (a->predicted_blackout_ms > 0)
+        json_int(b, "predicted-blackout-ms", (gint64)a->predicted_blackout_ms);
+    json_str(b, "reason", a->reason);
+    if (a->error[0] != '\0')
+        json_str(b, "error", a->error);
+}
+
+static gchar *
+json_summary(const CvTunerSummary *sum)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+
+    json_builder_begin_object(b);
+    json_str(b, "record", "summary");
+    json_str(b, "outcome", cv_tuner_outcome_to_string(sum->outcome));
+    json_int(b, "exit-code", cv_tuner_outcome_to_exit_code(sum->outcome));
+    json_bool(b, "converged", sum->outcome == CV_TUNER_OUTCOME_COMPLETED);
+    json_str(b, "status", cv_migration_status_to_string(sum->final_status));
+    json_str(b, "message", sum->message);
+    json_bool(b, "dry-run", sum->dry_run);
+    json_str(b, "policy", sum->policy);
+    json_int(b, "max-downtime-ms", (gint64)sum->max_downtime_ms);
+    json_int(b, "elapsed-ms", sum->elapsed_ms);
+    json_u64(b, "total-time-ms", &sum->total_time_ms);
+    json_u64(b, "downtime-ms", &sum->downtime_ms);
+    json_u64(b, "passes", &sum->passes);
+    json_u64(b, "downtime-limit-ms", &sum->downtime_limit_ms);
+    json_builder_set_member_name(b, "lower-bound-ms");
+    if (cv_field_valid(&sum->lower_bound_ms)) {
+        json_builder_add_int_value(b, (gint64)sum->lower_bound_ms.value);
+        json_int(b, "lower-bound-bytes", (gint64)sum->lower_bound_bytes);
+        json_int(b, "lower-bound-rate", (gint64)sum->lower_bound_rate);
+    } else {
+        json_builder_add_null_value(b);
+    }
+    json_str(b, "estimate", cv_cli_estimate_source_id(sum->estimate));
+    json_str(b, "estimate-text", cv_estimate_source_to_string(sum->estimate));
+    json_tri(b, "system-wide-remaining", sum->system_wide_remaining);
+    json_tri(b, "switchover-bandwidth-supported", sum->switchover_bandwidth);
+    json_int(b, "evaluations", sum->n_evaluations);
+    json_int(b, "changes", sum->n_changes);
+    json_builder_set_member_name(b, "actions");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < sum->n_actions - sum->n_actions_dropped; i++) {
+        json_builder_begin_object(b);
+        json_action_members(b, &sum->actions[i], FALSE);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_int(b, "actions-total", sum->n_actions);
+    json_builder_set_member_name(b, "restores");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < sum->n_restores; i++) {
+        json_builder_begin_object(b);
+        json_action_members(b, &sum->restores[i], TRUE);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_int(b, "restore-failures", sum->n_restore_failures);
+    json_bool(b, "restore-skipped", sum->restore_skipped);
+    json_builder_end_object(b);
+    return json_finish(b);
+}
+
+gchar *
+cv_cli_format_record_json(const CvTunerRecord *record)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+
+    switch (record->kind) {
+    case CV_TUNER_RECORD_ATTACH:
+        json_builder_begin_object(b);
+        json_str(b, "record", "attach");
+        json_int(b, "time-ms", record->time_ms);
+        json_str(b, "target", record->target);
+        json_str(b, "qemu-version", record->version);
+        json_bool(b, "events", record->events);
+        if (record->message != NULL)
+            json_str(b, "events-note", record->message);
+        json_bool(b, "dry-run", record->dry_run);
+        if (record->policy != NULL) {
+            json_str(b, "policy", record->policy->name);
+            json_int(b, "max-downtime-ms", (gint64)record->policy->max_downtime_ms);
+            json_int(b, "policy-switchover-bandwidth",
+                     (gint64)record->policy->switchover_bandwidth);
+        }
+        json_params_members(b, record->params);
+        json_builder_end_object(b);
+        return json_finish(b);
+    case CV_TUNER_RECORD_NOTICE:
+        json_builder_begin_object(b);
+        json_str(b, "record", "notice");
+        json_int(b, "time-ms", record->time_ms);
+        json_str(b, "message", record->message);
+        json_builder_end_object(b);
+        return json_finish(b);
+    case CV_TUNER_RECORD_SAMPLE: {
+        g_autoptr(JsonBuilder) b2 = json_builder_new();
+        g_autofree gchar *first = NULL;
+        g_autofree gchar *second = NULL;
+
+        json_builder_begin_object(b);
+        json_str(b, "record", "sample");
+        json_int(b, "time-ms", record->time_ms);
+        json_sample_members(b, record->sample);
+        json_u64(b, "downtime-limit-ms", &record->params->downtime_limit_ms);
+        json_builder_end_object(b);
+        first = json_finish(b);
+
+        json_builder_begin_object(b2);
+        json_str(b2, "record", "decision");
+        json_int(b2, "time-ms", record->time_ms);
+        json_u64(b2, "pass", &record->sample->ram_dirty_sync_count);
+        json_decision_members(b2, record->decision);
+        json_builder_end_object(b2);
+        second = json_finish(b2);
+        return g_strconcat(first, second, NULL);
+    }
+    case CV_TUNER_RECORD_ACTION:
+    case CV_TUNER_RECORD_RESTORE:
+        json_builder_begin_object(b);
+        json_str(b, "record", record->kind == CV_TUNER_RECORD_ACTION ? "action" : "restore");
+        json_action_members(b, record->action, record->kind == CV_TUNER_RECORD_RESTORE);
+        json_builder_end_object(b);
+        return json_finish(b);
+    case CV_TUNER_RECORD_SUMMARY:
+        return json_summary(record->summary);
+    default:
+        g_return_val_if_reached(g_strdup("{}\n"));
+    }
+}
+
+/* ---- status ----------------------------------------------------------------------------- */
+
+static void
+line_bytes(GString *out, const gchar *label, const CvU64Field *f)
+{
+    g_autofree gchar *v = NULL;
+
+    if (f->state == CV_FIELD_ABSENT)
+        return;
+    v = cv_cli_format_field_bytes(f);
+    g_string_append_printf(out, "%s: %s\n", label, v);
+}
+
+static void
+line_count(GString *out, const gchar *label, const CvU64Field *f, const gchar *unit)
+{
+    g_autofree gchar *v = NULL;
+
+    if (f->state == CV_FIELD_ABSENT)
+        return;
+    v = format_field_count(f);
+    g_string_append_printf(out, "%s: %s%s%s\n", label, v,
+                           unit != NULL && cv_field_valid(f) ? " " : "",
+                           unit != NULL && cv_field_valid(f) ? unit : "");
+}
+
+gchar *
+cv_cli_format_status(const CvSample *s, const CvParams *p, const CvPolicy *policy,
+                     const CvDecision *now, const CvDecision *would)
+{
+    GString *out = g_string_new(NULL);
+
+    /* The order and labels of QEMU's HMP `info migrate`, sizes in QEMU 10.1+ units. */
+    g_string_append_printf(out, "Migration status: %s\n", cv_migration_status_to_string(s->status));
+    if (s->error_desc[0] != '\0')
+        g_string_append_printf(out, "error: %s\n", s->error_desc);
+    line_count(out, "total time", &s->total_time_ms, "ms");
+    line_count(out, "expected downtime", &s->expected_downtime_ms, "ms");
+    line_count(out, "downtime", &s->downtime_ms, "ms");
+    line_count(out, "setup", &s->setup_time_ms, "ms");
+    line_bytes(out, "transferred ram", &s->ram_transferred);
+    if (s->ram_mbps.state == CV_FIELD_VALID)
+        g_string_append_printf(out, "throughput: %.2f mbps\n", s->ram_mbps.value);
+    else if (s->ram_mbps.state == CV_FIELD_INVALID)
+        g_string_append(out, "throughput: invalid\n");
+    line_bytes(out, "remaining ram", &s->ram_remaining);
+    line_bytes(out, "remaining (all devices)", &s->remaining);
+    line_bytes(out, "total ram", &s->ram_total);
+    line_count(out, "duplicate", &s->ram_duplicate, "pages");
+    line_count(out, "normal", &s->ram_normal, "pages");
+    line_bytes(out, "normal bytes", &s->ram_normal_bytes);
+    if (cv_field_valid(&s->ram_dirty_pages_rate) && s->ram_dirty_pages_rate.value > 0)
+        line_count(out, "dirty pages rate", &s->ram_dirty_pages_rate, "pages");
+    line_count(out, "dirty sync count", &s->ram_dirty_sync_count, NULL);
+    line_bytes(out, "page size", &s->ram_page_size);
+    line_count(out, "pages-per-second", &s->ram_pages_per_second, NULL);
+    line_bytes(out, "precopy ram", &s->ram_precopy_bytes);
+    if (cv_field_valid(&s->ram_downtime_bytes) && s->ram_downtime_bytes.value > 0)
+        line_bytes(out, "downtime ram", &s->ram_downtime_bytes);
+    if (cv_field_valid(&s->ram_postcopy_bytes) && s->ram_postcopy_bytes.value > 0)
+        line_bytes(out, "postcopy ram", &s->ram_postcopy_bytes);
+    line_bytes(out, "vfio device transferred", &s->vfio_transferred);
+    line_count(out, "cpu throttle percentage", &s->cpu_throttle_percentage, NULL);
+
+    g_string_append(out, "\n");
+    {
+        g_autofree gchar *limit = cv_cli_format_field_ms(&p->downtime_limit_ms);
+        g_autofree gchar *maxbw = cv_field_valid(&p->max_bandwidth)
+                                      ? format_rate(p->max_bandwidth.value)
+                                      : cv_cli_format_field_bytes(&p->max_bandwidth);
+        g_autofree gchar *asb = NULL;
+
+        if (!cv_params_supports_switchover_bandwidth(p))
+            asb = g_strdup("not supported by this QEMU");
+        else if (cv_field_valid(&p->avail_switchover_bandwidth))
+            asb = p->avail_switchover_bandwidth.value > 0
+                      ? format_rate(p->avail_switchover_bandwidth.value)
+                      : g_strdup("0 (measured rate)");
+        else
+            asb = g_strdup("invalid");
+        g_string_append_printf(out, "downtime-limit: %s\n", limit);
+        g_string_append_printf(out, "max-bandwidth: %s\n", maxbw);
+        g_string_append_printf(out, "avail-switchover-bandwidth: %s\n", asb);
+    }
+    g_string_append(out, "\n");
+    g_string_append_printf(out, "policy: %s (max-downtime %" G_GUINT64_FORMAT " ms)\n",
+                           policy->name, policy->max_downtime_ms);
+    g_string_append_printf(out, "verdict: %s\n", cv_verdict_to_string(now->verdict));
+    if (now->reason[0] != '\0')
+        g_string_append_printf(out, "  %s\n", now->reason);
+    if (would != NULL && would->kind != CV_DECISION_NONE) {
+        g_autofree gchar *what = cv_cli_format_decision_action(would->kind, would->value);
+
+        g_string_append_printf(out, "would set now: %s\n", what);
+        if (would->reason[0] != '\0')
+            g_string_append_printf(out, "  %s\n", would->reason);
+        if (would->source != CV_ESTIMATE_NONE)
+            g_string_append_printf(out, "  estimate: %s\n",
+                                   cv_estimate_source_to_string(would->source));
+    } else {
+        g_string_append(out, "would set now: nothing\n");
+    }
+    return g_string_free(out, FALSE);
+}
+
+gchar *
+cv_cli_format_status_json(const CvSample *s, const CvParams *p, const CvPolicy *policy,
+                          const CvDecision *now, const CvDecision *would)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+
+    json_builder_begin_object(b);
+    json_str(b, "record", "status");
+    json_sample_members(b, s);
+    json_builder_set_member_name(b, "params");
+    json_builder_begin_object(b);
+    json_params_members(b, p);
+    json_builder_end_object(b);
+    json_str(b, "policy", policy->name);
+    json_int(b, "max-downtime-ms", (gint64)policy->max_downtime_ms);
+    json_builder_set_member_name(b, "decision");
+    json_builder_begin_object(b);
+    json_decision_members(b, now);
+    json_builder_end_object(b);
+    json_builder_set_member_name(b, "would-set");
+    if (would != NULL && would->kind != CV_DECISION_NONE) {
+        json_builder_begin_object(b);
+        json_decision_members(b, would);
+        json_builder_end_object(b);
+    } else {
+        json_builder_add_null_value(b);
+    }
+    json_builder_end_object(b);
+    return json_finish(b);
+}
+
+/* ---- watch ------------------------------------------------------------------------------ */
+
+gchar *
+cv_cli_format_sparkline(const guint64 *values, const gboolean *valid, gsize n, gsize width)
+{
+    static const gchar *const blocks[] = {"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
+    GString *out = g_string_new(NULL);
+    gsize start = n > width ? n - width : 0;
+    guint64 lo = G_MAXUINT64, hi = 0;
+
+    for (gsize i = start; i < n; i++) {
+        if (!valid[i])
+            continue;
+        lo = MIN(lo, values[i]);
+        hi = MAX(hi, values[i]);
+    }
+    for (gsize i = start; i < n; i++) {
+        gsize level;
+
+        if (!valid[i]) {
+            g_string_append_c(out, ' ');
+            continue;
+        }
+        if (hi == lo)
+            level = hi == 0 ? 0 : G_N_ELEMENTS(blocks) / 2;
+        else
+            level = (gsize)((gdouble)(values[i] - lo) * (G_N_ELEMENTS(blocks) - 1) /
+                                (gdouble)(hi - lo) +
+                            0.5);
+        g_string_append(out, blocks[MIN(level, G_N_ELEMENTS(blocks) - 1)]);
+    }
+    return g_string_free(out, FALSE);
+}
+
+const gchar *
+cv_cli_format_arrow(guint64 before, guint64 now, gboolean ascii)
+{
+    /* Within 1 %: steady. */
+    guint64 tol = MAX(before, now) / 100;
+
+    if (now + tol < before)
+        return ascii ? "v" : "↓";
+    if (now > before + tol)
+        return ascii ? "^" : "↑";
+    return ascii ? "=" : "→";
+}
+
+static gchar *
+trend(const guint64 *values, const gboolean *valid, gsize n, gboolean ascii)
+{
+    g_autofree gchar *spark = NULL;
+    const gchar *arrow = " ";
+
+    if (n >= 2 && valid[n - 1] && valid[n - 2])
+        arrow = cv_cli_format_arrow(values[n - 2], values[n - 1], ascii);
+    if (ascii)
+        return g_strdup(arrow);
+    spark = cv_cli_format_sparkline(values, valid, n, 24);
+    return g_strdup_printf("%s %s", arrow, spark);
+}
+
+gchar *
+cv_cli_format_watch(const CvCliWatchView *v)
+{
+    GString *out = g_string_new(NULL);
+    const CvSample *s = v->sample;
+    guint64 pending = 0, bps = 0;
+    gboolean system_wide = FALSE;
+    g_autofree gchar *remaining = NULL;
+    g_autofree gchar *expected = cv_cli_format_field_ms(&s->expected_downtime_ms);
+    g_autofree gchar *limit = cv_cli_format_field_ms(&v->params->downtime_limit_ms);
+    g_autofree gchar *total = cv_cli_format_field_ms(&s->total_time_ms);
+    g_autofree gchar *pass = format_field_count(&s->ram_dirty_sync_count);
+    g_autofree gchar *rt = trend(v->remaining_history, v->remaining_valid, v->n_history, v->ascii);
+    g_autofree gchar *et = trend(v->expected_history, v->expected_valid, v->n_history, v->ascii);
+    g_autofree gchar *throughput = NULL;
+    g_autofree gchar *action = NULL;
+
+    if (cv_sample_pending(s, &pending, &system_wide)) {
+        gchar buf[32];
+
+        cv_format_bytes(pending, buf, sizeof(buf));
+        remaining = g_strdup_printf("%s (%s)", buf, system_wide ? "all devices" : "RAM only");
+    } else {
+        remaining = g_strdup("-");
+    }
+    throughput = cv_sample_throughput(s, &bps) ? format_rate(bps) : g_strdup("-");
+    g_string_append_printf(out, "virt-converge watch %s   (q or Ctrl-C to quit)\n\n", v->target);
+    g_string_append_printf(out, "  status            %s\n",
+                           cv_migration_status_to_string(s->status));
+    g_string_append_printf(out, "  total time        %s\n", total);
+    g_string_append_printf(out, "  pass              %s\n", pass);
+    g_string_append_printf(out, "  remaining         %-28s %s\n", remaining, rt);
+    g_string_append_printf(out, "  expected downtime %-28s %s\n", expected, et);
+    g_string_append_printf(out, "  throughput        %s\n", throughput);
+    g_string_append_printf(out, "  downtime-limit    %s\n", limit);
+    if (v->decision != NULL) {
+        action = cv_cli_format_decision_action(v->decision->kind, v->decision->value);
+        g_string_append_printf(out, "  verdict           %s\n",
+                               cv_verdict_to_string(v->decision->verdict));
+        g_string_append_printf(out, "  engine would      %s\n", action);
+        if (v->decision->reason[0] != '\0')
+            g_string_append_printf(out, "                    %s\n", v->decision->reason);
+    }
+    return g_string_free(out, FALSE);
+}
+
+/* ---- policies --------------------------------------------------------------------------- */
+
+static gchar *
+format_escalation(const CvPolicy *policy)
+{
+    GString *out = g_string_new(NULL);
+
+    for (guint i = 0; i < policy->n_escalation && i < CV_POLICY_MAX_ESCALATION; i++) {
+        if (i > 0)
+            g_string_append(out, ", ");
+        g_string_append(out, cv_escalation_action_to_string(policy->escalation[i].action));
+        if (policy->escalation[i].bound_ms > 0)
+            g_string_append_printf(out, " (%" G_GUINT64_FORMAT " ms)",
+                                   policy->escalation[i].bound_ms);
+    }
+    if (out->len == 0)
+        g_string_append(out, "-");
+    return g_string_free(out, FALSE);
+}
+
+gchar *
+cv_cli_format_policy(const CvPolicy *p)
+{
+    GString *out = g_string_new(NULL);
+    g_autofree gchar *rate =
+        p->switchover_bandwidth > 0 ? format_rate(p->switchover_bandwidth) : g_strdup("off");
+    g_autofree gchar *escalation = format_escalation(p);
+
+    g_string_append_printf(out, "[policy:%s]\n", p->name);
+    g_string_append_printf(out, "max-downtime = %" G_GUINT64_FORMAT " ms\n", p->max_downtime_ms);
+    g_string_append_printf(out, "margin = %.0f%%\n", p->margin * 100.0);
+    g_string_append_printf(out, "switchover-bandwidth = %s\n", rate);
+    g_string_append_printf(out, "stall-window = %u passes, %" G_GUINT64_FORMAT " ms\n",
+                           p->stall_window_passes, p->stall_window_ms);
+    g_string_append_printf(out, "stall-min-progress = %.1f%%\n", p->stall_min_progress * 100.0);
+    g_string_append_printf(out, "escalation = %s\n", escalation);
+    g_string_append_printf(out, "wait-time = %" G_GUINT64_FORMAT " ms\n", p->wait_time_ms);
+    if (p->completion_timeout_ms > 0)
+        g_string_append_printf(out, "completion-timeout = %" G_GUINT64_FORMAT " ms\n",
+                               p->completion_timeout_ms);
+    else if (p->completion_timeout_ms_per_gib > 0)
+        g_string_append_printf(out, "completion-timeout = %" G_GUINT64_FORMAT " ms/GiB\n",
+                               p->completion_timeout_ms_per_gib);
+    else
+        g_string_append(out, "completion-timeout = none\n");
+    return g_string_free(out, FALSE);
+}
+
+gchar *
+cv_cli_format_policy_json(const CvPolicy *p)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+
+    json_builder_begin_object(b);
+    json_str(b, "record", "policy");
+    json_str(b, "name", p->name);
+    json_int(b, "max-downtime-ms", (gint64)p->max_downtime_ms);
+    json_builder_set_member_name(b, "margin");
+    json_builder_add_double_value(b, p->margin);
+    json_int(b, "switchover-bandwidth", (gint64)p->switchover_bandwidth);
+    json_int(b, "stall-window-passes", p->stall_window_passes);
+    json_int(b, "stall-window-ms", (gint64)p->stall_window_ms);
+    json_builder_set_member_name(b, "stall-min-progress");
+    json_builder_add_double_value(b, p->stall_min_progress);
+    json_builder_set_member_name(b, "escalation");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < p->n_escalation && i < CV_POLICY_MAX_ESCALATION; i++) {
+        json_builder_begin_object(b);
+        json_str(b, "action", cv_escalation_action_to_string(p->escalation[i].action));
+        json_int(b, "bound-ms", (gint64)p->escalation[i].bound_ms);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_int(b, "wait-time-ms", (gint64)p->wait_time_ms);
+    json_int(b, "completion-timeout-ms", (gint64)p->completion_timeout_ms);
+    json_int(b, "completion-timeout-ms-per-gib", (gint64)p->completion_timeout_ms_per_gib);
+    json_builder_end_object(b);
+    return json_finish(b);
+}

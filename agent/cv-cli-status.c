@@ -1,0 +1,122 @@
+/* virt-converge status --qmp PATH: one reading, like QEMU's `info migrate`, plus the verdict and
+ * what the engine would set now. Read-only: it changes nothing in QEMU, not even capabilities. */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "cv-cli-format.h"
+#include "cv-cli.h"
+#include "cv-target-qmp.h"
+
+/* What the engine would do if the migration kept stalling at this reading: feed it the reading
+ * twice, a stall window apart, and follow its steps (switchover bandwidth first) on a copy of
+ * the parameters. Nothing is sent. */
+static gboolean
+would_set(const CvPolicy *policy, const CvSample *s, const CvParams *params, CvDecision *out)
+{
+    CvSample samples[2];
+    CvParams p = *params;
+    CvPolicyHistory history;
+    guint64 window_ms = MAX(policy->stall_window_ms, (guint64)1000);
+    guint64 window_passes = MAX(policy->stall_window_passes, 1u);
+
+    if (!cv_migration_status_is_precopy(s->status))
+        return FALSE;
+    cv_policy_history_init(&history);
+    if (cv_field_valid(&params->downtime_limit_ms))
+        history.original_downtime_limit_ms = params->downtime_limit_ms.value;
+    samples[0] = *s;
+    samples[1] = *s;
+    samples[0].time_ms = s->time_ms - (gint64)window_ms - 1;
+    if (cv_field_valid(&s->ram_dirty_sync_count) &&
+        s->ram_dirty_sync_count.value > window_passes + 1)
+        samples[0].ram_dirty_sync_count.value = s->ram_dirty_sync_count.value - window_passes - 1;
+    /* At most a few steps: bandwidth, then the limit. */
+    for (guint step = 0; step < 3; step++) {
+        CvDecision d = cv_policy_decide(policy, samples, 2, &p, &history);
+
+        if (d.kind == CV_DECISION_SET_SWITCHOVER_BANDWIDTH) {
+            cv_field_set(&p.avail_switchover_bandwidth, d.value);
+            cv_policy_history_record(&history, &d, &samples[1]);
+            *out = d;
+            continue;
+        }
+        if (d.kind == CV_DECISION_NONE)
+            return step > 0;
+        *out = d;
+        return TRUE;
+    }
+    return TRUE;
+}
+
+gint
+cv_cli_status(CvCliGlobal *global, gint argc, gchar **argv)
+{
+    g_autofree gchar *qmp = NULL;
+    g_autofree gchar *policy_name = NULL;
+    g_autofree gchar *config = NULL;
+    gboolean json = FALSE;
+    const GOptionEntry entries[] = {
+        {"qmp", 0, 0, G_OPTION_ARG_FILENAME, &qmp, "QEMU's QMP unix socket", "PATH"},
+        {"policy", 'p', 0, G_OPTION_ARG_STRING, &policy_name, "policy to judge with", "NAME"},
+        {"config", 0, 0, G_OPTION_ARG_FILENAME, &config, "configuration file with the policies",
+         "FILE"},
+        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "one JSON object", NULL},
+        G_OPTION_ENTRY_NULL,
+    };
+    g_autoptr(GOptionContext) context = cv_cli_option_context_new(
+        global, "status", NULL,
+        "One reading of the migration on QEMU's QMP socket, laid out like `info migrate`, with "
+        "the verdict and the downtime-limit the engine would set now. Changes nothing.");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(CvClock) clock = cv_clock_new_monotonic();
+    g_autoptr(CvTarget) target = NULL;
+    g_autofree gchar *text = NULL;
+    CvPolicy policy;
+    CvPolicyHistory history;
+    CvParams params;
+    CvSample sample;
+    CvDecision now, would;
+    gboolean have_would;
+
+    g_option_context_add_main_entries(context, entries, NULL);
+    if (!cv_cli_parse(global, context, "status", &argc, &argv))
+        return CV_CLI_EXIT_ERROR;
+    if (cv_cli_reject_connect(global, "status"))
+        return CV_CLI_EXIT_ERROR;
+    if (argc > 1) {
+        cv_cli_error("status", "unexpected argument '%s'", argv[1]);
+        return CV_CLI_EXIT_ERROR;
+    }
+    if (qmp == NULL) {
+        cv_cli_error("status", "--qmp PATH is required");
+        return CV_CLI_EXIT_ERROR;
+    }
+    if (!cv_cli_load_policy(policy_name, config, &policy, &error)) {
+        cv_cli_error("status", "%s", error->message);
+        return CV_CLI_EXIT_ERROR;
+    }
+    target = cv_target_qmp_new(qmp, NULL);
+    cv_target_qmp_set_enable_events(target, FALSE);
+    if (!cv_target_connect_sync(target, &error) ||
+        !cv_target_query_params_sync(target, &params, &error) ||
+        !cv_target_query_migrate_sync(target, &sample, &error)) {
+        cv_cli_error("status", "%s", error->message);
+        return cv_target_error_is_gone(error)
+                   ? cv_tuner_outcome_to_exit_code(CV_TUNER_OUTCOME_VANISHED)
+                   : CV_CLI_EXIT_ERROR;
+    }
+    sample.time_ms = cv_clock_now_ms(clock);
+    cv_policy_history_init(&history);
+    if (cv_field_valid(&params.downtime_limit_ms))
+        history.original_downtime_limit_ms = params.downtime_limit_ms.value;
+    now = cv_policy_decide(&policy, &sample, 1, &params, &history);
+    have_would = would_set(&policy, &sample, &params, &would);
+    if (json)
+        text =
+            cv_cli_format_status_json(&sample, &params, &policy, &now, have_would ? &would : NULL);
+    else
+        text = cv_cli_format_status(&sample, &params, &policy, &now, have_would ? &would : NULL);
+    fputs(text, stdout);
+    return CV_CLI_EXIT_OK;
+}

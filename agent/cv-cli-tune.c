@@ -1,0 +1,101 @@
+/* virt-converge tune --qmp PATH: attach to a migration and tune it to the end. */
+#include "config.h"
+
+#include <math.h>
+
+#include "cv-cli.h"
+#include "cv-target-qmp.h"
+
+/* At most a few lines per real second: QEMU can iterate hundreds of times a second. */
+#define REAL_MIN_EVAL_MS 200.0
+
+guint64
+cv_cli_min_eval_interval(gdouble speed)
+{
+    return (guint64)MAX(250.0, ceil(REAL_MIN_EVAL_MS * speed));
+}
+
+gint
+cv_cli_tune(CvCliGlobal *global, gint argc, gchar **argv)
+{
+    g_autofree gchar *qmp = NULL;
+    g_autofree gchar *policy_name = NULL;
+    g_autofree gchar *config = NULL;
+    gboolean dry_run = FALSE, json = FALSE, keep = FALSE, no_events = FALSE;
+    gint max_passes = 0;
+    gdouble timeout = 0.0, speed = 1.0, start_timeout = 60.0, poll = 1.0;
+    const GOptionEntry entries[] = {
+        {"qmp", 0, 0, G_OPTION_ARG_FILENAME, &qmp, "QEMU's QMP unix socket", "PATH"},
+        {"policy", 'p', 0, G_OPTION_ARG_STRING, &policy_name, "policy to apply (default: default)",
+         "NAME"},
+        {"config", 0, 0, G_OPTION_ARG_FILENAME, &config, "configuration file with the policies",
+         "FILE"},
+        {"dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run, "decide and report, change nothing", NULL},
+        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "one JSON object per line", NULL},
+        {"max-passes", 0, 0, G_OPTION_ARG_INT, &max_passes,
+         "stop watching after N evaluated iterations", "N"},
+        {"timeout", 0, 0, G_OPTION_ARG_DOUBLE, &timeout, "stop watching after SECONDS", "SECONDS"},
+        {"start-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &start_timeout,
+         "give up when no migration starts within SECONDS (default 60, 0 = wait)", "SECONDS"},
+        {"speed", 0, 0, G_OPTION_ARG_DOUBLE, &speed,
+         "the peer's clock runs N times faster than real time (simulator)", "N"},
+        {"poll", 0, 0, G_OPTION_ARG_DOUBLE, &poll,
+         "query period in seconds, with or without events (default 1)", "SECONDS"},
+        {"keep", 0, 0, G_OPTION_ARG_NONE, &keep,
+         "when watching stops early, leave the changes in place", NULL},
+        {"no-events", 0, 0, G_OPTION_ARG_NONE, &no_events,
+         "do not enable QEMU's migration events; poll only", NULL},
+        G_OPTION_ENTRY_NULL,
+    };
+    g_autoptr(GOptionContext) context = cv_cli_option_context_new(
+        global, "tune", NULL,
+        "Attach to the migration on QEMU's QMP socket and tune it to the end: one line per "
+        "evaluated iteration, a summary at the end.");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(CvClock) clock = NULL;
+    g_autoptr(CvTarget) target = NULL;
+    CvTunerOptions options;
+    CvTuner *tuner;
+    gint rc;
+
+    g_option_context_add_main_entries(context, entries, NULL);
+    if (!cv_cli_parse(global, context, "tune", &argc, &argv))
+        return CV_CLI_EXIT_ERROR;
+    if (cv_cli_reject_connect(global, "tune"))
+        return CV_CLI_EXIT_ERROR;
+    if (argc > 1) {
+        cv_cli_error("tune", "unexpected argument '%s'", argv[1]);
+        return CV_CLI_EXIT_ERROR;
+    }
+    if (qmp == NULL) {
+        cv_cli_error("tune", "--qmp PATH is required");
+        return CV_CLI_EXIT_ERROR;
+    }
+    if (!(speed > 0.0) || max_passes < 0 || timeout < 0.0 || start_timeout < 0.0 || !(poll > 0.0)) {
+        cv_cli_error("tune", "--speed and --poll must be positive, --max-passes and the "
+                             "timeouts not negative");
+        return CV_CLI_EXIT_ERROR;
+    }
+    cv_tuner_options_init(&options);
+    if (!cv_cli_load_policy(policy_name, config, &options.policy, &error)) {
+        cv_cli_error("tune", "%s", error->message);
+        return CV_CLI_EXIT_ERROR;
+    }
+    options.dry_run = dry_run;
+    options.keep = keep;
+    options.max_iterations = (guint)max_passes;
+    options.timeout_ms = (guint64)(timeout * 1000.0);
+    options.start_timeout_ms = (guint64)(start_timeout * 1000.0);
+    options.poll_interval_ms = (guint64)MAX(1.0, poll * 1000.0);
+    options.min_eval_interval_ms = cv_cli_min_eval_interval(speed);
+
+    clock = speed == 1.0 ? cv_clock_new_monotonic() : cv_clock_new_scaled(speed);
+    target = cv_target_qmp_new(qmp, NULL);
+    cv_target_qmp_set_enable_events(target, !no_events);
+    tuner = cv_tuner_new(target, clock, &options);
+    rc = cv_cli_run_tuner(tuner, json);
+    /* The target first: it drops callbacks still pending, then the tuner can go. */
+    g_clear_pointer(&target, cv_target_free);
+    cv_tuner_free(tuner);
+    return rc;
+}

@@ -1,0 +1,68 @@
+/* virt-converge: the command table and what the commands share. Private to the CLI. */
+#pragma once
+
+#include <glib.h>
+
+#include "cv-clock.h"
+#include "cv-policy.h"
+#include "cv-target.h"
+#include "cv-tuner.h"
+
+G_BEGIN_DECLS
+
+/* Exit codes besides the tuner outcomes (cv_tuner_outcome_to_exit_code). */
+#define CV_CLI_EXIT_OK 0
+#define CV_CLI_EXIT_ERROR 1
+
+typedef struct {
+    gchar *connect_uri; /* -c/--connect: libvirt URI, for commands that speak libvirt */
+    gboolean verbose;
+    const gchar *prgname;
+} CvCliGlobal;
+
+typedef gint (*CvCliHandler)(CvCliGlobal *global, gint argc, gchar **argv);
+
+typedef struct {
+    const gchar *name;
+    CvCliHandler handler;
+    const gchar *parameters; /* shown after the command name in usage */
+    const gchar *summary;
+} CvCliCommand;
+
+gint cv_cli_tune(CvCliGlobal *global, gint argc, gchar **argv);
+gint cv_cli_status(CvCliGlobal *global, gint argc, gchar **argv);
+gint cv_cli_watch(CvCliGlobal *global, gint argc, gchar **argv);
+gint cv_cli_simulate(CvCliGlobal *global, gint argc, gchar **argv);
+gint cv_cli_policy(CvCliGlobal *global, gint argc, gchar **argv);
+
+/* A GOptionContext for command @name with the global options (-c, -v) added, so they work
+ * after the command too. */
+GOptionContext *cv_cli_option_context_new(CvCliGlobal *global, const gchar *name,
+                                          const gchar *parameters, const gchar *summary);
+/* Parse (and apply --verbose); on error print "virt-converge NAME: message" and return FALSE. */
+gboolean cv_cli_parse(CvCliGlobal *global, GOptionContext *context, const gchar *name, gint *argc,
+                      gchar ***argv);
+/* Print an error line on stderr: "virt-converge NAME: message". */
+void cv_cli_error(const gchar *name, const gchar *format, ...) G_GNUC_PRINTF(2, 3);
+/* The QMP commands cannot honour -c: say so and fail. */
+gboolean cv_cli_reject_connect(CvCliGlobal *global, const gchar *name);
+void cv_cli_apply_verbose(CvCliGlobal *global);
+
+/* The policy to use: @name from @config_file (or the installed configuration), else the
+ * built-in ones. */
+gboolean cv_cli_load_policy(const gchar *name, const gchar *config_file, CvPolicy *policy,
+                            GError **error);
+
+/* Names of the policies @config_file (or the installed configuration) defines, built-ins
+ * included. */
+gchar **cv_cli_list_policies(const gchar *config_file, GError **error);
+
+/* The tuner's min_eval_interval_ms for a peer whose clock runs @speed times real time: at most
+ * a few evaluated iterations per real second. */
+guint64 cv_cli_min_eval_interval(gdouble speed);
+
+/* Run @tuner on the default main context until it finishes, printing its records (human or
+ * JSON lines) to stdout; SIGINT/SIGTERM detach it. Returns the exit code. */
+gint cv_cli_run_tuner(CvTuner *tuner, gboolean json);
+
+G_END_DECLS

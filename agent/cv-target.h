@@ -1,0 +1,126 @@
+/* CvTarget: the one interface that hides where a migration lives (a QEMU QMP socket, libvirt,
+ * a fake in tests). Every operation is asynchronous on the GMainContext the target was made
+ * for; completion callbacks run from that context, never from inside the call. */
+#pragma once
+
+#include <glib.h>
+
+#include "cv-params.h"
+#include "cv-sample.h"
+
+G_BEGIN_DECLS
+
+#define CV_TARGET_ERROR (cv_target_error_quark())
+GQuark cv_target_error_quark(void);
+
+typedef enum {
+    CV_TARGET_ERROR_FAILED = 0,    /* the peer refused or failed the command; message says why */
+    CV_TARGET_ERROR_CONNECT,       /* the peer could not be reached */
+    CV_TARGET_ERROR_CLOSED,        /* the peer went away (QEMU exited or crashed) */
+    CV_TARGET_ERROR_TIMEOUT,       /* the peer did not answer in time */
+    CV_TARGET_ERROR_NOT_SUPPORTED, /* this peer cannot do it (e.g. switchover bandwidth < 8.2) */
+    CV_TARGET_ERROR_INVALID_REPLY, /* the answer could not be understood */
+    CV_TARGET_ERROR_NOT_CONNECTED, /* called before connect succeeded or after close */
+} CvTargetErrorCode;
+
+/* CLOSED or TIMEOUT: the peer is gone for good, stop talking to it. */
+gboolean cv_target_error_is_gone(const GError *error);
+
+typedef struct _CvTarget CvTarget;
+
+typedef enum {
+    CV_TARGET_EVENT_PASS = 0, /* a new iteration started: pass */
+    CV_TARGET_EVENT_STATUS,   /* the migration status changed: status */
+    CV_TARGET_EVENT_STOP,     /* the guest's vCPUs stopped (switchover, or someone paused it) */
+    CV_TARGET_EVENT_RESUME,   /* the guest's vCPUs run again */
+    CV_TARGET_EVENT_CLOSED,   /* the peer went away: error says why; nothing follows */
+} CvTargetEventKind;
+
+typedef struct {
+    CvTargetEventKind kind;
+    guint64 pass;             /* PASS */
+    CvMigrationStatus status; /* STATUS */
+    const GError *error;      /* CLOSED */
+} CvTargetEvent;
+
+/* @error is NULL on success. */
+typedef void (*CvTargetDoneFunc)(CvTarget *target, const GError *error, gpointer user_data);
+/* @sample is NULL when @error is set; its time_ms is 0: the caller stamps it with its clock. */
+typedef void (*CvTargetSampleFunc)(CvTarget *target, const CvSample *sample, const GError *error,
+                                   gpointer user_data);
+/* Parameters and capabilities; vfio_devices is whatever the target knows (UNKNOWN for QMP). */
+typedef void (*CvTargetParamsFunc)(CvTarget *target, const CvParams *params, const GError *error,
+                                   gpointer user_data);
+typedef void (*CvTargetEventFunc)(CvTarget *target, const CvTargetEvent *event, gpointer user_data);
+
+typedef struct {
+    const gchar *name; /* "qmp", "libvirt", "fake" */
+    /* Connect, and turn on migration events when the peer allows it (cv_target_has_events). */
+    void (*connect)(CvTarget *target, CvTargetDoneFunc func, gpointer user_data);
+    void (*query_migrate)(CvTarget *target, CvTargetSampleFunc func, gpointer user_data);
+    void (*query_params)(CvTarget *target, CvTargetParamsFunc func, gpointer user_data);
+    void (*set_downtime_limit)(CvTarget *target, guint64 ms, CvTargetDoneFunc func,
+                               gpointer user_data);
+    /* bytes/s; 0 = let QEMU use its measured rate again. */
+    void (*set_switchover_bandwidth)(CvTarget *target, guint64 bytes_per_s, CvTargetDoneFunc func,
+                                     gpointer user_data);
+    void (*start_postcopy)(CvTarget *target, CvTargetDoneFunc func, gpointer user_data);
+    void (*stop_guest)(CvTarget *target, CvTargetDoneFunc func, gpointer user_data);
+    void (*resume_guest)(CvTarget *target, CvTargetDoneFunc func, gpointer user_data);
+    void (*cancel)(CvTarget *target, CvTargetDoneFunc func, gpointer user_data);
+    /* Start an outgoing migration to @uri (simulate, tests). */
+    void (*migrate)(CvTarget *target, const gchar *uri, CvTargetDoneFunc func, gpointer user_data);
+    /* Drop the connection; operations still pending complete with CLOSED. */
+    void (*close)(CvTarget *target);
+    /* Release everything; pending operations are dropped without their callbacks. */
+    void (*free)(CvTarget *target);
+} CvTargetClass;
+
+struct _CvTarget {
+    const CvTargetClass *klass;
+    GMainContext *context;
+    CvTargetEventFunc event_func;
+    gpointer event_data;
+    /* Filled by the implementation once connected. */
+    gboolean connected;
+    gboolean events;    /* migration events arrive; otherwise the caller must poll */
+    gchar *description; /* "qmp:/run/x.sock" */
+    gchar *version;     /* "7.2.22", NULL when unknown */
+    gchar *events_note; /* why events are off, NULL when on or unknown */
+};
+
+/* For implementations: set up the common part. @context NULL = thread-default. */
+void cv_target_init(CvTarget *target, const CvTargetClass *klass, GMainContext *context,
+                    const gchar *description);
+/* For implementations: deliver an event to the subscriber. */
+void cv_target_emit_event(CvTarget *target, const CvTargetEvent *event);
+
+void cv_target_set_event_func(CvTarget *target, CvTargetEventFunc func, gpointer user_data);
+void cv_target_connect(CvTarget *target, CvTargetDoneFunc func, gpointer user_data);
+void cv_target_query_migrate(CvTarget *target, CvTargetSampleFunc func, gpointer user_data);
+void cv_target_query_params(CvTarget *target, CvTargetParamsFunc func, gpointer user_data);
+void cv_target_set_downtime_limit(CvTarget *target, guint64 ms, CvTargetDoneFunc func,
+                                  gpointer user_data);
+void cv_target_set_switchover_bandwidth(CvTarget *target, guint64 bytes_per_s,
+                                        CvTargetDoneFunc func, gpointer user_data);
+void cv_target_start_postcopy(CvTarget *target, CvTargetDoneFunc func, gpointer user_data);
+void cv_target_stop_guest(CvTarget *target, CvTargetDoneFunc func, gpointer user_data);
+void cv_target_resume_guest(CvTarget *target, CvTargetDoneFunc func, gpointer user_data);
+void cv_target_cancel(CvTarget *target, CvTargetDoneFunc func, gpointer user_data);
+void cv_target_migrate(CvTarget *target, const gchar *uri, CvTargetDoneFunc func,
+                       gpointer user_data);
+void cv_target_close(CvTarget *target);
+
+gboolean cv_target_has_events(const CvTarget *target);
+const gchar *cv_target_get_description(const CvTarget *target);
+const gchar *cv_target_get_version(const CvTarget *target);
+
+void cv_target_free(CvTarget *target);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CvTarget, cv_target_free)
+
+/* Blocking helpers for one-shot CLI commands: iterate the target's context until done. */
+gboolean cv_target_connect_sync(CvTarget *target, GError **error);
+gboolean cv_target_query_migrate_sync(CvTarget *target, CvSample *sample, GError **error);
+gboolean cv_target_query_params_sync(CvTarget *target, CvParams *params, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,162 @@
+/* CvTuner: one per migration. It watches the migration through a CvTarget, runs the policy
+ * engine at iteration boundaries, applies its decisions, remembers every change it made and
+ * restores them when the migration fails, is cancelled or is given up. */
+#pragma once
+
+#include <glib.h>
+
+#include "cv-clock.h"
+#include "cv-decision.h"
+#include "cv-params.h"
+#include "cv-policy.h"
+#include "cv-sample.h"
+#include "cv-target.h"
+
+G_BEGIN_DECLS
+
+/* How a tuning session ended. The values are also the documented exit codes of
+ * `virt-converge tune` and `simulate` (cv_tuner_outcome_to_exit_code). */
+typedef enum {
+    CV_TUNER_OUTCOME_RUNNING = 0,  /* not finished yet */
+    CV_TUNER_OUTCOME_COMPLETED,    /* exit 0 */
+    CV_TUNER_OUTCOME_ERROR,        /* exit 1: could not attach, or an internal error */
+    CV_TUNER_OUTCOME_FAILED,       /* exit 2: QEMU status failed; changes restored */
+    CV_TUNER_OUTCOME_CANCELLED,    /* exit 3: cancelled by someone else; changes restored */
+    CV_TUNER_OUTCOME_ABORTED,      /* exit 4: the policy's last step aborted it; restored */
+    CV_TUNER_OUTCOME_VANISHED,     /* exit 5: QEMU went away (closed or timed out) */
+    CV_TUNER_OUTCOME_DETACHED,     /* exit 6: stopped watching a running migration */
+    CV_TUNER_OUTCOME_NO_MIGRATION, /* exit 7: nothing to tune */
+} CvTunerOutcome;
+
+const gchar *cv_tuner_outcome_to_string(CvTunerOutcome outcome);
+gint cv_tuner_outcome_to_exit_code(CvTunerOutcome outcome);
+
+typedef struct {
+    CvPolicy policy;
+    gboolean dry_run;     /* decide and report, change nothing */
+    gboolean keep;        /* on detach, leave our changes in place */
+    guint max_iterations; /* detach after this many evaluated iterations; 0 = never */
+    guint64 timeout_ms;   /* detach after this much clock time; 0 = never */
+    /* Give up (NO_MIGRATION) when no migration has started after this much clock time; 0 =
+     * wait for ever. */
+    guint64 start_timeout_ms;
+    guint64 poll_interval_ms; /* query period without (and besides) events; default 1000 */
+    /* At most one evaluation per this much clock time, however fast QEMU iterates. */
+    guint64 min_eval_interval_ms;
+    /* Without a new iteration, still evaluate (and print) this often; 0 = only at boundaries.*/
+    guint64 idle_eval_interval_ms;
+    /* Start an outgoing migration to this URI once attached (simulate); NULL = just watch. */
+    const gchar *start_uri;
+} CvTunerOptions;
+
+void cv_tuner_options_init(CvTunerOptions *options);
+
+typedef enum {
+    CV_TUNER_RESULT_APPLIED = 0,
+    CV_TUNER_RESULT_DRY_RUN, /* would have been applied */
+    CV_TUNER_RESULT_REFUSED, /* the actuator would not do it (cap, unsupported, no original) */
+    CV_TUNER_RESULT_FAILED,  /* QEMU said no */
+} CvTunerResult;
+
+const gchar *cv_tuner_result_to_string(CvTunerResult result);
+
+#define CV_TUNER_MESSAGE_MAX 256
+
+/* One change the tuner made, tried or would have made (and each restore). */
+typedef struct {
+    CvDecisionKind kind;
+    guint64 value;
+    CvU64Field previous; /* the value before (ABSENT when not a parameter or unknown) */
+    CvTunerResult result;
+    CvU64Field pass; /* dirty-sync-count when decided */
+    gint64 time_ms;  /* clock time since attach */
+    guint64 predicted_blackout_ms;
+    gchar reason[CV_DECISION_REASON_MAX];
+    gchar error[CV_TUNER_MESSAGE_MAX]; /* FAILED / REFUSED: why */
+} CvTunerAction;
+
+#define CV_TUNER_MAX_ACTIONS 64
+
+typedef struct {
+    CvTunerOutcome outcome;
+    CvMigrationStatus final_status;
+    gboolean dry_run;
+    gchar policy[CV_POLICY_NAME_MAX];
+    guint64 max_downtime_ms;
+    gint64 elapsed_ms;            /* clock time from attach to the end */
+    CvU64Field total_time_ms;     /* QEMU's total-time at the end */
+    CvU64Field downtime_ms;       /* QEMU's achieved downtime (completed) */
+    CvU64Field passes;            /* the last dirty-sync-count */
+    CvU64Field downtime_limit_ms; /* the limit in force at the end, as the tuner knows it */
+    /* Lower bound of the downtime: the system-wide remaining just before switchover divided
+     * by the policy's switchover bandwidth. ABSENT = unknown (no system-wide remaining, or no
+     * stated link rate). */
+    CvU64Field lower_bound_ms;
+    guint64 lower_bound_bytes;
+    guint64 lower_bound_rate;
+    /* How the needed downtime was estimated (the first non-NONE source the engine used), and
+     * what this QEMU offered. */
+    CvEstimateSource estimate;
+    CvTri system_wide_remaining;
+    CvTri switchover_bandwidth;
+    guint n_evaluations;
+    guint n_changes; /* applied changes */
+    guint n_actions; /* entries in actions, plus n_actions_dropped */
+    guint n_actions_dropped;
+    CvTunerAction actions[CV_TUNER_MAX_ACTIONS];
+    guint n_restores;
+    guint n_restore_failures;
+    CvTunerAction restores[4];
+    gboolean restore_skipped;            /* QEMU was gone, or --keep */
+    gchar message[CV_TUNER_MESSAGE_MAX]; /* why it ended, one line */
+} CvTunerSummary;
+
+typedef enum {
+    CV_TUNER_RECORD_ATTACH = 0, /* connected; params and what this QEMU offers */
+    CV_TUNER_RECORD_NOTICE,     /* one-off facts: migration started, which fallback is used */
+    CV_TUNER_RECORD_SAMPLE,     /* an evaluated iteration: sample + decision */
+    CV_TUNER_RECORD_ACTION,     /* a change applied, refused, failed or skipped (dry run) */
+    CV_TUNER_RECORD_RESTORE,    /* a change undone, or the failure to undo it */
+    CV_TUNER_RECORD_SUMMARY,    /* the end; nothing follows */
+} CvTunerRecordKind;
+
+typedef struct {
+    CvTunerRecordKind kind;
+    gint64 time_ms; /* clock time since attach */
+    const gchar *target;
+    const gchar *version;
+    gboolean events;
+    const gchar *message;          /* ATTACH (events note), NOTICE */
+    const CvParams *params;        /* ATTACH, SAMPLE */
+    const CvSample *sample;        /* SAMPLE */
+    const CvDecision *decision;    /* SAMPLE */
+    const CvTunerAction *action;   /* ACTION, RESTORE */
+    const CvTunerSummary *summary; /* SUMMARY */
+    const CvPolicy *policy;        /* ATTACH */
+    gboolean dry_run;              /* ATTACH */
+} CvTunerRecord;
+
+typedef struct _CvTuner CvTuner;
+
+typedef void (*CvTunerRecordFunc)(CvTuner *tuner, const CvTunerRecord *record, gpointer user_data);
+
+/* @target and @clock are borrowed and must outlive the tuner. */
+CvTuner *cv_tuner_new(CvTarget *target, CvClock *clock, const CvTunerOptions *options);
+void cv_tuner_free(CvTuner *tuner);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CvTuner, cv_tuner_free)
+
+void cv_tuner_set_record_func(CvTuner *tuner, CvTunerRecordFunc func, gpointer user_data);
+/* Connect the target if needed, read the parameters, and watch. */
+void cv_tuner_start(CvTuner *tuner);
+/* Stop watching (SIGINT, --max-passes, --timeout): restore unless keep, end as DETACHED
+ * (or whatever the migration had already reached). */
+void cv_tuner_detach(CvTuner *tuner);
+
+gboolean cv_tuner_is_finished(const CvTuner *tuner);
+const CvTunerSummary *cv_tuner_get_summary(const CvTuner *tuner);
+/* Queries sent so far (tests check the coalescing). */
+guint cv_tuner_get_n_queries(const CvTuner *tuner);
+/* Samples kept for the engine right now (bounded). */
+guint cv_tuner_get_n_history(const CvTuner *tuner);
+
+G_END_DECLS
