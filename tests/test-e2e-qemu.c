@@ -68,11 +68,10 @@ static void
 e2e_run_for(guint ms)
 {
     gboolean done = FALSE;
-    guint id = g_timeout_add(ms, e2e_flag_set, &done);
 
+    g_timeout_add(ms, e2e_flag_set, &done);
     while (!done)
         g_main_context_iteration(NULL, TRUE);
-    (void)id;
 }
 
 typedef gboolean (*E2eCondFunc)(gpointer data);
