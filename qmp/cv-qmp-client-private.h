@@ -10,7 +10,8 @@ G_BEGIN_DECLS
 /* The framer's line bound (default CV_QMP_MAX_LINE_DEFAULT); takes effect at the next
  * connect. */
 void cv_qmp_client_set_max_line(CvQmpClient *client, gsize max_line);
-/* Bytes read per wakeup (default 16 KiB); 1 splits every reply into one-byte reads. */
+/* Bytes read per wakeup (default 16 KiB); 1 splits every reply into one-byte reads. Takes
+ * effect at the next connect. */
 void cv_qmp_client_set_read_size(CvQmpClient *client, gsize read_size);
 /* FALSE: report success right after the greeting without sending qmp_capabilities, so a
  * test can see what QEMU does with commands before the handshake. */

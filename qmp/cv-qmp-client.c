@@ -57,6 +57,7 @@ struct _CvQmpClient {
     GError *deferred_error;
     CvQmpFramer *framer;
     guint8 *read_buf;
+    gsize read_buf_size; /* read_size when the connection was made */
     guint n_reads;
     GByteArray *outbuf; /* bytes for the wire, in order */
     GByteArray *held;   /* commands issued before the handshake went out */
@@ -638,7 +639,7 @@ client_read_cb(GSocket *socket, GIOCondition condition, gpointer data)
     guint generation = client->generation;
     gssize n;
 
-    n = g_socket_receive(socket, (gchar *)client->read_buf, client->read_size, NULL, &error);
+    n = g_socket_receive(socket, (gchar *)client->read_buf, client->read_buf_size, NULL, &error);
     if (n < 0 && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
         return G_SOURCE_CONTINUE;
 
@@ -744,7 +745,8 @@ cv_qmp_client_connect(CvQmpClient *client, const gchar *path, CvQmpReplyFunc fun
     client->have_version = FALSE;
     client->state = STATE_CONNECTING;
     client->framer = cv_qmp_framer_new(client->max_line);
-    client->read_buf = g_malloc(client->read_size);
+    client->read_buf_size = client->read_size;
+    client->read_buf = g_malloc(client->read_buf_size);
     client->outbuf = g_byte_array_new();
     client->held = g_byte_array_new();
     if (client->timeout_ms > 0)

@@ -109,15 +109,15 @@ cv_qmp_framer_push(CvQmpFramer *framer, const gchar *data, gsize len)
             /* the rest of an oversized line: already reported, drop it */
             if (lf != NULL)
                 framer->discarding = FALSE;
+        } else if (framer->partial->len + seg > framer->max_line + 1) {
+            /* too long whatever follows: never buffer more than the bound */
+            framer_queue(framer, FRAME_TOO_LONG, NULL, 0);
+            g_byte_array_set_size(framer->partial, 0);
+            framer->discarding = lf == NULL;
         } else {
             g_byte_array_append(framer->partial, (const guint8 *)data, seg);
-            if (lf != NULL) {
+            if (lf != NULL)
                 framer_finish_line(framer);
-            } else if (framer->partial->len > framer->max_line + 1) {
-                framer_queue(framer, FRAME_TOO_LONG, NULL, 0);
-                g_byte_array_set_size(framer->partial, 0);
-                framer->discarding = TRUE;
-            }
         }
         if (lf == NULL)
             break;

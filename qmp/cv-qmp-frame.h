@@ -20,8 +20,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(CvQmpFramer, cv_qmp_framer_free)
 void cv_qmp_framer_push(CvQmpFramer *framer, const gchar *data, gsize len);
 /* The next complete line, without its LF or CRLF, or NULL when none is complete yet
  * (error untouched). A line longer than max_line is dropped up to its newline and reported
- * once with CV_QMP_ERROR_LINE_TOO_LONG; popping again continues after it. Empty lines are
- * skipped. */
+ * once with CV_QMP_ERROR_LINE_TOO_LONG; popping again continues after it. A line holding a
+ * NUL byte is dropped and reported with CV_QMP_ERROR_MALFORMED. Empty lines are skipped. */
 gchar *cv_qmp_framer_pop(CvQmpFramer *framer, GError **error);
 /* Bytes buffered but not yet returned as a line. */
 gsize cv_qmp_framer_pending(const CvQmpFramer *framer);

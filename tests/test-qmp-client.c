@@ -1036,7 +1036,7 @@ test_not_connected(void)
 int
 main(int argc, char **argv)
 {
-    g_test_init(&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+    g_test_init(&argc, &argv, NULL);
 
     ADD("/qmp/client/handshake", test_handshake);
     ADD("/qmp/client/handshake-refused", test_handshake_refused);
