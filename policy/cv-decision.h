@@ -44,6 +44,10 @@ typedef struct {
     guint64 needed_downtime_ms;    /* 0 when not computed */
     guint64 predicted_blackout_ms; /* 0 when not computed */
     CvEstimateSource source;
+    /* Escalation steps consumed once this decision is applied: the value
+     * cv_policy_history_record() stores in CvPolicyHistory.escalation_index. 0 = the decision
+     * takes no escalation step. A WAIT step has no action, so kind stays NONE while this moves. */
+    guint escalation_next;
     gchar reason[CV_DECISION_REASON_MAX]; /* one line naming the numbers used */
 } CvDecision;
 

@@ -1,32 +1,428 @@
 #include "config.h"
 
+#include <stdarg.h>
 #include <string.h>
 
-#include "cv-policy.h"
+#include "cv-policy-private.h"
 
-/* Placeholder until the engine lands: decides nothing. */
+/* The pure decision engine: (policy, recent samples, current parameters, history) ->
+ * decision with a one-line reason. The order of the rules, newest sample first:
+ *   1. status: final -> FINISHED; stopped for switchover or in post-copy -> SWITCHOVER;
+ *      setup -> WARMUP; unknown -> BLIND.
+ *   2. completion timeout (on total-time) -> the policy's last escalation step.
+ *   3. required fields: dirty-sync-count and pending -> BLIND naming the field.
+ *   4. dirty-sync-count < 2 -> WARMUP (expected-downtime is still the limit, rates are 0).
+ *   5. stall judged on iteration boundaries (cv-policy-stall.c); window not filled ->
+ *      WARMUP; progress -> CONVERGING, no action.
+ *   6. stalled: at most one change per iteration (a new boundary after the last change).
+ *   7. avail-switchover-bandwidth first, when the policy states the link rate.
+ *   8. downtime-limit (cv-policy-downtime.c); above the cap -> escalation
+ *      (cv-policy-escalation.c).
+ * One action per call. */
+
 void
 cv_policy_init_default(CvPolicy *policy)
 {
+    g_return_if_fail(policy != NULL);
     memset(policy, 0, sizeof(*policy));
+    g_strlcpy(policy->name, "default", sizeof(policy->name));
+    /* The longest blackout accepted without asking: OpenStack Nova's default ceiling
+     * (live_migration_downtime = 500 ms), under the ~1 s heartbeat timeouts that clustered
+     * guests commonly run, and enough for most guests once the link rate is stated. */
+    policy->max_downtime_ms = 500;
+    /* expected-downtime moves a few percent between iterations; 10 % covers that without
+     * giving away much blackout. */
+    policy->margin = 0.10;
+    /* Off: the engine cannot know the link, and a rate above the real one makes QEMU switch
+     * over too early (a longer blackout than promised). Operators state it per policy. */
+    policy->switchover_bandwidth = 0;
+    /* 3 iterations AND 10 s: three boundaries smooth the sampling jitter of the sawtooth, and
+     * 10 s (about ten of QEMU's ~1 s dirty-rate periods) keeps a drained-RAM, device-heavy
+     * guest that iterates hundreds of times a second from being judged on milliseconds. */
+    policy->stall_window_passes = 3;
+    policy->stall_window_ms = 10000;
+    /* The issue's 4 %: a migration whose pending falls less than that per window will not
+     * converge in any useful time. */
+    policy->stall_min_progress = 0.04;
+    /* wait -> postcopy -> abort: give a burst time to end; switch to post-copy only where the
+     * migration was started with it allowed (postcopy-ram on) and there is no VFIO device,
+     * else it is skipped; finally abort, which leaves the guest running on the source. No
+     * pause: it is an unbounded blackout of its own. */
+    policy->escalation[0].action = CV_ESCALATION_WAIT;
+    policy->escalation[1].action = CV_ESCALATION_POSTCOPY;
+    policy->escalation[2].action = CV_ESCALATION_ABORT;
+    policy->n_escalation = 3;
+    /* 120 s per step: Nova's (deprecated) progress timeout was 150 s and vdsm's 240 s; two
+     * minutes let a backup or compaction burst end while a hopeless migration stops hogging
+     * the link within minutes. */
+    policy->wait_time_ms = 120000;
+    /* Nova's live_migration_completion_timeout: 800 s per GiB of guest RAM. */
+    policy->completion_timeout_ms = 0;
+    policy->completion_timeout_ms_per_gib = 800000;
+}
+
+static const gchar *const escalation_names[] = {
+    [CV_ESCALATION_WAIT] = "wait",
+    [CV_ESCALATION_POSTCOPY] = "postcopy",
+    [CV_ESCALATION_PAUSE] = "pause",
+    [CV_ESCALATION_ABORT] = "abort",
+};
+
+const gchar *
+cv_escalation_action_to_string(CvEscalationAction action)
+{
+    if ((gsize)action >= G_N_ELEMENTS(escalation_names))
+        return "unknown";
+    return escalation_names[action];
+}
+
+gboolean
+cv_escalation_action_from_string(const gchar *str, CvEscalationAction *action)
+{
+    if (str == NULL)
+        return FALSE;
+    for (gsize i = 0; i < G_N_ELEMENTS(escalation_names); i++) {
+        if (g_strcmp0(escalation_names[i], str) == 0) {
+            if (action != NULL)
+                *action = (CvEscalationAction)i;
+            return TRUE;
+        }
+    }
+    return FALSE;
 }
 
 void
 cv_policy_history_init(CvPolicyHistory *history)
 {
+    g_return_if_fail(history != NULL);
     memset(history, 0, sizeof(*history));
+}
+
+/* 0 means "never" in the history; a monotonic clock reading of 0 is stored as 1. */
+static gint64
+stamp(const CvSample *sample)
+{
+    return MAX(sample->time_ms, 1);
 }
 
 void
 cv_policy_history_record(CvPolicyHistory *history, const CvDecision *decision,
                          const CvSample *sample)
 {
+    g_return_if_fail(history != NULL && decision != NULL && sample != NULL);
+
+    if (decision->verdict == CV_VERDICT_ESCALATING && history->cap_reached_ms == 0)
+        history->cap_reached_ms = stamp(sample);
+    if (decision->escalation_next > history->escalation_index) {
+        history->escalation_index = decision->escalation_next;
+        history->escalation_started_ms = stamp(sample);
+    }
+    switch (decision->kind) {
+    case CV_DECISION_SET_SWITCHOVER_BANDWIDTH:
+        history->switchover_bandwidth_set = TRUE;
+        break;
+    case CV_DECISION_SET_DOWNTIME_LIMIT:
+        history->n_downtime_changes++;
+        if (decision->source == CV_ESTIMATE_LADDER)
+            history->ladder_steps++;
+        break;
+    case CV_DECISION_START_POSTCOPY:
+        history->postcopy_started = TRUE;
+        break;
+    case CV_DECISION_PAUSE_GUEST:
+        history->guest_paused = TRUE;
+        break;
+    case CV_DECISION_ABORT:
+        history->aborted = TRUE;
+        break;
+    case CV_DECISION_NONE:
+        break;
+    default:
+        break;
+    }
+    /* Both parameter changes move QEMU's switchover rule; the next judgement waits for an
+     * iteration boundary that saw them. */
+    if (decision->kind == CV_DECISION_SET_SWITCHOVER_BANDWIDTH ||
+        decision->kind == CV_DECISION_SET_DOWNTIME_LIMIT) {
+        if (cv_field_valid(&sample->ram_dirty_sync_count))
+            history->last_change_pass = sample->ram_dirty_sync_count.value;
+        history->last_change_time_ms = stamp(sample);
+    }
+}
+
+void
+cv_policy_reason_append(CvDecision *decision, const gchar *format, ...)
+{
+    gsize used = strlen(decision->reason);
+    va_list ap;
+
+    if (used + 1 >= sizeof(decision->reason))
+        return;
+    va_start(ap, format);
+    g_vsnprintf(decision->reason + used, sizeof(decision->reason) - used, format, ap);
+    va_end(ap);
+}
+
+const gchar *
+cv_policy_field_state_name(CvFieldState state)
+{
+    switch (state) {
+    case CV_FIELD_ABSENT:
+        return "missing";
+    case CV_FIELD_INVALID:
+        return "invalid";
+    case CV_FIELD_VALID:
+        return "valid";
+    default:
+        return "invalid";
+    }
+}
+
+/* Rule 1: the status. Returns TRUE when it settles the decision. */
+static gboolean
+decide_status(const CvSample *s, CvDecision *d)
+{
+    const gchar *name = cv_migration_status_to_string(s->status);
+
+    switch (s->status) {
+    case CV_MIGRATION_STATUS_ACTIVE:
+        return FALSE;
+    case CV_MIGRATION_STATUS_COMPLETED:
+        d->verdict = CV_VERDICT_FINISHED;
+        if (cv_field_valid(&s->downtime_ms))
+            cv_policy_reason_append(d, "migration completed (downtime %" G_GUINT64_FORMAT " ms)",
+                                    s->downtime_ms.value);
+        else
+            cv_policy_reason_append(d, "migration completed");
+        return TRUE;
+    case CV_MIGRATION_STATUS_FAILED:
+        d->verdict = CV_VERDICT_FINISHED;
+        cv_policy_reason_append(d, "migration failed%s%s", s->error_desc[0] ? ": " : "",
+                                s->error_desc);
+        return TRUE;
+    case CV_MIGRATION_STATUS_CANCELLED:
+    case CV_MIGRATION_STATUS_CANCELLING:
+    case CV_MIGRATION_STATUS_FAILING:
+        d->verdict = CV_VERDICT_FINISHED;
+        cv_policy_reason_append(d, "migration %s: nothing to tune", name);
+        return TRUE;
+    case CV_MIGRATION_STATUS_PRE_SWITCHOVER:
+    case CV_MIGRATION_STATUS_DEVICE:
+    case CV_MIGRATION_STATUS_POSTCOPY_DEVICE:
+    case CV_MIGRATION_STATUS_POSTCOPY_ACTIVE:
+    case CV_MIGRATION_STATUS_POSTCOPY_PAUSED:
+    case CV_MIGRATION_STATUS_POSTCOPY_RECOVER_SETUP:
+    case CV_MIGRATION_STATUS_POSTCOPY_RECOVER:
+    case CV_MIGRATION_STATUS_COLO:
+        d->verdict = CV_VERDICT_SWITCHOVER;
+        cv_policy_reason_append(d, "status %s: past precopy, nothing to tune", name);
+        return TRUE;
+    case CV_MIGRATION_STATUS_SETUP:
+    case CV_MIGRATION_STATUS_WAIT_UNPLUG:
+        d->verdict = CV_VERDICT_WARMUP;
+        cv_policy_reason_append(d, "status %s: precopy has not started", name);
+        return TRUE;
+    case CV_MIGRATION_STATUS_NONE:
+        d->verdict = CV_VERDICT_BLIND;
+        cv_policy_reason_append(d, "blind: no migration (status none)");
+        return TRUE;
+    case CV_MIGRATION_STATUS_UNKNOWN:
+    default:
+        d->verdict = CV_VERDICT_BLIND;
+        cv_policy_reason_append(d, "blind: migration status unknown");
+        return TRUE;
+    }
+}
+
+/* Rule 2: the fields every judgement needs. Returns TRUE (BLIND) when one is unusable. */
+static gboolean
+decide_blind(const CvSample *s, CvDecision *d)
+{
+    if (!cv_field_valid(&s->ram_dirty_sync_count)) {
+        d->verdict = CV_VERDICT_BLIND;
+        cv_policy_reason_append(d, "blind: ram.dirty-sync-count is %s",
+                                cv_policy_field_state_name(s->ram_dirty_sync_count.state));
+        return TRUE;
+    }
+    if (s->remaining.state == CV_FIELD_INVALID) {
+        /* never fall back to ram.remaining: it would hide the device state */
+        d->verdict = CV_VERDICT_BLIND;
+        cv_policy_reason_append(d, "blind: system-wide remaining is invalid");
+        return TRUE;
+    }
+    if (!cv_sample_pending(s, NULL, NULL)) {
+        d->verdict = CV_VERDICT_BLIND;
+        cv_policy_reason_append(d, "blind: ram.remaining is %s",
+                                cv_policy_field_state_name(s->ram_remaining.state));
+        return TRUE;
+    }
+    return FALSE;
+}
+
+static void
+describe_window(const CvPolicy *policy, gchar *buf, gsize len)
+{
+    if (policy->stall_window_passes > 0 && policy->stall_window_ms > 0)
+        g_snprintf(buf, len, "%u iterations and %.1f s", policy->stall_window_passes,
+                   (gdouble)policy->stall_window_ms / 1000.0);
+    else if (policy->stall_window_ms > 0)
+        g_snprintf(buf, len, "%.1f s", (gdouble)policy->stall_window_ms / 1000.0);
+    else
+        g_snprintf(buf, len, "%u iterations", MAX(policy->stall_window_passes, 1));
+}
+
+/* Rule 7: avail-switchover-bandwidth. Returns TRUE when setting it is the action. */
+static gboolean
+decide_switchover_bandwidth(const CvPolicy *policy, const CvParams *params,
+                            const CvPolicyHistory *history, CvDecision *d)
+{
+    const CvU64Field *cur = &params->avail_switchover_bandwidth;
+    gchar want[32], have[32];
+
+    if (policy->switchover_bandwidth == 0 || !cv_params_supports_switchover_bandwidth(params))
+        return FALSE;
+    if (cv_field_valid(cur) && cur->value == policy->switchover_bandwidth)
+        return FALSE;
+    cv_format_rate(policy->switchover_bandwidth, want, sizeof(want));
+    if (history->switchover_bandwidth_set) {
+        /* we set it and it reads differently now: someone else's value stands, as with
+         * downtime-limit, and a garbage reading is no reason to set it every iteration */
+        if (cv_field_valid(cur))
+            cv_format_rate(cur->value, have, sizeof(have));
+        else
+            g_snprintf(have, sizeof(have), "%s", cv_policy_field_state_name(cur->state));
+        cv_policy_reason_append(d,
+                                "; avail-switchover-bandwidth reads %s since we set %s: "
+                                "not set again",
+                                have, want);
+        return FALSE;
+    }
+    if (cv_field_valid(cur))
+        cv_format_rate(cur->value, have, sizeof(have));
+    else
+        g_snprintf(have, sizeof(have), "%s", cv_policy_field_state_name(cur->state));
+    d->kind = CV_DECISION_SET_SWITCHOVER_BANDWIDTH;
+    d->value = policy->switchover_bandwidth;
+    cv_policy_reason_append(d, "; avail-switchover-bandwidth %s -> %s first (the link's rate)",
+                            have, want);
+    return TRUE;
 }
 
 CvDecision
 cv_policy_decide(const CvPolicy *policy, const CvSample *samples, gsize n_samples,
                  const CvParams *current, const CvPolicyHistory *history)
 {
-    CvDecision d = {0};
+    CvDecision d;
+    CvParams no_params;
+    CvPolicyHistory no_history;
+    CvPolicyView view;
+    CvStall stall;
+    const CvSample *s;
+    gchar what[200];
+    guint64 after_pass = 0;
+
+    memset(&d, 0, sizeof(d));
+    d.verdict = CV_VERDICT_BLIND;
+    g_return_val_if_fail(policy != NULL, d);
+    if (samples == NULL || n_samples == 0) {
+        cv_policy_reason_append(&d, "blind: no sample");
+        return d;
+    }
+    if (current == NULL) {
+        cv_params_init(&no_params);
+        current = &no_params;
+    }
+    if (history == NULL) {
+        cv_policy_history_init(&no_history);
+        history = &no_history;
+    }
+    s = &samples[n_samples - 1];
+
+    if (decide_status(s, &d))
+        return d;
+
+    /* The completion timeout needs only total-time (and ram.total): it ends a migration
+     * even when a device reports garbage and the rest cannot be judged. */
+    cv_policy_view_init(&view, policy, s, current);
+    if (cv_policy_completion_timeout(policy, s, &d)) {
+        if (history->aborted)
+            cv_policy_reason_append(&d, "; abort already requested");
+        else
+            cv_policy_escalate(policy, &view, history, TRUE, &d);
+        d.verdict = CV_VERDICT_ESCALATING;
+        return d;
+    }
+    if (decide_blind(s, &d))
+        return d;
+    if (history->aborted) {
+        d.verdict = CV_VERDICT_ESCALATING;
+        cv_policy_reason_append(&d, "abort already requested: waiting for QEMU to cancel");
+        return d;
+    }
+    if (s->ram_dirty_sync_count.value < 2) {
+        d.verdict = CV_VERDICT_WARMUP;
+        cv_policy_reason_append(&d,
+                                "warming up: iteration %" G_GUINT64_FORMAT
+                                ", expected-downtime and rates not measured yet",
+                                s->ram_dirty_sync_count.value);
+        return d;
+    }
+
+    /* The ladder guesses, so each step gets a window of its own to show its effect. */
+    if (!view.system_wide && view.vfio)
+        after_pass = history->last_change_pass;
+    cv_policy_judge_stall(policy, samples, n_samples, after_pass, &stall);
+    if (!stall.judged) {
+        describe_window(policy, what, sizeof(what));
+        d.verdict = CV_VERDICT_WARMUP;
+        cv_policy_reason_append(&d, "stall window (%s) not filled yet: %u %s", what,
+                                stall.n_boundaries,
+                                stall.n_boundaries == 1 ? "boundary" : "boundaries");
+        if (after_pass > 0)
+            cv_policy_reason_append(&d, " after the ladder step at iteration %" G_GUINT64_FORMAT,
+                                    after_pass);
+        return d;
+    }
+    cv_policy_describe_stall(policy, &stall, what, sizeof(what));
+    if (!stall.stalled) {
+        d.verdict = CV_VERDICT_CONVERGING;
+        cv_policy_reason_append(&d, "converging: %s", what);
+        return d;
+    }
+    d.verdict = CV_VERDICT_STALLED;
+    cv_policy_reason_append(&d, "stalled: %s", what);
+
+    if (history->last_change_pass > 0 && stall.newest_pass <= history->last_change_pass) {
+        if (history->cap_reached_ms != 0)
+            d.verdict = CV_VERDICT_ESCALATING;
+        cv_policy_reason_append(&d,
+                                "; waiting for an iteration after the change at iteration "
+                                "%" G_GUINT64_FORMAT,
+                                history->last_change_pass);
+        return d;
+    }
+    if (decide_switchover_bandwidth(policy, current, history, &d))
+        return d;
+    if (!cv_policy_decide_downtime(policy, &view, &stall, history, &d))
+        return d;
+
+    /* the cap is not enough */
+    d.verdict = CV_VERDICT_ESCALATING;
+    if (d.kind == CV_DECISION_SET_DOWNTIME_LIMIT) {
+        /* raised to the ceiling: a WAIT first step starts now, any other step next time */
+        guint n_steps = MIN(policy->n_escalation, CV_POLICY_MAX_ESCALATION);
+
+        if (history->escalation_index == 0 && n_steps > 0 &&
+            policy->escalation[0].action == CV_ESCALATION_WAIT) {
+            d.escalation_next = 1;
+            cv_policy_reason_append(&d, "; escalation 1/%u: wait %.0f s", n_steps,
+                                    (gdouble)(policy->escalation[0].bound_ms > 0
+                                                  ? policy->escalation[0].bound_ms
+                                                  : policy->wait_time_ms) /
+                                        1000.0);
+        }
+        return d;
+    }
+    cv_policy_escalate(policy, &view, history, FALSE, &d);
     return d;
 }

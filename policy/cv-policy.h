@@ -65,7 +65,9 @@ typedef struct {
 } CvPolicyHistory;
 
 void cv_policy_history_init(CvPolicyHistory *history);
-/* Record that @decision was applied successfully when @sample was the newest reading. */
+/* Record that @decision was applied successfully when @sample was the newest reading. Call it
+ * after every decision, NONE included: a NONE decision may start an escalation WAIT step or
+ * mark the time the cap was first found not enough (see CvDecision.escalation_next). */
 void cv_policy_history_record(CvPolicyHistory *history, const CvDecision *decision,
                               const CvSample *sample);
 

@@ -1,0 +1,88 @@
+/* Internals of the decision engine, shared by cv-policy-*.c. Not installed, not used outside
+ * policy/ except by tests. */
+#pragma once
+
+#include <glib.h>
+
+#include "cv-policy.h"
+
+G_BEGIN_DECLS
+
+/* downtime-limit granularity: every limit the engine proposes is a multiple of this (rounded
+ * up), so reasons and logs read "2110 ms", not "2101 ms", and tiny estimate jitter between
+ * iterations does not produce a new value every pass. */
+#define CV_POLICY_LIMIT_STEP_MS 10
+/* The ladder (QEMU < 11.1 with VFIO): each step at least doubles the limit and adds at least
+ * this much. */
+#define CV_POLICY_LADDER_MIN_STEP_MS 100
+
+/* The stall judgement, made on iteration boundaries only. */
+typedef struct {
+    gboolean judged;  /* FALSE: the window is not filled yet (or no boundary at all) */
+    gboolean stalled; /* by_pending || by_rate */
+    gboolean by_pending;
+    gboolean by_rate;
+    guint n_boundaries;
+    /* the newest boundary: the pending the engine reasons with */
+    gsize newest_index;
+    guint64 newest_pass;
+    gint64 newest_time_ms;
+    guint64 pending;
+    /* the lowest boundary pending older than the window, and where it was seen */
+    guint64 reference;
+    guint64 reference_pass;
+    gint64 reference_time_ms;
+    gdouble progress; /* (reference - pending) / reference; negative when pending rose */
+    /* rates at the newest boundary, for the reason when by_rate */
+    guint64 dirty_rate;
+    guint64 throughput;
+} CvStall;
+
+/* Judge the stall over @samples. Only boundaries with dirty-sync-count > @after_pass count
+ * (0: all), which gives a fresh window after a change when the caller asks for one. */
+void cv_policy_judge_stall(const CvPolicy *policy, const CvSample *samples, gsize n_samples,
+                           guint64 after_pass, CvStall *stall);
+/* "pending 1.91 GiB flat vs 1.91 GiB 12 iterations/10.0 s earlier (min progress 4%)" */
+void cv_policy_describe_stall(const CvPolicy *policy, const CvStall *stall, gchar *buf, gsize len);
+
+/* Reason building: append to d->reason, truncating at CV_DECISION_REASON_MAX. */
+void cv_policy_reason_append(CvDecision *decision, const gchar *format, ...) G_GNUC_PRINTF(2, 3);
+
+/* ceil(needed x (1 + margin)), rounded up to CV_POLICY_LIMIT_STEP_MS, at most QEMU's range. */
+guint64 cv_policy_limit_for(guint64 needed_ms, gdouble margin);
+
+/* What the migration looks like to the downtime rules. */
+typedef struct {
+    const CvSample *newest;
+    gboolean system_wide;     /* QEMU sent a valid top-level remaining (11.1+) */
+    gboolean vfio;            /* a VFIO device is known (sample or params) */
+    guint64 knob_rate;        /* bytes/s QEMU's switchover rule uses; 0 = unknown */
+    gboolean knob_rate_fixed; /* knob_rate is avail-switchover-bandwidth, not measured */
+    guint64 measured_rate;    /* mbps as bytes/s; 0 = unknown */
+    gboolean supports_switchover_bandwidth;
+    CvTri postcopy_ram;
+    guint64 current_limit; /* downtime-limit now */
+    gboolean current_limit_known;
+} CvPolicyView;
+
+void cv_policy_view_init(CvPolicyView *view, const CvPolicy *policy, const CvSample *newest,
+                         const CvParams *params);
+
+/* The downtime rules on a stall: fills @d (kind, value, needed, predicted, source, reason
+ * tail). Returns TRUE when the needed limit is above what the policy allows, so the caller
+ * must escalate (@d may already hold a raise to the ceiling). */
+gboolean cv_policy_decide_downtime(const CvPolicy *policy, const CvPolicyView *view,
+                                   const CvStall *stall, const CvPolicyHistory *history,
+                                   CvDecision *d);
+
+/* The escalation walk, history driven. @forced_last: a completion timeout jumps to the last
+ * step. Fills kind, escalation_next and the reason tail. */
+void cv_policy_escalate(const CvPolicy *policy, const CvPolicyView *view,
+                        const CvPolicyHistory *history, gboolean forced_last, CvDecision *d);
+/* Is the completion timeout reached? Appends the reason head when it is. */
+gboolean cv_policy_completion_timeout(const CvPolicy *policy, const CvSample *newest,
+                                      CvDecision *d);
+/* "missing" or "invalid", for reasons that name a field. */
+const gchar *cv_policy_field_state_name(CvFieldState state);
+
+G_END_DECLS
