@@ -42,6 +42,7 @@ struct _CvConfigMetadata {
 
 typedef struct {
     gboolean saw_doctype;
+    gint line;
 } ParseGuard;
 
 void
@@ -65,6 +66,7 @@ on_internal_subset(void *ctx, const xmlChar *name, const xmlChar *external_id,
     ParseGuard *guard = ctxt->_private;
 
     guard->saw_doctype = TRUE;
+    guard->line = ctxt->input != NULL ? ctxt->input->line : 0;
     xmlStopParser(ctxt);
 }
 
@@ -256,7 +258,7 @@ cv_config_metadata_parse(const gchar *xml, gssize len, GError **error)
     g_autoptr(CvConfigMetadata) md = g_new0(CvConfigMetadata, 1);
     g_autoptr(xmlParserCtxt) ctxt = NULL;
     g_autoptr(xmlDoc) doc = NULL;
-    ParseGuard guard = {FALSE};
+    ParseGuard guard = {FALSE, 0};
     const xmlNode *root;
     gsize size;
 
@@ -285,7 +287,7 @@ cv_config_metadata_parse(const gchar *xml, gssize len, GError **error)
         g_set_error(error, CV_CONFIG_ERROR, CV_CONFIG_ERROR_METADATA,
                     "metadata line %d: a DOCTYPE is not accepted in domain XML (entities are "
                     "never expanded)",
-                    ctxt->input != NULL ? ctxt->input->line : 0);
+                    guard.line);
         return NULL;
     }
     if (doc == NULL || !ctxt->wellFormed) {

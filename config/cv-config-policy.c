@@ -60,6 +60,10 @@ split_list(const gchar *value, GError **error)
 {
     g_auto(GStrv) items = g_strsplit(value, ",", -1);
 
+    if (items[0] == NULL) {
+        g_set_error_literal(error, CV_CONFIG_ERROR, CV_CONFIG_ERROR_BAD_VALUE, "empty value");
+        return NULL;
+    }
     for (guint i = 0; items[i] != NULL; i++) {
         g_strstrip(items[i]);
         if (*items[i] == '\0') {

@@ -263,9 +263,18 @@ set_unit_error(const UnitTable *const *tables, gsize n_tables, const gchar *disp
                     display);
         return;
     }
-    if (g_ascii_isspace(unit[strlen(unit) - 1])) {
-        g_set_error(error, CV_CONFIG_ERROR, CV_CONFIG_ERROR_BAD_UNIT,
-                    "invalid %s '%s': trailing whitespace", table->what, display);
+    if (strpbrk(unit, " \t") != NULL) {
+        const gchar *rest = unit + strcspn(unit, " \t");
+
+        if (rest[strspn(rest, " \t")] == '\0') {
+            g_set_error(error, CV_CONFIG_ERROR, CV_CONFIG_ERROR_BAD_UNIT,
+                        "invalid %s '%s': trailing whitespace", table->what, display);
+        } else {
+            g_set_error(error, CV_CONFIG_ERROR, CV_CONFIG_ERROR_BAD_UNIT,
+                        "invalid %s '%s': unexpected text after the value (a comment must be on "
+                        "a line of its own)",
+                        table->what, display);
+        }
         return;
     }
     hint = unit_hint(tables, n_tables, unit);

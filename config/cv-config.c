@@ -810,6 +810,8 @@ resolve_def(Loader *l, PolicyDef *def, GPtrArray *stack, GError **error)
         if (def->has_key[k])
             cv_config_policy_copy_key(&base, &def->own, (CvConfigPolicyKey)k);
     }
+    /* Cleared first so no byte of the parent's name is left behind the new one. */
+    memset(base.name, 0, sizeof(base.name));
     g_strlcpy(base.name, def->name, sizeof(base.name));
     def->resolved = base;
     def->state = DEF_DONE;
