@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "cv-tuner-private.h"
 #include "cv-tuner.h"
 
 /* Iteration-boundary samples kept for the engine. When full, the older half is thinned by two
@@ -33,6 +34,8 @@ struct _CvTuner {
     gchar *start_uri;
     CvTunerRecordFunc record_func;
     gpointer record_data;
+    CvTunerDecideFunc decide_func;
+    gpointer decide_data;
 
     Phase phase;
     gint64 attach_ms;
@@ -1155,4 +1158,21 @@ cv_tuner_free(CvTuner *tuner)
         cv_target_set_event_func(tuner->target, NULL, NULL);
     g_free(tuner->start_uri);
     g_free(tuner);
+}
+
+void
+cv_tuner_set_decide_func(CvTuner *tuner, CvTunerDecideFunc func, gpointer user_data)
+{
+    g_return_if_fail(tuner != NULL);
+    tuner->decide_func = func;
+    tuner->decide_data = user_data;
+}
+
+const CvSample *
+cv_tuner_get_history(const CvTuner *tuner, guint *n_samples)
+{
+    g_return_val_if_fail(tuner != NULL, NULL);
+    if (n_samples != NULL)
+        *n_samples = tuner->n_samples;
+    return tuner->samples;
 }

@@ -1,0 +1,39 @@
+/* A scripted CvTarget for the tuner's unit tests: the test sets the reading QEMU would give,
+ * emits events, makes commands fail or the peer vanish, and reads back what was sent. Every
+ * reply is delivered from the main context (an idle source), never from inside the call. */
+#pragma once
+
+#include <glib.h>
+
+#include "cv-target.h"
+
+G_BEGIN_DECLS
+
+CvTarget *cv_target_fake_new(GMainContext *context);
+
+/* What the next query-migrate returns (copied). */
+void cv_target_fake_set_sample(CvTarget *target, const CvSample *sample);
+/* The live sample the fake answers with; tests may edit it in place. */
+CvSample *cv_target_fake_get_sample(CvTarget *target);
+void cv_target_fake_set_params(CvTarget *target, const CvParams *params);
+/* The parameters as the fake QEMU holds them (changed by the set commands). */
+const CvParams *cv_target_fake_get_params(CvTarget *target);
+void cv_target_fake_set_events(CvTarget *target, gboolean events);
+
+void cv_target_fake_emit_pass(CvTarget *target, guint64 pass);
+void cv_target_fake_emit_status(CvTarget *target, CvMigrationStatus status);
+/* QEMU goes away: a CLOSED event, and every later (and pending) command fails with CLOSED. */
+void cv_target_fake_vanish(CvTarget *target);
+/* The next @count commands named @command ("set-downtime-limit", "set-switchover-bandwidth",
+ * "query-migrate", "cancel", ...) fail with @code. */
+void cv_target_fake_fail(CvTarget *target, const gchar *command, guint count,
+                         CvTargetErrorCode code);
+/* Hold replies (they stay in flight) until released. */
+void cv_target_fake_hold(CvTarget *target, gboolean hold);
+
+/* How many times @command was called. */
+guint cv_target_fake_count(CvTarget *target, const gchar *command);
+/* Every call, in order, as "command" or "command VALUE". */
+const GPtrArray *cv_target_fake_log(CvTarget *target);
+
+G_END_DECLS

@@ -1,0 +1,937 @@
+/* CvTuner against a scripted fake target and a manual clock: attach, coalescing, bounded
+ * history, dry run, restore on failed/cancelled/abort/detach, restore failures, QEMU going
+ * away, the actuator's cap check, garbage readings. */
+#include "config.h"
+
+#include <string.h>
+
+#include <glib.h>
+
+#include "cv-clock.h"
+#include "cv-target-fake.h"
+#include "cv-tuner-private.h"
+#include "cv-tuner.h"
+
+#define GiB (G_GUINT64_CONSTANT(1) << 30)
+#define MiB (G_GUINT64_CONSTANT(1) << 20)
+
+typedef struct {
+    CvClock *clock;
+    CvTarget *target;
+    CvTuner *tuner;
+    CvTunerOptions opts;
+    guint n_records[CV_TUNER_RECORD_SUMMARY + 1];
+    GArray *actions;   /* CvTunerAction from ACTION records */
+    GArray *restores;  /* CvTunerAction from RESTORE records */
+    GArray *decisions; /* CvDecision from SAMPLE records */
+    CvTunerSummary summary;
+    gboolean finished;
+    gboolean after_summary; /* a record after the summary is a bug */
+    /* scripted decisions, consumed one per evaluation */
+    CvDecision script[8];
+    guint n_script;
+    guint script_pos;
+} Fixture;
+
+static void
+record_cb(CvTuner *tuner, const CvTunerRecord *record, gpointer user_data)
+{
+    Fixture *f = user_data;
+
+    if (f->finished)
+        f->after_summary = TRUE;
+    f->n_records[record->kind]++;
+    switch (record->kind) {
+    case CV_TUNER_RECORD_ACTION:
+        g_array_append_val(f->actions, *record->action);
+        break;
+    case CV_TUNER_RECORD_RESTORE:
+        g_array_append_val(f->restores, *record->action);
+        break;
+    case CV_TUNER_RECORD_SAMPLE:
+        g_array_append_val(f->decisions, *record->decision);
+        break;
+    case CV_TUNER_RECORD_SUMMARY:
+        f->summary = *record->summary;
+        f->finished = TRUE;
+        break;
+    case CV_TUNER_RECORD_ATTACH:
+    case CV_TUNER_RECORD_NOTICE:
+    default:
+        break;
+    }
+}
+
+static CvDecision
+scripted_decide(const CvPolicy *policy, const CvSample *samples, gsize n, const CvParams *current,
+                const CvPolicyHistory *history, gpointer user_data)
+{
+    Fixture *f = user_data;
+    CvDecision d = {0};
+
+    if (f->script_pos < f->n_script)
+        return f->script[f->script_pos++];
+    d.verdict = CV_VERDICT_CONVERGING;
+    g_strlcpy(d.reason, "script exhausted", sizeof(d.reason));
+    return d;
+}
+
+static void
+script_add(Fixture *f, CvDecisionKind kind, guint64 value, guint64 predicted)
+{
+    CvDecision *d = &f->script[f->n_script++];
+
+    memset(d, 0, sizeof(*d));
+    d->kind = kind;
+    d->value = value;
+    d->verdict = CV_VERDICT_STALLED;
+    d->predicted_blackout_ms = predicted;
+    d->source = CV_ESTIMATE_QEMU_ALL_DEVICES;
+    g_snprintf(d->reason, sizeof(d->reason), "scripted %s %" G_GUINT64_FORMAT,
+               cv_decision_kind_to_string(kind), value);
+}
+
+static void
+run_pending(void)
+{
+    while (g_main_context_iteration(NULL, FALSE))
+        ;
+}
+
+/* Move the manual clock in small steps, letting timers and replies run in between. */
+static void
+advance(Fixture *f, gint64 ms)
+{
+    for (gint64 done = 0; done < ms; done += 10) {
+        cv_clock_manual_advance(f->clock, MIN(10, ms - done));
+        run_pending();
+    }
+}
+
+static void
+active_sample(CvSample *s, guint64 pass, guint64 pending, guint64 expected)
+{
+    cv_sample_init(s);
+    s->status = CV_MIGRATION_STATUS_ACTIVE;
+    cv_field_set(&s->ram_dirty_sync_count, pass);
+    cv_field_set(&s->remaining, pending);
+    cv_field_set(&s->ram_remaining, 16 * MiB);
+    cv_field_set(&s->ram_total, 32 * GiB);
+    cv_field_set(&s->expected_downtime_ms, expected);
+    cv_field_set(&s->total_time_ms, 300000);
+    s->ram_mbps.state = CV_FIELD_VALID;
+    s->ram_mbps.value = 460.0;
+    cv_field_set(&s->ram_page_size, 4096);
+    cv_field_set(&s->ram_dirty_pages_rate, 8039);
+}
+
+static void
+fixture_init(Fixture *f, gboolean scripted)
+{
+    memset(f, 0, sizeof(*f));
+    f->clock = cv_clock_new_manual(1000000);
+    f->target = cv_target_fake_new(NULL);
+    cv_tuner_options_init(&f->opts);
+    f->opts.policy.max_downtime_ms = 5000;
+    f->opts.policy.switchover_bandwidth = GiB;
+    f->opts.start_timeout_ms = 0;
+    f->actions = g_array_new(FALSE, TRUE, sizeof(CvTunerAction));
+    f->restores = g_array_new(FALSE, TRUE, sizeof(CvTunerAction));
+    f->decisions = g_array_new(FALSE, TRUE, sizeof(CvDecision));
+    (void)scripted;
+}
+
+/* Create and start the tuner with f->opts. */
+static void
+fixture_start(Fixture *f, gboolean scripted)
+{
+    f->tuner = cv_tuner_new(f->target, f->clock, &f->opts);
+    cv_tuner_set_record_func(f->tuner, record_cb, f);
+    if (scripted)
+        cv_tuner_set_decide_func(f->tuner, scripted_decide, f);
+    cv_tuner_start(f->tuner);
+    run_pending();
+}
+
+static void
+fixture_clear(Fixture *f)
+{
+    g_assert_false(f->after_summary);
+    /* The target first: it drops what is still pending, then the tuner can go. */
+    g_clear_pointer(&f->target, cv_target_free);
+    g_clear_pointer(&f->tuner, cv_tuner_free);
+    g_clear_pointer(&f->clock, cv_clock_free);
+    g_array_unref(f->actions);
+    g_array_unref(f->restores);
+    g_array_unref(f->decisions);
+    run_pending();
+}
+
+/* The migration advances one pass with the given reading; the tuner sees the event. */
+static void
+pass(Fixture *f, guint64 n, guint64 pending, guint64 expected)
+{
+    CvSample s;
+
+    active_sample(&s, n, pending, expected);
+    cv_target_fake_set_sample(f->target, &s);
+    cv_target_fake_emit_pass(f->target, n);
+    run_pending();
+}
+
+static void
+end_with(Fixture *f, CvMigrationStatus status)
+{
+    CvSample *s = cv_target_fake_get_sample(f->target);
+
+    s->status = status;
+    if (status == CV_MIGRATION_STATUS_COMPLETED) {
+        s->expected_downtime_ms.state = CV_FIELD_ABSENT;
+        s->remaining.state = CV_FIELD_ABSENT;
+        cv_field_set(&s->downtime_ms, 1950);
+        cv_field_set(&s->total_time_ms, 340000);
+    }
+    cv_target_fake_emit_status(f->target, status);
+    run_pending();
+}
+
+/* Start a migration and get two stalled boundaries so the script's first decisions run. */
+static void
+start_migration(Fixture *f)
+{
+    cv_target_fake_emit_status(f->target, CV_MIGRATION_STATUS_ACTIVE);
+    pass(f, 2, 2050846720, 31000);
+}
+
+/* ---- attach and lifecycle ---------------------------------------------------------------- */
+
+static void
+test_attach(void)
+{
+    Fixture f;
+
+    fixture_init(&f, FALSE);
+    fixture_start(&f, FALSE);
+    g_assert_cmpuint(f.n_records[CV_TUNER_RECORD_ATTACH], ==, 1);
+    g_assert_cmpuint(cv_target_fake_count(f.target, "connect"), ==, 1);
+    g_assert_cmpuint(cv_target_fake_count(f.target, "query-params"), ==, 1);
+    g_assert_cmpuint(cv_target_fake_count(f.target, "query-migrate"), ==, 1);
+    g_assert_false(cv_tuner_is_finished(f.tuner));
+    /* Nothing running: polling goes on, no evaluation, no change. */
+    advance(&f, 5000);
+    g_assert_cmpuint(f.n_records[CV_TUNER_RECORD_SAMPLE], ==, 0);
+    g_assert_cmpuint(cv_target_fake_count(f.target, "query-migrate"), >=, 5);
+    cv_tuner_detach(f.tuner);
+    run_pending();
+    g_assert_true(f.finished);
+    g_assert_cmpint(f.summary.outcome, ==, CV_TUNER_OUTCOME_NO_MIGRATION);
+    g_assert_cmpint(cv_tuner_outcome_to_exit_code(f.summary.outcome), ==, 7);
+    fixture_clear(&f);
+}
+
+static void
+test_start_timeout(void)
+{
+    Fixture f;
+
+    fixture_init(&f, FALSE);
+    f.opts.start_timeout_ms = 5000;
+    fixture_start(&f, FALSE);
+    advance(&f, 4000);
+    g_assert_false(f.finished);
+    advance(&f, 2000);
+    g_assert_true(f.finished);
+    g_assert_cmpint(f.summary.outcome, ==, CV_TUNER_OUTCOME_NO_MIGRATION);
+    fixture_clear(&f);
+}
+
+static void
+test_connect_failure(void)
+{
+    Fixture f;
+
+    fixture_init(&f, FALSE);
+    cv_target_fake_fail(f.target, "connect", 1, CV_TARGET_ERROR_CONNECT);
+    fixture_start(&f, FALSE);
+    g_assert_true(f.finished);
+    g_assert_cmpint(f.summary.outcome, ==, CV_TUNER_OUTCOME_ERROR);
+    g_assert_cmpint(cv_tuner_outcome_to_exit_code(f.summary.outcome), ==, 1);
+    g_assert_nonnull(strstr(f.summary.message, "injected failure"));
+    fixture_clear(&f);
+}
+
+/* A final status left over from an earlier migration is not ours to report. */
+static void
+test_stale_final_status(void)
+{
+    Fixture f;
+    CvSample *s;
+
+    fixture_init(&f, FALSE);
+    s = cv_target_fake_get_sample(f.target);
+    s->status = CV_MIGRATION_STATUS_COMPLETED;
+    fixture_start(&f, FALSE);
+    advance(&f, 3000);
+    g_assert_false(f.finished);
+    start_migration(&f);
+    end_with(&f, CV_MIGRATION_STATUS_COMPLETED);
+    g_assert_true(f.finished);
+    g_assert_cmpint(f.summary.outcome, ==, CV_TUNER_OUTCOME_COMPLETED);
+    g_assert_cmpuint(f.summary.downtime_ms.value, ==, 1950);
+    fixture_clear(&f);
+}
+
+static void
+test_start_uri(void)
+{
+    Fixture f;
+
+    fixture_init(&f, FALSE);
+    f.opts.start_uri = "tcp:127.0.0.1:4444";
+    fixture_start(&f, FALSE);
+    g_assert_cmpuint(cv_target_fake_count(f.target, "migrate"), ==, 1);
+    /* We started it, so a completed status is ours even without having seen it active. */
+    end_with(&f, CV_MIGRATION_STATUS_COMPLETED);
+    g_assert_true(f.finished);
+    g_assert_cmpint(f.summary.outcome, ==, CV_TUNER_OUTCOME_COMPLETED);
+    fixture_clear(&f);
+}
+
+/* ---- coalescing and bounded memory ------------------------------------------------------ */
+
+/* A burst of events costs one query: at most one is ever in flight. */
+static void
+test_coalesce_burst(void)
+{
+    Fixture f;
+    CvSample s;
+    guint before;
+
+    fixture_init(&f, FALSE);
+    fixture_start(&f, FALSE);
+    start_migration(&f);
+    advance(&f, 1000);
+    before = cv_tuner_get_n_queries(f.tuner);
+    active_sample(&s, 100, 2050846720, 31000);
+    cv_target_fake_set_sample(f.target, &s);
+    cv_target_fake_hold(f.target, TRUE);
+    for (guint i = 0; i < 1000; i++)
+        cv_target_fake_emit_pass(f.target, 3 + i);
+    g_assert_cmpuint(cv_tuner_get_n_queries(f.tuner), ==, before + 1);
+    cv_target_fake_hold(f.target, FALSE);
+    run_pending();
+    /* The flag left by the burst becomes one more query, after the minimum interval. */
+    advance(&f, 300);
+    g_assert_cmpuint(cv_tuner_get_n_queries(f.tuner), <=, before + 2);
+    fixture_clear(&f);
+}
+
+/* 1000 passes a second for 10 s: queries and evaluations are bounded by time, not passes. */
+static void
+test_coalesce_rate(void)
+{
+    Fixture f;
+    guint passes = 0;
+
+    fixture_init(&f, FALSE);
+    fixture_start(&f, FALSE);
+    start_migration(&f);
+    for (guint ms = 0; ms < 10000; ms++) {
+        CvSample s;
+
+        active_sample(&s, 3 + passes, 2050846720, 31000);
+        cv_target_fake_set_sample(f.target, &s);
+        cv_target_fake_emit_pass(f.target, 3 + passes);
+        passes++;
+        cv_clock_manual_advance(f.clock, 1);
+        run_pending();
+    }
+    g_assert_cmpuint(passes, ==, 10000);
+    /* min_eval_interval 250 ms over 10 s: about 40 queries, plus the poll and the start. */
+    g_assert_cmpuint(cv_tuner_get_n_queries(f.tuner), <=, 10000 / 250 + 10 + 2);
+    g_assert_cmpuint(f.n_records[CV_TUNER_RECORD_SAMPLE], <=, 10000 / 250 + 10 + 2);
+    g_assert_cmpuint(f.n_records[CV_TUNER_RECORD_SAMPLE], >=, 10);
+    fixture_clear(&f);
+}
+
+/* Hours of boundaries fit in a bounded history that still reaches back past the window. */
+static void
+test_history_bounded(void)
+{
+    Fixture f;
+    const CvSample *h;
+    guint n = 0;
+    gint64 first = 0;
+
+    fixture_init(&f, FALSE);
+    fixture_start(&f, FALSE);
+    start_migration(&f);
+    first = cv_clock_now_ms(f.clock);
+    for (guint i = 0; i < 3000; i++) {
+        pass(&f, 10 + i, 2050846720 - i, 31000);
+        advance(&f, 260);
+    }
+    h = cv_tuner_get_history(f.tuner, &n);
+    g_assert_cmpuint(n, <=, 128);
+    g_assert_cmpuint(n, >=, 64);
+    /* Oldest first, strictly advancing passes (every kept sample is a boundary). */
+    for (guint i = 1; i < n; i++) {
+        g_assert_cmpuint(h[i].ram_dirty_sync_count.value, >, h[i - 1].ram_dirty_sync_count.value);
+        g_assert_cmpint(h[i].time_ms, >=, h[i - 1].time_ms);
+    }
+    /* The history spans far more than the policy's 10 s window. */
+    g_assert_cmpint(h[n - 1].time_ms - h[0].time_ms, >, 10 * (gint64)f.opts.policy.stall_window_ms);
+    g_assert_cmpint(h[0].time_ms, >=, first - 1000);
+    fixture_clear(&f);
+}
+
+/* Polls between iteration boundaries are not evaluations, unless the idle interval passes. */
+static void
+test_boundaries_only(void)
+{
+    Fixture f;
+    guint evals;
+
+    fixture_init(&f, FALSE);
+    f.opts.idle_eval_interval_ms = 30000;
+    fixture_start(&f, FALSE);
+    start_migration(&f);
+    evals = f.n_records[CV_TUNER_RECORD_SAMPLE];
+    advance(&f, 20000); /* 20 polls, same pass */
+    g_assert_cmpuint(cv_target_fake_count(f.target, "query-migrate"), >=, 20);
+    g_assert_cmpuint(f.n_records[CV_TUNER_RECORD_SAMPLE], ==, evals);
+    advance(&f, 11000);
+    g_assert_cmpuint(f.n_records[CV_TUNER_RECORD_SAMPLE], ==, evals + 1);
+    fixture_clear(&f);
+}
+
+/* ---- the actuator ----------------------------------------------------------------------- */
+
+static void
+assert_log(Fixture *f, const gchar *const *expected)
+{
+    const GPtrArray *log = cv_target_fake_log(f->target);
+    g_autoptr(GPtrArray) sets = g_ptr_array_new();
+
+    /* Only the changes: queries come and go with timing. */
+    for (guint i = 0; i < log->len; i++) {
+        const gchar *line = g_ptr_array_index(log, i);
+
+        if (g_str_has_prefix(line, "set-") || g_str_equal(line, "cancel") ||
+            g_str_equal(line, "stop") || g_str_equal(line, "cont") ||
+            g_str_equal(line, "start-postcopy"))
+            g_ptr_array_add(sets, (gpointer)line);
+    }
+    g_assert_cmpuint(sets->len, ==, g_strv_length((gchar **)expected));
+    for (guint i = 0; i < sets->len; i++)
+        g_assert_cmpstr(g_ptr_array_index(sets, i), ==, expected[i]);
+}
+
+/* The vGPU story with scripted decisions: switchover bandwidth, one raise, completed. */
+static void
+test_apply_and_complete(void)
+{
+    Fixture f;
+    const gchar *const expected[] = {"set-switchover-bandwidth 1073741824",
+                                     "set-downtime-limit 2101", NULL};
+
+    fixture_init(&f, TRUE);
+    script_add(&f, CV_DECISION_SET_SWITCHOVER_BANDWIDTH, GiB, 0);
+    script_add(&f, CV_DECISION_SET_DOWNTIME_LIMIT, 2101, 2101);
+    fixture_start(&f, TRUE);
+    start_migration(&f);
+    advance(&f, 300);
+    pass(&f, 3, 2050846720, 1910);
+    advance(&f, 300);
+    end_with(&f, CV_MIGRATION_STATUS_COMPLETED);
+    g_assert_true(f.finished);
+    g_assert_cmpint(f.summary.outcome, ==, CV_TUNER_OUTCOME_COMPLETED);
+    assert_log(&f, expected);
+    g_assert_cmpuint(f.summary.n_changes, ==, 2);
+    g_assert_cmpuint(f.summary.downtime_ms.value, ==, 1950);
+    g_assert_cmpuint(cv_target_fake_get_params(f.target)->downtime_limit_ms.value, ==, 2101);
+    /* Lower bound: 1.91 GiB of system-wide remaining at 1 GiB/s. */
+    g_assert_true(cv_field_valid(&f.summary.lower_bound_ms));
+    g_assert_cmpuint(f.summary.lower_bound_ms.value, ==, 1910);
+    g_assert_cmpuint(f.summary.n_restores, ==, 0);
+    g_assert_cmpuint(f.actions->len, ==, 2);
+    g_assert_cmpint(g_array_index(f.actions, CvTunerAction, 1).previous.value, ==, 300);
+    fixture_clear(&f);
+}
+
+static void
+test_dry_run(void)
+{
+    Fixture f;
+    const gchar *const expected[] = {NULL};
+
+    fixture_init(&f, TRUE);
+    f.opts.dry_run = TRUE;
+    f.opts.max_iterations = 3;
+    script_add(&f, CV_DECISION_SET_SWITCHOVER_BANDWIDTH, GiB, 0);
+    script_add(&f, CV_DECISION_SET_DOWNTIME_LIMIT, 2101, 2101);
+    script_add(&f, CV_DECISION_ABORT, 0, 0);
+    fixture_start(&f, TRUE);
+    start_migration(&f);
+    for (guint i = 0; i < 5 && !f.finished; i++) {
+        advance(&f, 300);
+        pass(&f, 3 + i, 2050846720, 31000);
+    }
+    g_assert_true(f.finished);
+    g_assert_cmpint(f.summary.outcome, ==, CV_TUNER_OUTCOME_DETACHED);
+    g_assert_cmpint(cv_tuner_outcome_to_exit_code(f.summary.outcome), ==, 6);
+    assert_log(&f, expected);
+    g_assert_cmpuint(f.actions->len, ==, 3);
+    for (guint i = 0; i < f.actions->len; i++)
+        g_assert_cmpint(g_array_index(f.actions, CvTunerAction, i).result, ==,
+                        CV_TUNER_RESULT_DRY_RUN);
+    g_assert_cmpuint(f.summary.n_changes, ==, 0);
+    g_assert_cmpuint(f.summary.n_restores, ==, 0);
+    g_assert_cmpuint(cv_target_fake_get_params(f.target)->downtime_limit_ms.value, ==, 300);
+    g_assert_cmpuint(cv_target_fake_get_params(f.target)->avail_switchover_bandwidth.value, ==, 0);
+    fixture_clear(&f);
+}
+
+typedef struct {
+    const gchar *name;
+    CvMigrationStatus end;
+    CvTunerOutcome outcome;
+    gint exit_code;
+} RestoreRow;
+
+static const RestoreRow restore_rows[] = {
+    {"failed", CV_MIGRATION_STATUS_FAILED, CV_TUNER_OUTCOME_FAILED, 2},
+    {"cancelled", CV_MIGRATION_STATUS_CANCELLED, CV_TUNER_OUTCOME_CANCELLED, 3},
+};
+
+static void
+test_restore(gconstpointer data)
+{
+    const RestoreRow *row = data;
+    Fixture f;
+    const gchar *const expected[] = {"set-switchover-bandwidth 1073741824",
+                                     "set-downtime-limit 2101", "set-downtime-limit 300",
+                                     "set-switchover-bandwidth 0", NULL};
+
+    fixture_init(&f, TRUE);
+    script_add(&f, CV_DECISION_SET_SWITCHOVER_BANDWIDTH, GiB, 0);
+    script_add(&f, CV_DECISION_SET_DOWNTIME_LIMIT, 2101, 2101);
+    fixture_start(&f, TRUE);
+    start_migration(&f);
+    advance(&f, 300);
+    pass(&f, 3, 2050846720, 1910);
+    end_with(&f, row->end);
+    g_assert_true(f.finished);
+    g_assert_cmpint(f.summary.outcome, ==, row->outcome);
+    g_assert_cmpint(cv_tuner_outcome_to_exit_code(f.summary.outcome), ==, row->exit_code);
+    assert_log(&f, expected);
+    g_assert_cmpuint(cv_target_fake_get_params(f.target)->downtime_limit_ms.value, ==, 300);
+    g_assert_cmpuint(cv_target_fake_get_params(f.target)->avail_switchover_bandwidth.value, ==, 0);
+    g_assert_cmpuint(f.summary.n_restores, ==, 2);
+    g_assert_cmpuint(f.summary.n_restore_failures, ==, 0);
+    g_assert_cmpuint(f.restores->len, ==, 2);
+    fixture_clear(&f);
+}
+
+/* One restore fails: it is reported, and the next one still runs. */
+static void
+test_restore_failure_reported(void)
+{
+    Fixture f;
+    const gchar *const expected[] = {"set-switchover-bandwidth 1073741824",
+                                     "set-downtime-limit 2101", "set-downtime-limit 300",
+                                     "set-switchover-bandwidth 0", NULL};
+
+    fixture_init(&f, TRUE);
+    script_add(&f, CV_DECISION_SET_SWITCHOVER_BANDWIDTH, GiB, 0);
+    script_add(&f, CV_DECISION_SET_DOWNTIME_LIMIT, 2101, 2101);
+    fixture_start(&f, TRUE);
+    start_migration(&f);
+    advance(&f, 300);
+    pass(&f, 3, 2050846720, 1910);
+    cv_target_fake_fail(f.target, "set-downtime-limit", 1, CV_TARGET_ERROR_FAILED);
+    end_with(&f, CV_MIGRATION_STATUS_FAILED);
+    g_assert_true(f.finished);
+    g_assert_cmpint(f.summary.outcome, ==, CV_TUNER_OUTCOME_FAILED);
+    assert_log(&f, expected);
+    g_assert_cmpuint(f.summary.n_restores, ==, 2);
+    g_assert_cmpuint(f.summary.n_restore_failures, ==, 1);
+    g_assert_cmpint(f.summary.restores[0].result, ==, CV_TUNER_RESULT_FAILED);
+    g_assert_nonnull(strstr(f.summary.restores[0].error, "injected failure"));
+    g_assert_cmpint(f.summary.restores[1].result, ==, CV_TUNER_RESULT_APPLIED);
+    g_assert_cmpuint(cv_target_fake_get_params(f.target)->downtime_limit_ms.value, ==, 2101);
+    g_assert_cmpuint(cv_target_fake_get_params(f.target)->avail_switchover_bandwidth.value, ==, 0);
+    fixture_clear(&f);
+}
+
+/* The original value could not be read at attach time: nothing to restore it to, said so. */
+static void
+test_restore_unknown_original(void)
+{
+    Fixture f;
+    CvParams p;
+
+    fixture_init(&f, TRUE);
+    p = *cv_target_fake_get_params(f.target);
+    p.downtime_limit_ms.state = CV_FIELD_INVALID;
+    cv_target_fake_set_params(f.target, &p);
+    script_add(&f, CV_DECISION_SET_DOWNTIME_LIMIT, 2101, 2101);
+    fixture_start(&f, TRUE);
+    start_migration(&f);
+    end_with(&f, CV_MIGRATION_STATUS_FAILED);
+    g_assert_true(f.finished);
+    g_assert_cmpuint(cv_target_fake_count(f.target, "set-downtime-limit"), ==, 1);
+    g_assert_cmpuint(f.summary.n_restores, ==, 1);
+    g_assert_cmpuint(f.summary.n_restore_failures, ==, 1);
+    g_assert_cmpint(f.summary.restores[0].result, ==, CV_TUNER_RESULT_REFUSED);
+    g_assert_nonnull(strstr(f.summary.restores[0].error, "unknown"));
+    fixture_clear(&f);
+}
+
+static void
+test_policy_abort(void)
+{
+    Fixture f;
+    const gchar *const expected[] = {"set-downtime-limit 2101", "cancel", "set-downtime-limit 300",
+                                     NULL};
+
+    fixture_init(&f, TRUE);
+    script_add(&f, CV_DECISION_SET_DOWNTIME_LIMIT, 2101, 2101);
+    script_add(&f, CV_DECISION_ABORT, 0, 0);
+    fixture_start(&f, TRUE);
+    start_migration(&f);
+    advance(&f, 300);
+    pass(&f, 3, 2050846720, 31000);
+    g_assert_cmpuint(cv_target_fake_count(f.target, "cancel"), ==, 1);
+    end_with(&f, CV_MIGRATION_STATUS_CANCELLED);
+    g_assert_true(f.finished);
+    g_assert_cmpint(f.summary.outcome, ==, CV_TUNER_OUTCOME_ABORTED);
+    g_assert_cmpint(cv_tuner_outcome_to_exit_code(f.summary.outcome), ==, 4);
+    assert_log(&f, expected);
+    fixture_clear(&f);
+}
+
+typedef struct {
+    const gchar *name;
+    gboolean keep;
+    guint64 final_limit;
+} DetachRow;
+
+static const DetachRow detach_rows[] = {
+    {"restore", FALSE, 300},
+    {"keep", TRUE, 2101},
+};
+
+static void
+test_detach(gconstpointer data)
+{
+    const DetachRow *row = data;
+    Fixture f;
+
+    fixture_init(&f, TRUE);
+    f.opts.keep = row->keep;
+    f.opts.max_iterations = 2;
+    script_add(&f, CV_DECISION_SET_DOWNTIME_LIMIT, 2101, 2101);
+    fixture_start(&f, TRUE);
+    start_migration(&f);
+    advance(&f, 300);
+    pass(&f, 3, 2050846720, 31000);
+    advance(&f, 300);
+    g_assert_true(f.finished);
+    g_assert_cmpint(f.summary.outcome, ==, CV_TUNER_OUTCOME_DETACHED);
+    g_assert_cmpuint(cv_target_fake_get_params(f.target)->downtime_limit_ms.value, ==,
+                     row->final_limit);
+    g_assert_cmpint(f.summary.restore_skipped, ==, row->keep);
+    fixture_clear(&f);
+}
+
+/* Detaching while a change is in flight waits for it, then restores it. */
+static void
+test_detach_during_action(void)
+{
+    Fixture f;
+    const gchar *const expected[] = {"set-downtime-limit 2101", "set-downtime-limit 300", NULL};
+
+    fixture_init(&f, TRUE);
+    script_add(&f, CV_DECISION_SET_DOWNTIME_LIMIT, 2101, 2101);
+    fixture_start(&f, TRUE);
+    cv_target_fake_emit_status(f.target, CV_MIGRATION_STATUS_ACTIVE);
+    run_pending();
+    cv_target_fake_hold(f.target, TRUE);
+    pass(&f, 2, 2050846720, 31000);
+    cv_target_fake_hold(f.target, FALSE);
+    /* deliver the query reply only: the set is now in flight */
+    g_main_context_iteration(NULL, FALSE);
+    g_assert_cmpuint(cv_target_fake_count(f.target, "set-downtime-limit"), ==, 1);
+    cv_tuner_detach(f.tuner);
+    run_pending();
+    g_assert_true(f.finished);
+    assert_log(&f, expected);
+    g_assert_cmpuint(cv_target_fake_get_params(f.target)->downtime_limit_ms.value, ==, 300);
+    fixture_clear(&f);
+}
+
+typedef struct {
+    const gchar *name;
+    guint64 value;
+    guint64 predicted;
+    guint64 policy_rate;
+    gboolean qemu_has_switchover;
+    gboolean applied;
+} CapRow;
+
+/* cap 500 ms */
+static const CapRow cap_rows[] = {
+    {"within-cap", 450, 450, 0, TRUE, TRUE},
+    {"at-cap", 500, 500, 0, TRUE, TRUE},
+    {"above-cap-no-prediction", 2000, 0, 0, TRUE, FALSE},
+    {"above-cap-prediction-too-long", 2000, 900, GiB, FALSE, FALSE},
+    {"above-cap-predicted-within-old-qemu", 1100, 60, GiB, FALSE, TRUE},
+    {"above-cap-predicted-but-qemu-has-switchover", 1100, 60, GiB, TRUE, FALSE},
+    {"above-cap-predicted-no-policy-rate", 1100, 60, 0, FALSE, FALSE},
+    {"zero", 0, 0, 0, TRUE, FALSE},
+    {"above-qemu-range", 2000001, 400, GiB, FALSE, FALSE},
+};
+
+static void
+test_cap(gconstpointer data)
+{
+    const CapRow *row = data;
+    Fixture f;
+    CvParams p;
+
+    fixture_init(&f, TRUE);
+    f.opts.policy.max_downtime_ms = 500;
+    f.opts.policy.switchover_bandwidth = row->policy_rate;
+    p = *cv_target_fake_get_params(f.target);
+    if (!row->qemu_has_switchover)
+        p.avail_switchover_bandwidth.state = CV_FIELD_ABSENT;
+    cv_target_fake_set_params(f.target, &p);
+    script_add(&f, CV_DECISION_SET_DOWNTIME_LIMIT, row->value, row->predicted);
+    fixture_start(&f, TRUE);
+    if (!row->applied)
+        g_test_expect_message("cv-agent", G_LOG_LEVEL_WARNING, "refusing the engine's decision*");
+    start_migration(&f);
+    g_test_assert_expected_messages();
+    g_assert_cmpuint(f.actions->len, ==, 1);
+    if (row->applied) {
+        g_assert_cmpint(g_array_index(f.actions, CvTunerAction, 0).result, ==,
+                        CV_TUNER_RESULT_APPLIED);
+        g_assert_cmpuint(cv_target_fake_count(f.target, "set-downtime-limit"), ==, 1);
+        g_assert_cmpuint(cv_target_fake_get_params(f.target)->downtime_limit_ms.value, ==,
+                         row->value);
+    } else {
+        g_assert_cmpint(g_array_index(f.actions, CvTunerAction, 0).result, ==,
+                        CV_TUNER_RESULT_REFUSED);
+        g_assert_cmpuint(cv_target_fake_count(f.target, "set-downtime-limit"), ==, 0);
+        g_assert_cmpuint(cv_target_fake_get_params(f.target)->downtime_limit_ms.value, ==, 300);
+    }
+    fixture_clear(&f);
+}
+
+/* QEMU 7.2: the engine never gets to send avail-switchover-bandwidth; if it asked, the
+ * actuator would refuse without sending. */
+static void
+test_switchover_unsupported(void)
+{
+    Fixture f;
+    CvParams p;
+
+    fixture_init(&f, TRUE);
+    p = *cv_target_fake_get_params(f.target);
+    p.avail_switchover_bandwidth.state = CV_FIELD_ABSENT;
+    cv_target_fake_set_params(f.target, &p);
+    script_add(&f, CV_DECISION_SET_SWITCHOVER_BANDWIDTH, GiB, 0);
+    fixture_start(&f, TRUE);
+    start_migration(&f);
+    g_assert_cmpuint(cv_target_fake_count(f.target, "set-switchover-bandwidth"), ==, 0);
+    g_assert_cmpuint(f.actions->len, ==, 1);
+    g_assert_cmpint(g_array_index(f.actions, CvTunerAction, 0).result, ==, CV_TUNER_RESULT_REFUSED);
+    g_assert_cmpint(f.summary.switchover_bandwidth, ==, CV_TRI_UNKNOWN);
+    cv_tuner_detach(f.tuner);
+    run_pending();
+    g_assert_cmpint(f.summary.switchover_bandwidth, ==, CV_TRI_NO);
+    fixture_clear(&f);
+}
+
+/* ---- QEMU going away -------------------------------------------------------------------- */
+
+typedef struct {
+    const gchar *name;
+    gboolean changed_first;
+    gboolean via_event;            /* CLOSED event; else the query fails */
+    CvTargetErrorCode query_error; /* when not via event */
+} VanishRow;
+
+static const VanishRow vanish_rows[] = {
+    {"closed-event", FALSE, TRUE, CV_TARGET_ERROR_CLOSED},
+    {"closed-event-after-change", TRUE, TRUE, CV_TARGET_ERROR_CLOSED},
+    {"query-closed", FALSE, FALSE, CV_TARGET_ERROR_CLOSED},
+    {"query-timeout", TRUE, FALSE, CV_TARGET_ERROR_TIMEOUT},
+};
+
+static void
+test_vanish(gconstpointer data)
+{
+    const VanishRow *row = data;
+    Fixture f;
+
+    fixture_init(&f, TRUE);
+    if (row->changed_first)
+        script_add(&f, CV_DECISION_SET_DOWNTIME_LIMIT, 2101, 2101);
+    fixture_start(&f, TRUE);
+    start_migration(&f);
+    if (row->via_event)
+        cv_target_fake_vanish(f.target);
+    else
+        cv_target_fake_fail(f.target, "query-migrate", 100, row->query_error);
+    advance(&f, 3000);
+    g_assert_true(f.finished);
+    g_assert_cmpint(f.summary.outcome, ==, CV_TUNER_OUTCOME_VANISHED);
+    g_assert_cmpint(cv_tuner_outcome_to_exit_code(f.summary.outcome), ==, 5);
+    g_assert_cmpint(f.summary.restore_skipped, ==, row->changed_first);
+    g_assert_cmpuint(f.summary.n_restores, ==, 0);
+    fixture_clear(&f);
+}
+
+/* QEMU answers, but with errors: keep polling, give up after a run of them. */
+static void
+test_query_errors(void)
+{
+    Fixture f;
+
+    fixture_init(&f, FALSE);
+    fixture_start(&f, FALSE);
+    start_migration(&f);
+    cv_target_fake_fail(f.target, "query-migrate", 5, CV_TARGET_ERROR_FAILED);
+    advance(&f, 8000);
+    g_assert_false(f.finished);
+    cv_target_fake_fail(f.target, "query-migrate", 100, CV_TARGET_ERROR_FAILED);
+    advance(&f, 15000);
+    g_assert_true(f.finished);
+    g_assert_cmpint(f.summary.outcome, ==, CV_TUNER_OUTCOME_ERROR);
+    fixture_clear(&f);
+}
+
+/* ---- with the real engine --------------------------------------------------------------- */
+
+/* Garbage from a VFIO driver: nothing beyond what valid fields justify. */
+typedef struct {
+    const gchar *name;
+    void (*spoil)(CvSample *s);
+} GarbageRow;
+
+static void
+spoil_remaining(CvSample *s)
+{
+    s->remaining.state = CV_FIELD_INVALID;
+}
+
+static void
+spoil_everything(CvSample *s)
+{
+    s->remaining.state = CV_FIELD_INVALID;
+    s->ram_remaining.state = CV_FIELD_INVALID;
+    s->expected_downtime_ms.state = CV_FIELD_INVALID;
+    s->ram_mbps.state = CV_FIELD_INVALID;
+}
+
+static void
+spoil_counter(CvSample *s)
+{
+    s->ram_dirty_sync_count.state = CV_FIELD_INVALID;
+}
+
+static void
+spoil_status(CvSample *s)
+{
+    s->status = CV_MIGRATION_STATUS_UNKNOWN;
+}
+
+static const GarbageRow garbage_rows[] = {
+    {"remaining", spoil_remaining},
+    {"everything", spoil_everything},
+    {"pass-counter", spoil_counter},
+    {"status", spoil_status},
+};
+
+static void
+test_garbage(gconstpointer data)
+{
+    const GarbageRow *row = data;
+    Fixture f;
+    const gchar *const expected[] = {NULL};
+
+    fixture_init(&f, FALSE);
+    f.opts.policy.max_downtime_ms = 5000;
+    fixture_start(&f, FALSE);
+    cv_target_fake_emit_status(f.target, CV_MIGRATION_STATUS_ACTIVE);
+    for (guint i = 0; i < 200; i++) {
+        CvSample s;
+
+        active_sample(&s, 2 + i, 2050846720, 1910);
+        row->spoil(&s);
+        cv_target_fake_set_sample(f.target, &s);
+        cv_target_fake_emit_pass(f.target, 2 + i);
+        advance(&f, 300);
+    }
+    assert_log(&f, expected);
+    g_assert_cmpuint(f.actions->len, ==, 0);
+    g_assert_false(f.finished);
+    fixture_clear(&f);
+}
+
+static void
+add_rows(void)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(restore_rows); i++) {
+        g_autofree gchar *path = g_strdup_printf("/tuner/restore/%s", restore_rows[i].name);
+
+        g_test_add_data_func(path, &restore_rows[i], test_restore);
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(detach_rows); i++) {
+        g_autofree gchar *path = g_strdup_printf("/tuner/detach/%s", detach_rows[i].name);
+
+        g_test_add_data_func(path, &detach_rows[i], test_detach);
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(cap_rows); i++) {
+        g_autofree gchar *path = g_strdup_printf("/tuner/cap/%s", cap_rows[i].name);
+
+        g_test_add_data_func(path, &cap_rows[i], test_cap);
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(vanish_rows); i++) {
+        g_autofree gchar *path = g_strdup_printf("/tuner/vanish/%s", vanish_rows[i].name);
+
+        g_test_add_data_func(path, &vanish_rows[i], test_vanish);
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(garbage_rows); i++) {
+        g_autofree gchar *path = g_strdup_printf("/tuner/garbage/%s", garbage_rows[i].name);
+
+        g_test_add_data_func(path, &garbage_rows[i], test_garbage);
+    }
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/tuner/attach", test_attach);
+    g_test_add_func("/tuner/start-timeout", test_start_timeout);
+    g_test_add_func("/tuner/connect-failure", test_connect_failure);
+    g_test_add_func("/tuner/stale-final-status", test_stale_final_status);
+    g_test_add_func("/tuner/start-uri", test_start_uri);
+    g_test_add_func("/tuner/coalesce/burst", test_coalesce_burst);
+    g_test_add_func("/tuner/coalesce/rate", test_coalesce_rate);
+    g_test_add_func("/tuner/history-bounded", test_history_bounded);
+    g_test_add_func("/tuner/boundaries-only", test_boundaries_only);
+    g_test_add_func("/tuner/apply-and-complete", test_apply_and_complete);
+    g_test_add_func("/tuner/dry-run", test_dry_run);
+    g_test_add_func("/tuner/restore-failure-reported", test_restore_failure_reported);
+    g_test_add_func("/tuner/policy-abort", test_policy_abort);
+    g_test_add_func("/tuner/detach-during-action", test_detach_during_action);
+    g_test_add_func("/tuner/switchover-unsupported", test_switchover_unsupported);
+    g_test_add_func("/tuner/query-errors", test_query_errors);
+    g_test_add_func("/tuner/restore-unknown-original", test_restore_unknown_original);
+    add_rows();
+    return g_test_run();
+}
