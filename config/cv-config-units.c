@@ -533,8 +533,9 @@ cv_config_format_percent(gdouble fraction)
 {
     gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
 
-    /* %g keeps 6 significant digits: 0.1 * 100 prints as 10, not 10.000000000000002. */
-    g_ascii_formatd(buf, sizeof(buf), "%g", fraction * 100.0);
+    /* A parsed percentage has at most 3 + 9 significant digits; %.12g keeps them all and
+     * drops the binary noise (0.1 * 100 prints as 10, not 10.000000000000002). */
+    g_ascii_formatd(buf, sizeof(buf), "%.12g", fraction * 100.0);
     return g_strdup_printf("%s%%", buf);
 }
 

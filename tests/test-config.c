@@ -283,6 +283,8 @@ static const FormatRow format_rows[] = {
     {"percent/4%", UNIT_PERCENT, 0, 0.04, "4%"},
     {"percent/12.5%", UNIT_PERCENT, 0, 0.125, "12.5%"},
     {"percent/0%", UNIT_PERCENT, 0, 0.0, "0%"},
+    {"percent/nine-decimals", UNIT_PERCENT, 0, 0.12123456789, "12.123456789%"},
+    {"percent/third", UNIT_PERCENT, 0, 0.0333, "3.33%"},
     {"per-gib/150s", UNIT_PER_GIB, 150000, 0, "150s/GiB"},
 };
 
