@@ -104,6 +104,7 @@ struct _CvSimModel {
     gdouble working_set_pages;
     gdouble bm_zero;   /* zero pages still in the dirty bitmap (first pass only) */
     gdouble bm_normal; /* data pages still in the dirty bitmap */
+    gdouble bm_ws;     /* of those, the pages of the working set */
     gdouble writes_since_sync;
     gdouble zero_sent;
     gdouble normal_sent;
@@ -229,6 +230,25 @@ ram_wire_bytes(const CvSimModel *m)
     return m->bm_zero * ZERO_PAGE_WIRE + m->bm_normal * (page_size(m) + PAGE_HEADER);
 }
 
+/* Send the fraction @f of the bitmap (pages go in address order, zero and data pages
+ * mixed, so every kind drains alike); @f >= 1 empties it. */
+static void
+bitmap_send(CvSimModel *m, gdouble f, gdouble *bytes)
+{
+    *bytes += ram_wire_bytes(m) * MIN(f, 1.0);
+    if (f >= 1.0) {
+        m->zero_sent += m->bm_zero;
+        m->normal_sent += m->bm_normal;
+        m->bm_zero = m->bm_normal = m->bm_ws = 0;
+        return;
+    }
+    m->zero_sent += m->bm_zero * f;
+    m->normal_sent += m->bm_normal * f;
+    m->bm_zero -= m->bm_zero * f;
+    m->bm_normal -= m->bm_normal * f;
+    m->bm_ws -= m->bm_ws * f;
+}
+
 /* Distinct pages hit by @writes uniform writes over the working set. */
 static gdouble
 distinct_pages(const CvSimModel *m, gdouble writes)
@@ -335,9 +355,14 @@ static void
 bitmap_sync(CvSimModel *m)
 {
     gdouble found = distinct_pages(m, m->writes_since_sync);
+    /* pages written again before they were sent are in the bitmap already */
+    gdouble added =
+        m->working_set_pages > 0 ? found * (1.0 - MIN(m->bm_ws / m->working_set_pages, 1.0)) : 0;
 
     m->writes_since_sync = 0;
-    m->bm_normal = MIN(m->bm_normal + found, m->total_pages - m->bm_zero);
+    added = MIN(added, m->total_pages - m->bm_zero - m->bm_normal);
+    m->bm_normal += added;
+    m->bm_ws += added;
     m->sync_count++;
     queue_event(m, CV_SIM_EVENT_MIGRATION_PASS, 0, m->sync_count);
     m->rate_period_pages += found;
@@ -429,10 +454,7 @@ complete(CvSimModel *m)
 
     if (m->phase == PHASE_SWITCHOVER) {
         /* the stop-copy data lands now */
-        m->bytes_downtime += ram_wire_bytes(m);
-        m->zero_sent += m->bm_zero;
-        m->normal_sent += m->bm_normal;
-        m->bm_zero = m->bm_normal = 0;
+        bitmap_send(m, 1.0, &m->bytes_downtime);
         for (guint i = 0; i < m->devices->len; i++)
             device(m, i)->transferred += (gdouble)device(m, i)->scenario->stop_copy_bytes;
     }
@@ -532,19 +554,7 @@ send_step(CvSimModel *m, gdouble to)
                 dt = (estimate - thr) / -slope;
                 reason = CROSS;
             }
-            if (reason == RAM_EMPTY) {
-                m->zero_sent += m->bm_zero;
-                m->normal_sent += m->bm_normal;
-                m->bm_zero = m->bm_normal = 0;
-                m->bytes_precopy += wire;
-            } else {
-                gdouble f = dt / t_empty;
-                m->zero_sent += m->bm_zero * f;
-                m->normal_sent += m->bm_normal * f;
-                m->bm_zero -= m->bm_zero * f;
-                m->bm_normal -= m->bm_normal * f;
-                m->bytes_precopy += wire * f;
-            }
+            bitmap_send(m, reason == RAM_EMPTY ? 1.0 : dt / t_empty, &m->bytes_precopy);
         }
         accumulate(m, dt);
     } else {
@@ -616,19 +626,10 @@ postcopy_step(CvSimModel *m, gdouble to)
     t_empty = wire / rate;
     if (m->now + t_empty <= to) {
         m->now += t_empty;
-        m->bytes_postcopy += wire;
-        m->zero_sent += m->bm_zero;
-        m->normal_sent += m->bm_normal;
-        m->bm_zero = m->bm_normal = 0;
+        bitmap_send(m, 1.0, &m->bytes_postcopy);
         complete(m);
-        return;
     } else {
-        gdouble f = (to - m->now) / t_empty;
-        m->bytes_postcopy += wire * f;
-        m->zero_sent += m->bm_zero * f;
-        m->normal_sent += m->bm_normal * f;
-        m->bm_zero -= m->bm_zero * f;
-        m->bm_normal -= m->bm_normal * f;
+        bitmap_send(m, (to - m->now) / t_empty, &m->bytes_postcopy);
         m->now = to;
     }
 }
@@ -762,6 +763,8 @@ cv_sim_model_migrate(CvSimModel *m, GError **error)
     m->postcopy_requested = FALSE;
     used_pages = floor((gdouble)m->sc->ram_used_bytes / page_size(m));
     m->bm_normal = used_pages;
+    /* every page starts in the bitmap, the working set's too */
+    m->bm_ws = m->working_set_pages;
     m->bm_zero = m->total_pages - used_pages;
     m->writes_since_sync = 0;
     m->zero_sent = m->normal_sent = 0;
@@ -963,7 +966,6 @@ cv_sim_model_get_info(const CvSimModel *m, CvSimInfo *info)
     info->total_time_ms = to_u64(floor((end - m->mig_start) * 1000.0));
     info->expected_downtime_ms = expected_downtime(m);
     info->downtime_ms = to_u64(floor(m->downtime * 1000.0 + 0.5));
-    info->ram_transferred = to_u64(m->bytes_precopy + m->bytes_downtime + m->bytes_postcopy);
     info->ram_remaining = completed ? 0 : to_u64(ram_bitmap_bytes(m));
     info->ram_total = m->sc->ram_bytes;
     info->ram_duplicate = to_u64(floor(m->zero_sent));
@@ -992,6 +994,8 @@ cv_sim_model_get_info(const CvSimModel *m, CvSimInfo *info)
     info->ram_precopy_bytes = to_u64(m->bytes_precopy);
     info->ram_downtime_bytes = to_u64(m->bytes_downtime);
     info->ram_postcopy_bytes = to_u64(m->bytes_postcopy);
+    info->ram_transferred =
+        info->ram_precopy_bytes + info->ram_downtime_bytes + info->ram_postcopy_bytes;
     info->ram_postcopy_requests = 0;
     remaining = to_u64(ram_bitmap_bytes(m));
     info->has_vfio = m->devices->len > 0;

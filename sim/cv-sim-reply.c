@@ -208,6 +208,23 @@ cv_sim_reply_query_version(CvSimQemuVersion version)
     return node;
 }
 
+gchar *
+cv_sim_reply_greeting(CvSimQemuVersion version)
+{
+    g_autoptr(JsonNode) root = json_node_new(JSON_NODE_OBJECT);
+    JsonObject *obj = json_object_new();
+    JsonObject *qmp = json_object_new();
+    JsonArray *caps = json_array_new();
+    JsonNode *release = cv_sim_reply_query_version(version);
+
+    json_object_set_member(qmp, "version", release);
+    json_array_add_string_element(caps, "oob");
+    json_object_set_array_member(qmp, "capabilities", caps);
+    json_object_set_object_member(obj, "QMP", qmp);
+    json_node_take_object(root, obj);
+    return json_to_string(root, FALSE);
+}
+
 const gchar *
 cv_sim_reply_event_name(const CvSimEvent *event)
 {

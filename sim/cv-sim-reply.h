@@ -26,6 +26,9 @@ typedef struct {
 
 /* The release the greeting and query-version announce for @version. */
 void cv_sim_reply_release(CvSimQemuVersion version, CvSimQemuRelease *release);
+/* QEMU's greeting line (no terminator), offering the oob capability as QEMU does:
+ * {"QMP": {"version": {...}, "capabilities": ["oob"]}} */
+gchar *cv_sim_reply_greeting(CvSimQemuVersion version);
 
 /* The event's name and its "data" (NULL for STOP and RESUME). */
 const gchar *cv_sim_reply_event_name(const CvSimEvent *event);
