@@ -7,6 +7,7 @@
 
 #include "cv-cli-format.h"
 #include "cv-cli.h"
+#include "cv-config.h"
 
 void
 cv_cli_error(const gchar *name, const gchar *format, ...)
@@ -178,34 +179,61 @@ cv_cli_run_tuner(CvTuner *tuner, gboolean json)
 
 /* ---- policies --------------------------------------------------------------------------- */
 
+/* --config FILE with the policies.d beside it; without it the installed configuration when it
+ * exists, else the built-in default. */
+static CvConfig *
+load_config(const gchar *config_file, GError **error)
+{
+    g_autofree gchar *main_path = NULL;
+    g_autofree gchar *policies_dir = NULL;
+
+    if (config_file != NULL) {
+        g_autofree gchar *dir = g_path_get_dirname(config_file);
+
+        main_path = g_strdup(config_file);
+        policies_dir = g_build_filename(dir, CV_CONFIG_POLICIES_DIR_NAME, NULL);
+    } else {
+        main_path = cv_config_default_path();
+        policies_dir = cv_config_default_policies_dir();
+        if (!g_file_test(main_path, G_FILE_TEST_EXISTS))
+            g_clear_pointer(&main_path, g_free);
+    }
+    if (!g_file_test(policies_dir, G_FILE_TEST_IS_DIR))
+        g_clear_pointer(&policies_dir, g_free);
+    if (main_path == NULL && policies_dir == NULL)
+        return cv_config_new_default();
+    return cv_config_load(main_path, policies_dir, error);
+}
+
 gboolean
 cv_cli_load_policy(const gchar *name, const gchar *config_file, CvPolicy *policy, GError **error)
 {
-    /* Until the configuration loader lands, only the built-in default exists. */
-    if (config_file != NULL) {
-        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                    "--config is not supported by this build yet");
+    g_autoptr(CvConfig) config = load_config(config_file, error);
+    const CvPolicy *found;
+
+    if (config == NULL)
+        return FALSE;
+    if (name == NULL)
+        name = "default";
+    found = cv_config_get_policy(config, name);
+    if (found == NULL) {
+        g_auto(GStrv) names = cv_config_list_policies(config);
+        g_autofree gchar *known = g_strjoinv(", ", names);
+
+        g_set_error(error, CV_CONFIG_ERROR, CV_CONFIG_ERROR_MISSING_POLICY,
+                    "unknown policy '%s' (defined: %s)", name, known);
         return FALSE;
     }
-    if (name != NULL && !g_str_equal(name, "default")) {
-        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                    "unknown policy '%s' (built-in: default)", name);
-        return FALSE;
-    }
-    cv_policy_init_default(policy);
-    g_strlcpy(policy->name, "default", sizeof(policy->name));
+    *policy = *found;
     return TRUE;
 }
 
 gchar **
 cv_cli_list_policies(const gchar *config_file, GError **error)
 {
-    gchar *names[] = {(gchar *)"default", NULL};
+    g_autoptr(CvConfig) config = load_config(config_file, error);
 
-    if (config_file != NULL) {
-        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                    "--config is not supported by this build yet");
+    if (config == NULL)
         return NULL;
-    }
-    return g_strdupv(names);
+    return cv_config_list_policies(config);
 }

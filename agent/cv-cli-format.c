@@ -265,6 +265,12 @@ append_summary_action(GString *out, const CvTunerAction *a)
                            cv_tuner_result_to_string(a->result));
     if (a->result == CV_TUNER_RESULT_FAILED || a->result == CV_TUNER_RESULT_REFUSED)
         g_string_append_printf(out, " (%s)", a->error);
+    if (a->repeats > 1) {
+        g_autofree gchar *lt = cv_cli_format_seconds(a->last_time_ms);
+        g_autofree gchar *lp = format_field_count(&a->last_pass);
+
+        g_string_append_printf(out, ", %u times, the last at %s pass %s", a->repeats, lt, lp);
+    }
     g_string_append_printf(out, "\n      why: %s\n", a->reason[0] != '\0' ? a->reason : "-");
 }
 
@@ -277,7 +283,6 @@ cv_cli_format_summary(const CvTunerSummary *sum)
     g_autofree gchar *downtime = cv_cli_format_field_ms(&sum->downtime_ms);
     g_autofree gchar *passes = format_field_count(&sum->passes);
     g_autofree gchar *limit = cv_cli_format_field_ms(&sum->downtime_limit_ms);
-    guint applied = 0;
 
     g_string_append_printf(
         out, "\nsummary: %s (exit %d)%s\n", cv_tuner_outcome_to_string(sum->outcome),
@@ -295,9 +300,15 @@ cv_cli_format_summary(const CvTunerSummary *sum)
 
         cv_format_bytes(sum->lower_bound_bytes, bytes, sizeof(bytes));
         cv_format_rate(sum->lower_bound_rate, rate, sizeof(rate));
-        g_string_append_printf(
-            out, "  lower bound:      %" G_GUINT64_FORMAT " ms (%s at switchover / %s)\n",
-            sum->lower_bound_ms.value, bytes, rate);
+        g_string_append_printf(out,
+                               "  lower bound:      %" G_GUINT64_FORMAT
+                               " ms (%s left at switchover / %s, the policy's link rate)\n",
+                               sum->lower_bound_ms.value, bytes, rate);
+        /* The bound holds for the stated rate; a faster link beats it, and saying so keeps
+         * the numbers honest. */
+        if (cv_field_valid(&sum->downtime_ms) && sum->downtime_ms.value < sum->lower_bound_ms.value)
+            g_string_append(out, "                    (achieved below it: the link carried more "
+                                 "than the stated rate)\n");
     } else {
         g_string_append(out, "  lower bound:      unknown (needs QEMU's system-wide remaining and "
                              "a policy switchover-bandwidth)\n");
@@ -312,16 +323,12 @@ cv_cli_format_summary(const CvTunerSummary *sum)
                            sum->switchover_bandwidth == CV_TRI_NO    ? "not supported (never sent)"
                            : sum->switchover_bandwidth == CV_TRI_YES ? "supported"
                                                                      : "unknown");
-    for (guint i = 0; i < sum->n_actions - sum->n_actions_dropped; i++) {
-        if (sum->actions[i].result == CV_TUNER_RESULT_APPLIED)
-            applied++;
-    }
     g_string_append_printf(out, "  evaluations:      %u\n", sum->n_evaluations);
     g_string_append_printf(out, "  changes made:     %u%s\n", sum->n_changes,
                            sum->n_actions > sum->n_changes ? " (see actions)" : "");
     if (sum->n_actions > 0) {
         g_string_append_printf(out, "  actions:          %u\n", sum->n_actions);
-        for (guint i = 0; i < sum->n_actions - sum->n_actions_dropped; i++)
+        for (guint i = 0; i < sum->n_action_entries; i++)
             append_summary_action(out, &sum->actions[i]);
         if (sum->n_actions_dropped > 0)
             g_string_append_printf(out, "    ... and %u more\n", sum->n_actions_dropped);
@@ -342,7 +349,6 @@ cv_cli_format_summary(const CvTunerSummary *sum)
     }
     if (sum->restore_skipped)
         g_string_append(out, "  not restored:     our changes were left in place\n");
-    (void)applied;
     return g_string_free(out, FALSE);
 }
 
@@ -538,13 +544,19 @@ json_summary(const CvTunerSummary *sum)
     json_int(b, "changes", sum->n_changes);
     json_builder_set_member_name(b, "actions");
     json_builder_begin_array(b);
-    for (guint i = 0; i < sum->n_actions - sum->n_actions_dropped; i++) {
+    for (guint i = 0; i < sum->n_action_entries; i++) {
         json_builder_begin_object(b);
         json_action_members(b, &sum->actions[i], FALSE);
+        if (sum->actions[i].repeats > 1) {
+            json_int(b, "repeats", sum->actions[i].repeats);
+            json_u64(b, "last-pass", &sum->actions[i].last_pass);
+            json_int(b, "last-time-ms", sum->actions[i].last_time_ms);
+        }
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
     json_int(b, "actions-total", sum->n_actions);
+    json_int(b, "actions-dropped", sum->n_actions_dropped);
     json_builder_set_member_name(b, "restores");
     json_builder_begin_array(b);
     for (guint i = 0; i < sum->n_restores; i++) {

@@ -165,7 +165,7 @@ cv_cli_simulate(CvCliGlobal *global, gint argc, gchar **argv)
     g_autofree gchar *config = NULL;
     g_autofree gchar *qemu_version = NULL;
     g_autofree gchar *sim_path = NULL;
-    gboolean dry_run = FALSE, json = FALSE;
+    gboolean dry_run = FALSE, json = FALSE, no_events = FALSE;
     gint max_passes = 0;
     gint64 seed = 1;
     gdouble speed = 50.0, timeout = 3600.0;
@@ -185,6 +185,8 @@ cv_cli_simulate(CvCliGlobal *global, gint argc, gchar **argv)
          "stop watching after N evaluated iterations", "N"},
         {"timeout", 0, 0, G_OPTION_ARG_DOUBLE, &timeout,
          "stop after SECONDS of simulated time (default 3600)", "SECONDS"},
+        {"no-events", 0, 0, G_OPTION_ARG_NONE, &no_events,
+         "do not enable migration events; poll only", NULL},
         {"simulator", 0, 0, G_OPTION_ARG_FILENAME, &sim_path,
          "the virt-converge-sim binary (default: $CV_SIM_PATH, the build tree, PATH)", "PATH"},
         G_OPTION_ENTRY_NULL,
@@ -254,6 +256,7 @@ cv_cli_simulate(CvCliGlobal *global, gint argc, gchar **argv)
     }
     clock = cv_clock_new_scaled(speed);
     target = cv_target_qmp_new(sim.socket, NULL);
+    cv_target_qmp_set_enable_events(target, !no_events);
     tuner = cv_tuner_new(target, clock, &options);
     rc = cv_cli_run_tuner(tuner, json);
     if (cv_tuner_get_summary(tuner)->outcome == CV_TUNER_OUTCOME_VANISHED) {

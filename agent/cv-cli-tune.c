@@ -21,6 +21,7 @@ cv_cli_tune(CvCliGlobal *global, gint argc, gchar **argv)
     g_autofree gchar *qmp = NULL;
     g_autofree gchar *policy_name = NULL;
     g_autofree gchar *config = NULL;
+    g_autofree gchar *migrate_uri = NULL;
     gboolean dry_run = FALSE, json = FALSE, keep = FALSE, no_events = FALSE;
     gint max_passes = 0;
     gdouble timeout = 0.0, speed = 1.0, start_timeout = 60.0, poll = 1.0;
@@ -41,6 +42,9 @@ cv_cli_tune(CvCliGlobal *global, gint argc, gchar **argv)
          "the peer's clock runs N times faster than real time (simulator)", "N"},
         {"poll", 0, 0, G_OPTION_ARG_DOUBLE, &poll,
          "query period in seconds, with or without events (default 1)", "SECONDS"},
+        {"migrate", 0, 0, G_OPTION_ARG_STRING, &migrate_uri,
+         "start the migration to URI once attached (QEMU's monitor takes one client at a time)",
+         "URI"},
         {"keep", 0, 0, G_OPTION_ARG_NONE, &keep,
          "when watching stops early, leave the changes in place", NULL},
         {"no-events", 0, 0, G_OPTION_ARG_NONE, &no_events,
@@ -88,6 +92,7 @@ cv_cli_tune(CvCliGlobal *global, gint argc, gchar **argv)
     options.start_timeout_ms = (guint64)(start_timeout * 1000.0);
     options.poll_interval_ms = (guint64)MAX(1.0, poll * 1000.0);
     options.min_eval_interval_ms = cv_cli_min_eval_interval(speed);
+    options.start_uri = migrate_uri;
 
     clock = speed == 1.0 ? cv_clock_new_monotonic() : cv_clock_new_scaled(speed);
     target = cv_target_qmp_new(qmp, NULL);

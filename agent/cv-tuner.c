@@ -6,10 +6,15 @@
 #include "cv-tuner-private.h"
 #include "cv-tuner.h"
 
-/* Iteration-boundary samples kept for the engine. When full, the older half is thinned by two
- * (keeping the lower pending of each pair, so "the lowest value older than the window" stays
- * right), so the history covers a long stall window in time and passes in bounded memory. */
+/* Iteration-boundary samples kept for the engine: those within HISTORY_WINDOWS stall windows
+ * (in time and in passes) of the newest, which is all the engine's "lowest pending older than
+ * the window" needs; and never more than HISTORY_MAX. When full, the older half is thinned by
+ * two, keeping the lower pending of each pair so the reference value stays right. */
 #define HISTORY_MAX 128
+#define HISTORY_WINDOWS 4
+/* Re-reads of a completed migration whose final figures QEMU has not stored yet. */
+#define FINAL_RETRIES 10
+#define FINAL_RETRY_MS 50
 /* Consecutive query errors (QEMU answering, but with errors) before we give up. */
 #define MAX_QUERY_ERRORS 10
 
@@ -76,6 +81,7 @@ struct _CvTuner {
     gboolean paused_guest;
     gboolean aborting;
 
+    guint final_retries;
     gboolean noticed_pending;
     gboolean noticed_estimate;
 
@@ -202,7 +208,7 @@ notice(CvTuner *self, const gchar *format, ...)
     va_start(args, format);
     message = g_strdup_vprintf(format, args);
     va_end(args);
-    g_info("%s", message);
+    /* Not logged: the record is the channel (the CLI prints it, a daemon journals it). */
     record.message = message;
     emit(self, &record);
 }
@@ -262,12 +268,44 @@ is_boundary(CvTuner *self, const CvSample *s)
     return s->time_ms - prev->time_ms >= (gint64)self->opts.poll_interval_ms;
 }
 
+/* Is @old more than HISTORY_WINDOWS stall windows behind @newest? */
+static gboolean
+history_expired(const CvPolicy *policy, const CvSample *old, const CvSample *newest)
+{
+    guint64 window_passes = policy->stall_window_passes;
+    guint64 window_ms = policy->stall_window_ms;
+
+    if (window_passes == 0 && window_ms == 0)
+        return FALSE;
+    if (window_ms > 0 && newest->time_ms - old->time_ms <= (gint64)(HISTORY_WINDOWS * window_ms))
+        return FALSE;
+    if (window_passes > 0 && cv_field_valid(&old->ram_dirty_sync_count) &&
+        cv_field_valid(&newest->ram_dirty_sync_count) &&
+        newest->ram_dirty_sync_count.value - old->ram_dirty_sync_count.value <=
+            HISTORY_WINDOWS * window_passes)
+        return FALSE;
+    return TRUE;
+}
+
 static void
 history_append(CvTuner *self, const CvSample *s)
 {
+    guint drop = 0;
+
     if (self->n_samples == HISTORY_MAX)
         history_thin(self);
     self->samples[self->n_samples++] = *s;
+    /* Keep two expired samples: the older one is what makes the younger a boundary for the
+     * engine, and the younger may still be the window's reference (sparse evaluations at a
+     * high --speed leave nothing else older than the window). */
+    while (drop + 2 < self->n_samples &&
+           history_expired(&self->opts.policy, &self->samples[drop + 2], s))
+        drop++;
+    if (drop > 0) {
+        memmove(&self->samples[0], &self->samples[drop],
+                (self->n_samples - drop) * sizeof(CvSample));
+        self->n_samples -= drop;
+    }
 }
 
 /* ---- actuator --------------------------------------------------------------------------- */
@@ -288,19 +326,38 @@ action_init(CvTunerAction *action, CvTuner *self, const CvDecision *d, const CvS
         action->previous = self->params.avail_switchover_bandwidth;
 }
 
+static gboolean
+action_same(const CvTunerAction *a, const CvTunerAction *b)
+{
+    return a->kind == b->kind && a->value == b->value && a->result == b->result &&
+           g_strcmp0(a->error, b->error) == 0;
+}
+
 static void
 summary_add_action(CvTuner *self, const CvTunerAction *action)
 {
     CvTunerSummary *sum = &self->summary;
+    CvTunerAction *last =
+        sum->n_action_entries > 0 ? &sum->actions[sum->n_action_entries - 1] : NULL;
 
     sum->n_actions++;
     if (action->result == CV_TUNER_RESULT_APPLIED)
         sum->n_changes++;
-    if (sum->n_actions - sum->n_actions_dropped > CV_TUNER_MAX_ACTIONS) {
+    if (last != NULL && action->result != CV_TUNER_RESULT_APPLIED && action_same(last, action)) {
+        last->repeats++;
+        last->last_pass = action->pass;
+        last->last_time_ms = action->time_ms;
+        return;
+    }
+    if (sum->n_action_entries == CV_TUNER_MAX_ACTIONS) {
         sum->n_actions_dropped++;
         return;
     }
-    sum->actions[sum->n_actions - sum->n_actions_dropped - 1] = *action;
+    last = &sum->actions[sum->n_action_entries++];
+    *last = *action;
+    last->repeats = 1;
+    last->last_pass = action->pass;
+    last->last_time_ms = action->time_ms;
 }
 
 static void
@@ -490,7 +547,10 @@ evaluate(CvTuner *self, guint n)
 {
     const CvSample *s = &self->samples[n - 1];
     CvDecision d =
-        cv_policy_decide(&self->opts.policy, self->samples, n, &self->params, &self->history);
+        self->decide_func != NULL
+            ? self->decide_func(&self->opts.policy, self->samples, n, &self->params, &self->history,
+                                self->decide_data)
+            : cv_policy_decide(&self->opts.policy, self->samples, n, &self->params, &self->history);
     CvTunerRecord record = {.kind = CV_TUNER_RECORD_SAMPLE};
 
     self->last_eval_ms = tuner_now(self);
@@ -581,6 +641,17 @@ mark_migration_seen(CvTuner *self)
            self->opts.dry_run ? " (dry run: nothing will be changed)" : "");
 }
 
+static gboolean
+final_stats_pending(CvTuner *self, const CvSample *s)
+{
+    if (s->status != CV_MIGRATION_STATUS_COMPLETED || self->final_retries >= FINAL_RETRIES)
+        return FALSE;
+    return !cv_field_valid(&s->total_time_ms) || s->total_time_ms.value == 0 ||
+           (s->downtime_ms.state == CV_FIELD_VALID && s->downtime_ms.value == 0);
+}
+
+static gboolean coalesce_cb(gpointer user_data);
+
 static void
 handle_sample(CvTuner *self, const CvSample *s)
 {
@@ -598,6 +669,15 @@ handle_sample(CvTuner *self, const CvSample *s)
             return;
         self->last = *s;
         self->have_last = TRUE;
+        if (final_stats_pending(self, s)) {
+            /* QEMU announces completed a moment before it stores total-time and downtime:
+             * ask again shortly rather than report a 0 ms downtime. */
+            self->final_retries++;
+            clear_source(&self->coalesce_source);
+            self->coalesce_source = cv_clock_timeout_add(self->clock, self->target->context,
+                                                         FINAL_RETRY_MS, coalesce_cb, self);
+            return;
+        }
         finish_from_status(self, s);
         return;
     case CV_MIGRATION_STATUS_SETUP:

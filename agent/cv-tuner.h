@@ -73,6 +73,11 @@ typedef struct {
     guint64 predicted_blackout_ms;
     gchar reason[CV_DECISION_REASON_MAX];
     gchar error[CV_TUNER_MESSAGE_MAX]; /* FAILED / REFUSED: why */
+    /* In the summary, identical consecutive actions (a dry run repeats its decision every
+     * iteration) are folded into one entry: how many, and the last one's pass and time. */
+    guint repeats;
+    CvU64Field last_pass;
+    gint64 last_time_ms;
 } CvTunerAction;
 
 #define CV_TUNER_MAX_ACTIONS 64
@@ -100,9 +105,10 @@ typedef struct {
     CvTri system_wide_remaining;
     CvTri switchover_bandwidth;
     guint n_evaluations;
-    guint n_changes; /* applied changes */
-    guint n_actions; /* entries in actions, plus n_actions_dropped */
-    guint n_actions_dropped;
+    guint n_changes;         /* applied changes */
+    guint n_actions;         /* every action decided, folded or not */
+    guint n_action_entries;  /* entries used in actions[] */
+    guint n_actions_dropped; /* actions that found no room in actions[] */
     CvTunerAction actions[CV_TUNER_MAX_ACTIONS];
     guint n_restores;
     guint n_restore_failures;
