@@ -99,8 +99,11 @@ e2e_wait_until(E2eCondFunc cond, gpointer data, guint guard_s)
 static void
 e2e_child_setup(gpointer user_data)
 {
-    /* Die with the test process, whatever kills it. */
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() == 1)
+    pid_t parent = (pid_t)GPOINTER_TO_INT(user_data);
+
+    /* Die with the test process, whatever kills it; and not start at all if it is already
+     * gone (the signal only covers a death after the prctl). */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
         _exit(127);
 }
 
@@ -172,7 +175,8 @@ e2e_proc_spawn(const gchar *const *argv, const gchar *log_path)
         launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE |
                                              G_SUBPROCESS_FLAGS_STDERR_PIPE);
     }
-    g_subprocess_launcher_set_child_setup(launcher, e2e_child_setup, NULL, NULL);
+    g_subprocess_launcher_set_child_setup(launcher, e2e_child_setup, GINT_TO_POINTER(getpid()),
+                                          NULL);
     g_test_message("spawn: %s", cmdline);
     p->proc = g_subprocess_launcher_spawnv(launcher, argv, &error);
     g_assert_no_error(error);
