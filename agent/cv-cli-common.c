@@ -92,11 +92,37 @@ cv_cli_reject_connect(CvCliGlobal *global, const gchar *name)
 
 /* ---- printing tuner records ------------------------------------------------------------- */
 
+/* The tuner decides on its own clock (virtual under --speed), as often as it would against a
+ * real QEMU; the table is for people, so a line with the same verdict and action as the last
+ * one printed waits PRINT_INTERVAL_US of real time. Every change of verdict or action is
+ * printed at once, and applied changes have their own ">>" lines. --json prints every
+ * record. */
+#define PRINT_INTERVAL_US (200 * G_TIME_SPAN_MILLISECOND)
+
 typedef struct {
     gboolean json;
     gboolean header_done;
     GMainLoop *loop;
+    gint64 last_print_us;
+    CvVerdict last_verdict;
+    CvDecisionKind last_kind;
+    gboolean last_line_printed; /* the newest sample line was printed, not held back */
 } Printer;
+
+static gboolean
+printer_wants_line(Printer *p, const CvDecision *d)
+{
+    gint64 now = g_get_monotonic_time();
+
+    if (p->last_print_us != 0 && d->verdict == p->last_verdict && d->kind == p->last_kind &&
+        now - p->last_print_us < PRINT_INTERVAL_US) {
+        return FALSE;
+    }
+    p->last_print_us = now;
+    p->last_verdict = d->verdict;
+    p->last_kind = d->kind;
+    return TRUE;
+}
 
 static void
 print_text(gchar *text)
@@ -126,10 +152,15 @@ printer_record_cb(CvTuner *tuner, const CvTunerRecord *record, gpointer user_dat
                 p->header_done = TRUE;
                 print_text(cv_cli_format_table_header());
             }
-            print_text(cv_cli_format_iteration(record->time_ms, record->sample, record->decision,
-                                               record->params));
+            p->last_line_printed = printer_wants_line(p, record->decision);
+            if (p->last_line_printed)
+                print_text(cv_cli_format_iteration(record->time_ms, record->sample,
+                                                   record->decision, record->params));
             break;
         case CV_TUNER_RECORD_ACTION:
+            /* a dry run repeats its proposal at every evaluation: show it with its line */
+            if (record->action->result != CV_TUNER_RESULT_APPLIED && !p->last_line_printed)
+                break;
             print_text(cv_cli_format_action(record->action, FALSE));
             break;
         case CV_TUNER_RECORD_RESTORE:

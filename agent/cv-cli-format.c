@@ -303,9 +303,13 @@ cv_cli_format_summary(const CvTunerSummary *sum)
         cv_format_bytes(sum->lower_bound_bytes, bytes, sizeof(bytes));
         cv_format_rate(sum->lower_bound_rate, rate, sizeof(rate));
         g_string_append_printf(out,
-                               "  lower bound:      %" G_GUINT64_FORMAT
-                               " ms (%s left at switchover / %s, the policy's link rate)\n",
-                               sum->lower_bound_ms.value, bytes, rate);
+                               "  lower bound:      %" G_GUINT64_FORMAT " ms (%s %s / %s, the "
+                               "policy's link rate)\n",
+                               sum->lower_bound_ms.value, bytes,
+                               sum->final_status == CV_MIGRATION_STATUS_COMPLETED
+                                   ? "left at switchover"
+                                   : "pending at the last reading",
+                               rate);
         /* The bound holds for the stated rate; a faster link beats it, and saying so keeps
          * the numbers honest. */
         if (cv_field_valid(&sum->downtime_ms) && sum->downtime_ms.value < sum->lower_bound_ms.value)

@@ -234,7 +234,6 @@ cv_cli_simulate(CvCliGlobal *global, gint argc, gchar **argv)
     options.dry_run = dry_run;
     options.max_iterations = (guint)max_passes;
     options.timeout_ms = (guint64)(timeout * 1000.0);
-    options.min_eval_interval_ms = cv_cli_min_eval_interval(speed);
     options.start_uri = "tcp:127.0.0.1:4444";
 
     if (json) {

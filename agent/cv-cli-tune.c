@@ -6,15 +6,6 @@
 #include "cv-cli.h"
 #include "cv-target-qmp.h"
 
-/* At most a few lines per real second: QEMU can iterate hundreds of times a second. */
-#define REAL_MIN_EVAL_MS 200.0
-
-guint64
-cv_cli_min_eval_interval(gdouble speed)
-{
-    return (guint64)MAX(250.0, ceil(REAL_MIN_EVAL_MS * speed));
-}
-
 gint
 cv_cli_tune(CvCliGlobal *global, gint argc, gchar **argv)
 {
@@ -91,7 +82,6 @@ cv_cli_tune(CvCliGlobal *global, gint argc, gchar **argv)
     options.timeout_ms = (guint64)(timeout * 1000.0);
     options.start_timeout_ms = (guint64)(start_timeout * 1000.0);
     options.poll_interval_ms = (guint64)MAX(1.0, poll * 1000.0);
-    options.min_eval_interval_ms = cv_cli_min_eval_interval(speed);
     options.start_uri = migrate_uri;
 
     clock = speed == 1.0 ? cv_clock_new_monotonic() : cv_clock_new_scaled(speed);

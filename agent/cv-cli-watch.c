@@ -202,7 +202,6 @@ cv_cli_watch(CvCliGlobal *global, gint argc, gchar **argv)
     options.start_timeout_ms = 0;
     /* --interval is real time; the tuner counts on the peer's clock */
     options.poll_interval_ms = (guint64)MAX(1.0, interval * 1000.0 * speed);
-    options.min_eval_interval_ms = cv_cli_min_eval_interval(speed);
     options.idle_eval_interval_ms = options.poll_interval_ms;
 
     target = cv_target_qmp_new(qmp, NULL);

@@ -59,7 +59,6 @@ gchar **cv_cli_list_policies(const gchar *config_file, GError **error);
 
 /* The tuner's min_eval_interval_ms for a peer whose clock runs @speed times real time: at most
  * a few evaluated iterations per real second. */
-guint64 cv_cli_min_eval_interval(gdouble speed);
 
 /* Run @tuner on the default main context until it finishes, printing its records (human or
  * JSON lines) to stdout; SIGINT/SIGTERM detach it. Returns the exit code. */

@@ -24,7 +24,7 @@ config=data/examples/vgpu-demo.conf   # relative: the commands shown run from th
 policy=vgpu-10g
 scenario=vgpu-2g
 qemu=11.1
-passes=${CV_DEMO_PASSES:-8}
+watch_s=${CV_DEMO_WATCH_SECONDS:-130}   # virtual seconds the dry run watches
 
 header() {
     echo
@@ -46,13 +46,13 @@ run() {
     fi
 }
 
-header "Run 1 of 2: watch only (--dry-run, $passes evaluations)" \
+header "Run 1 of 2: watch only (--dry-run, the first ${watch_s} s of the migration)" \
     "A 32 GiB guest with a 2 GiB vGPU migrates on a 10 Gbit link, but precopy reaches only" \
     "~460 Mbit/s (54.84 MiB/s). QEMU 11.1 counts the device: 1.91 GiB stay pending, and at" \
     "that measured rate it expects ~35 s of downtime. At the default 300 ms limit it never" \
     "switches over. --dry-run shows what the policy would do and changes nothing (exit 6)."
 run 6 simulate "$scenario" --qemu-version "$qemu" --config "$config" --policy "$policy" \
-    --dry-run --max-passes "$passes"
+    --dry-run --timeout "$watch_s"
 
 header "Run 2 of 2: tuned (policy $policy in $config)" \
     "The policy states the link: switchover-bandwidth 1GiB/s, max-downtime 3s, margin 5%." \
