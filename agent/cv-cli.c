@@ -78,9 +78,9 @@ int
 main(int argc, char **argv)
 {
     CvCliGlobal global = {0};
+    g_autofree gchar *connect_uri = NULL; /* owns what global.connect_uri points to */
     const CvCliCommand *cmd;
     gint i;
-    gint rc;
 
     setlocale(LC_ALL, "");
     global.prgname = "virt-converge";
@@ -103,34 +103,28 @@ main(int argc, char **argv)
                 cv_cli_error(NULL, "%s needs a URI", arg);
                 return CV_CLI_EXIT_ERROR;
             }
-            g_free(global.connect_uri);
-            global.connect_uri = g_strdup(argv[++i]);
+            g_free(connect_uri);
+            connect_uri = g_strdup(argv[++i]);
         } else if (g_str_has_prefix(arg, "--connect=")) {
-            g_free(global.connect_uri);
-            global.connect_uri = g_strdup(arg + strlen("--connect="));
+            g_free(connect_uri);
+            connect_uri = g_strdup(arg + strlen("--connect="));
         } else {
             cv_cli_error(NULL, "unknown option %s (see '%s help')", arg, global.prgname);
-            g_free(global.connect_uri);
             return CV_CLI_EXIT_ERROR;
         }
     }
+    global.connect_uri = connect_uri;
     if (i >= argc) {
         print_usage(stderr, global.prgname);
         return CV_CLI_EXIT_ERROR;
     }
-    if (g_str_equal(argv[i], "help")) {
-        rc = run_help(&global, i + 1 < argc ? argv[i + 1] : NULL);
-        g_free(global.connect_uri);
-        return rc;
-    }
+    if (g_str_equal(argv[i], "help"))
+        return run_help(&global, i + 1 < argc ? argv[i + 1] : NULL);
     cmd = find_command(argv[i]);
     if (cmd == NULL) {
         cv_cli_error(NULL, "unknown command '%s' (see '%s help')", argv[i], global.prgname);
-        g_free(global.connect_uri);
         return CV_CLI_EXIT_ERROR;
     }
     cv_cli_apply_verbose(&global);
-    rc = cmd->handler(&global, argc - i, argv + i);
-    g_free(global.connect_uri);
-    return rc;
+    return cmd->handler(&global, argc - i, argv + i);
 }

@@ -15,7 +15,7 @@ G_BEGIN_DECLS
 #define CV_CLI_EXIT_ERROR 1
 
 typedef struct {
-    gchar *connect_uri; /* -c/--connect: libvirt URI, for commands that speak libvirt */
+    const gchar *connect_uri; /* -c/--connect: libvirt URI, for commands that speak libvirt */
     gboolean verbose;
     const gchar *prgname;
 } CvCliGlobal;
