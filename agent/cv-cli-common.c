@@ -24,6 +24,12 @@ cv_cli_error(const gchar *name, const gchar *format, ...)
         fprintf(stderr, "virt-converge: %s\n", message);
 }
 
+void
+cv_cli_global_clear(CvCliGlobal *global)
+{
+    g_clear_pointer(&global->connect_uri, g_free);
+}
+
 static gboolean
 connect_option_cb(const gchar *option_name, const gchar *value, gpointer data, GError **error)
 {

@@ -77,8 +77,7 @@ run_help(CvCliGlobal *global, const gchar *topic)
 int
 main(int argc, char **argv)
 {
-    CvCliGlobal global = {0};
-    g_autofree gchar *connect_uri = NULL; /* owns what global.connect_uri points to */
+    g_auto(CvCliGlobal) global = {0};
     const CvCliCommand *cmd;
     gint i;
 
@@ -103,17 +102,16 @@ main(int argc, char **argv)
                 cv_cli_error(NULL, "%s needs a URI", arg);
                 return CV_CLI_EXIT_ERROR;
             }
-            g_free(connect_uri);
-            connect_uri = g_strdup(argv[++i]);
+            g_free(global.connect_uri);
+            global.connect_uri = g_strdup(argv[++i]);
         } else if (g_str_has_prefix(arg, "--connect=")) {
-            g_free(connect_uri);
-            connect_uri = g_strdup(arg + strlen("--connect="));
+            g_free(global.connect_uri);
+            global.connect_uri = g_strdup(arg + strlen("--connect="));
         } else {
             cv_cli_error(NULL, "unknown option %s (see '%s help')", arg, global.prgname);
             return CV_CLI_EXIT_ERROR;
         }
     }
-    global.connect_uri = connect_uri;
     if (i >= argc) {
         print_usage(stderr, global.prgname);
         return CV_CLI_EXIT_ERROR;

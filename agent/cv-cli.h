@@ -15,10 +15,13 @@ G_BEGIN_DECLS
 #define CV_CLI_EXIT_ERROR 1
 
 typedef struct {
-    const gchar *connect_uri; /* -c/--connect: libvirt URI, for commands that speak libvirt */
+    gchar *connect_uri; /* -c/--connect: libvirt URI, for commands that speak libvirt */
     gboolean verbose;
     const gchar *prgname;
 } CvCliGlobal;
+
+void cv_cli_global_clear(CvCliGlobal *global);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CvCliGlobal, cv_cli_global_clear)
 
 typedef gint (*CvCliHandler)(CvCliGlobal *global, gint argc, gchar **argv);
 
