@@ -230,9 +230,13 @@ cv_cli_format_action(const CvTunerAction *a, gboolean restore)
 
     if (restore && a->kind == CV_DECISION_PAUSE_GUEST)
         what = g_strdup("resume-guest");
+    else if (a->result == CV_TUNER_RESULT_LEFT_ALONE)
+        what = cv_cli_format_decision_action(a->kind, a->previous.value); /* what stays */
     else
         what = cv_cli_format_decision_action(a->kind, a->value);
-    if (a->kind == CV_DECISION_SET_DOWNTIME_LIMIT)
+    if (a->result == CV_TUNER_RESULT_LEFT_ALONE)
+        before = NULL; /* the error names every value */
+    else if (a->kind == CV_DECISION_SET_DOWNTIME_LIMIT)
         before = cv_cli_format_field_ms(&a->previous);
     else if (a->kind == CV_DECISION_SET_SWITCHOVER_BANDWIDTH)
         before = a->previous.state == CV_FIELD_ABSENT ? g_strdup("-")
@@ -351,8 +355,9 @@ cv_cli_format_summary(const CvTunerSummary *sum)
         g_string_append_c(out, '\n');
         for (guint i = 0; i < sum->n_restores; i++) {
             const CvTunerAction *r = &sum->restores[i];
-            g_autofree gchar *what = r->kind == CV_DECISION_PAUSE_GUEST
-                                         ? g_strdup("resume-guest")
+            g_autofree gchar *what = r->kind == CV_DECISION_PAUSE_GUEST ? g_strdup("resume-guest")
+                                     : r->result == CV_TUNER_RESULT_LEFT_ALONE
+                                         ? cv_cli_format_decision_action(r->kind, r->previous.value)
                                          : cv_cli_format_decision_action(r->kind, r->value);
 
             g_string_append_printf(out, "    %s %s%s%s\n", what,

@@ -1275,17 +1275,21 @@ record_left_alone(CvTuner *self, const ParamField *pf, const CvU64Field *ours)
 {
     CvTunerAction *r = &self->restore;
     CvTunerRecord record = {.kind = CV_TUNER_RECORD_RESTORE, .action = r};
-    gchar now[32], set[32];
+    gchar now[32], set[32], orig[32];
+    CvU64Field value = {.state = CV_FIELD_VALID, .value = r->value};
 
     r->result = CV_TUNER_RESULT_LEFT_ALONE;
     format_param(pf, &r->previous, now, sizeof(now));
+    format_param(pf, &value, orig, sizeof(orig));
     if (cv_field_valid(ours)) {
         format_param(pf, ours, set, sizeof(set));
         g_snprintf(r->error, sizeof(r->error),
-                   "someone else set %s after virt-converge set %s; theirs stays", now, set);
+                   "someone else set %s after virt-converge set %s; not restored to %s", now, set,
+                   orig);
     } else {
         g_snprintf(r->error, sizeof(r->error),
-                   "someone else set %s (virt-converge's change did not take); theirs stays", now);
+                   "someone else set %s (virt-converge's change did not take); not restored to %s",
+                   now, orig);
     }
     self->summary.n_restores_left_alone++;
     summary_add_restore(self, r);
