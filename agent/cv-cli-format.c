@@ -230,9 +230,13 @@ cv_cli_format_action(const CvTunerAction *a, gboolean restore)
 
     if (restore && a->kind == CV_DECISION_PAUSE_GUEST)
         what = g_strdup("resume-guest");
+    else if (a->result == CV_TUNER_RESULT_LEFT_ALONE)
+        what = cv_cli_format_decision_action(a->kind, a->previous.value); /* what stays */
     else
         what = cv_cli_format_decision_action(a->kind, a->value);
-    if (a->kind == CV_DECISION_SET_DOWNTIME_LIMIT)
+    if (a->result == CV_TUNER_RESULT_LEFT_ALONE)
+        before = NULL; /* the error names every value */
+    else if (a->kind == CV_DECISION_SET_DOWNTIME_LIMIT)
         before = cv_cli_format_field_ms(&a->previous);
     else if (a->kind == CV_DECISION_SET_SWITCHOVER_BANDWIDTH)
         before = a->previous.state == CV_FIELD_ABSENT ? g_strdup("-")
@@ -245,6 +249,7 @@ cv_cli_format_action(const CvTunerAction *a, gboolean restore)
     switch (a->result) {
     case CV_TUNER_RESULT_FAILED:
     case CV_TUNER_RESULT_REFUSED:
+    case CV_TUNER_RESULT_LEFT_ALONE:
         g_string_append_printf(out, ": %s", a->error);
         break;
     case CV_TUNER_RESULT_APPLIED:
@@ -340,12 +345,19 @@ cv_cli_format_summary(const CvTunerSummary *sum)
             g_string_append_printf(out, "    ... and %u more\n", sum->n_actions_dropped);
     }
     if (sum->n_restores > 0) {
-        g_string_append_printf(out, "  restored:         %u change(s), %u failure(s)\n",
-                               sum->n_restores - sum->n_restore_failures, sum->n_restore_failures);
+        g_string_append_printf(out, "  restored:         %u change(s), %u failure(s)",
+                               sum->n_restores - sum->n_restore_failures -
+                                   sum->n_restores_left_alone,
+                               sum->n_restore_failures);
+        if (sum->n_restores_left_alone > 0)
+            g_string_append_printf(out, ", %u left alone (changed by someone else after us)",
+                                   sum->n_restores_left_alone);
+        g_string_append_c(out, '\n');
         for (guint i = 0; i < sum->n_restores; i++) {
             const CvTunerAction *r = &sum->restores[i];
-            g_autofree gchar *what = r->kind == CV_DECISION_PAUSE_GUEST
-                                         ? g_strdup("resume-guest")
+            g_autofree gchar *what = r->kind == CV_DECISION_PAUSE_GUEST ? g_strdup("resume-guest")
+                                     : r->result == CV_TUNER_RESULT_LEFT_ALONE
+                                         ? cv_cli_format_decision_action(r->kind, r->previous.value)
                                          : cv_cli_format_decision_action(r->kind, r->value);
 
             g_string_append_printf(out, "    %s %s%s%s\n", what,
@@ -572,6 +584,9 @@ json_summary(const CvTunerSummary *sum)
     }
     json_builder_end_array(b);
     json_int(b, "restore-failures", sum->n_restore_failures);
+    /* Only when it happened: the summary's shape stays what scripts already parse. */
+    if (sum->n_restores_left_alone > 0)
+        json_int(b, "restores-left-alone", sum->n_restores_left_alone);
     json_bool(b, "restore-skipped", sum->restore_skipped);
     json_builder_end_object(b);
     return json_finish(b);
@@ -607,6 +622,12 @@ cv_cli_format_record_json(const CvTunerRecord *record)
         json_str(b, "record", "notice");
         json_int(b, "time-ms", record->time_ms);
         json_str(b, "message", record->message);
+        if (record->parameter != NULL) {
+            /* A parameter someone else changed: the numbers, for scripts. */
+            json_str(b, "parameter", record->parameter);
+            json_u64(b, "before", record->before);
+            json_u64(b, "after", record->after);
+        }
         json_builder_end_object(b);
         return json_finish(b);
     case CV_TUNER_RECORD_SAMPLE: {

@@ -42,8 +42,9 @@ typedef struct {
     CvTargetSampleFunc sample_func;
     CvTargetParamsFunc params_func;
     gpointer user_data;
-    CvParams params;   /* PARAMS and connect: accumulated over two queries */
-    GSource *deferred; /* an early failure waiting for the main loop */
+    CvParams params;      /* PARAMS and connect: accumulated over two queries */
+    gboolean params_only; /* PARAMS: stop after query-migrate-parameters (refresh_params) */
+    GSource *deferred;    /* an early failure waiting for the main loop */
 } Request;
 
 static const CvTargetClass qmp_class;
@@ -335,7 +336,7 @@ connect_step(Request *req, JsonNode *result, const GError *qmp_error)
     }
 }
 
-/* query_params: parameters, then capabilities. */
+/* query_params: parameters, then capabilities; refresh_params: parameters only. */
 static void
 params_step(Request *req, JsonNode *result, const GError *qmp_error)
 {
@@ -354,6 +355,10 @@ params_step(Request *req, JsonNode *result, const GError *qmp_error)
             return;
         }
         req->self->switchover_supported = cv_params_supports_switchover_bandwidth(&req->params);
+        if (req->params_only) {
+            request_finish(req, NULL, NULL);
+            return;
+        }
         req->stage = STAGE_CAPABILITIES;
         request_send(req, "query-migrate-capabilities", NULL);
         return;
@@ -507,6 +512,19 @@ qmp_query_params(CvTarget *target, CvTargetParamsFunc func, gpointer user_data)
 }
 
 static void
+qmp_refresh_params(CvTarget *target, CvTargetParamsFunc func, gpointer user_data)
+{
+    CvTargetQmp *self = qmp_self(target);
+    Request *req = request_new(self, REQUEST_PARAMS, "query-migrate-parameters", func, user_data);
+
+    g_ptr_array_add(self->pending, req);
+    req->stage = STAGE_PARAMETERS;
+    req->params_only = TRUE;
+    if (target_usable(self, req))
+        request_send(req, "query-migrate-parameters", NULL);
+}
+
+static void
 send_simple(CvTarget *target, const gchar *command, JsonObject *args, CvTargetDoneFunc func,
             gpointer user_data)
 {
@@ -621,6 +639,7 @@ static const CvTargetClass qmp_class = {
     .connect = qmp_connect,
     .query_migrate = qmp_query_migrate,
     .query_params = qmp_query_params,
+    .refresh_params = qmp_refresh_params,
     .set_downtime_limit = qmp_set_downtime_limit,
     .set_switchover_bandwidth = qmp_set_switchover_bandwidth,
     .start_postcopy = qmp_start_postcopy,

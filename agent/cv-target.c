@@ -67,6 +67,16 @@ cv_target_query_params(CvTarget *target, CvTargetParamsFunc func, gpointer user_
 }
 
 void
+cv_target_refresh_params(CvTarget *target, CvTargetParamsFunc func, gpointer user_data)
+{
+    g_return_if_fail(target != NULL);
+    if (target->klass->refresh_params != NULL)
+        target->klass->refresh_params(target, func, user_data);
+    else
+        target->klass->query_params(target, func, user_data);
+}
+
+void
 cv_target_set_downtime_limit(CvTarget *target, guint64 ms, CvTargetDoneFunc func,
                              gpointer user_data)
 {

@@ -59,6 +59,11 @@ typedef struct {
     void (*connect)(CvTarget *target, CvTargetDoneFunc func, gpointer user_data);
     void (*query_migrate)(CvTarget *target, CvTargetSampleFunc func, gpointer user_data);
     void (*query_params)(CvTarget *target, CvTargetParamsFunc func, gpointer user_data);
+    /* Re-read the parameters only (one query-migrate-parameters), for a caller that already has
+     * the capabilities: QEMU refuses capability changes while a migration runs, so reading them
+     * again is wasted traffic. The capability fields of the reply are left UNKNOWN. Optional:
+     * NULL falls back to query_params. */
+    void (*refresh_params)(CvTarget *target, CvTargetParamsFunc func, gpointer user_data);
     void (*set_downtime_limit)(CvTarget *target, guint64 ms, CvTargetDoneFunc func,
                                gpointer user_data);
     /* bytes/s; 0 = let QEMU use its measured rate again. */
@@ -99,6 +104,7 @@ void cv_target_set_event_func(CvTarget *target, CvTargetEventFunc func, gpointer
 void cv_target_connect(CvTarget *target, CvTargetDoneFunc func, gpointer user_data);
 void cv_target_query_migrate(CvTarget *target, CvTargetSampleFunc func, gpointer user_data);
 void cv_target_query_params(CvTarget *target, CvTargetParamsFunc func, gpointer user_data);
+void cv_target_refresh_params(CvTarget *target, CvTargetParamsFunc func, gpointer user_data);
 void cv_target_set_downtime_limit(CvTarget *target, guint64 ms, CvTargetDoneFunc func,
                                   gpointer user_data);
 void cv_target_set_switchover_bandwidth(CvTarget *target, guint64 bytes_per_s,

@@ -17,6 +17,8 @@
 #define FINAL_RETRY_MS 50
 /* Consecutive query errors (QEMU answering, but with errors) before we give up. */
 #define MAX_QUERY_ERRORS 10
+/* Default period of the parameter refresh while watching (CvTunerOptions.params_refresh_ms). */
+#define PARAMS_REFRESH_MS 10000
 
 typedef enum {
     PHASE_INIT = 0,
@@ -69,15 +71,30 @@ struct _CvTuner {
     GSource *coalesce_source;
     GSource *timeout_source;
 
+    /* Parameter re-reads: at most one query-migrate-parameters in flight; whoever needs fresh
+     * parameters while one is out waits for its answer instead of sending another. */
+    gboolean params_in_flight;
+    gint64 last_params_ms;
+    guint n_params_queries;
+    /* A change decided on n samples, waiting for fresh parameters before it is sent. */
+    gboolean verify_pending;
+    CvDecision verify_decision;
+    guint verify_n;
+    /* The restore waits for fresh parameters. */
+    gboolean restore_waiting;
+
     gboolean action_in_flight;
     CvDecision action_decision;
     CvSample action_sample;
     CvTunerAction action;
     gboolean detach_after_action;
 
-    /* What we changed (set when the command is sent, so a detach racing with it restores). */
+    /* What we changed (set when the command is sent, so a detach racing with it restores), and
+     * the last value QEMU accepted from us: a restore undoes only a value that is still ours. */
     gboolean changed_downtime;
     gboolean changed_switchover;
+    CvU64Field ours_downtime;
+    CvU64Field ours_switchover;
     gboolean paused_guest;
     gboolean aborting;
 
@@ -96,6 +113,8 @@ struct _CvTuner {
 static void finish(CvTuner *self, CvTunerOutcome outcome, const gchar *format, ...)
     G_GNUC_PRINTF(3, 4);
 static void request_query(CvTuner *self, gboolean urgent);
+static void request_params(CvTuner *self);
+static void restore_start(CvTuner *self);
 static void restore_next(CvTuner *self);
 
 const gchar *
@@ -163,6 +182,8 @@ cv_tuner_result_to_string(CvTunerResult result)
         return "refused";
     case CV_TUNER_RESULT_FAILED:
         return "failed";
+    case CV_TUNER_RESULT_LEFT_ALONE:
+        return "left-alone";
     default:
         return "unknown";
     }
@@ -177,6 +198,7 @@ cv_tuner_options_init(CvTunerOptions *options)
     options->min_eval_interval_ms = 250;
     options->idle_eval_interval_ms = 30000;
     options->start_timeout_ms = 60000;
+    options->params_refresh_ms = PARAMS_REFRESH_MS;
 }
 
 static gint64
@@ -220,6 +242,131 @@ clear_source(GSource **source)
         g_source_destroy(*source);
         *source = NULL;
     }
+}
+
+/* ---- parameters changed by others -------------------------------------------------------- */
+
+typedef enum {
+    PARAM_DOWNTIME_LIMIT = 0,
+    PARAM_MAX_BANDWIDTH,
+    PARAM_SWITCHOVER_BANDWIDTH,
+    PARAM_MAX_POSTCOPY_BANDWIDTH,
+} ParamId;
+
+typedef struct {
+    const gchar *name;
+    gsize offset;
+    gboolean is_ms; /* else bytes/s */
+} ParamField;
+
+/* The parameters anyone may change while a migration runs (QEMU refuses capability changes
+ * then, so those are never re-read). */
+static const ParamField param_fields[] = {
+    [PARAM_DOWNTIME_LIMIT] = {"downtime-limit", G_STRUCT_OFFSET(CvParams, downtime_limit_ms), TRUE},
+    [PARAM_MAX_BANDWIDTH] = {"max-bandwidth", G_STRUCT_OFFSET(CvParams, max_bandwidth), FALSE},
+    [PARAM_SWITCHOVER_BANDWIDTH] = {"avail-switchover-bandwidth",
+                                    G_STRUCT_OFFSET(CvParams, avail_switchover_bandwidth), FALSE},
+    [PARAM_MAX_POSTCOPY_BANDWIDTH] = {"max-postcopy-bandwidth",
+                                      G_STRUCT_OFFSET(CvParams, max_postcopy_bandwidth), FALSE},
+};
+
+static CvU64Field *
+param_field(CvParams *params, const ParamField *pf)
+{
+    return G_STRUCT_MEMBER_P(params, pf->offset);
+}
+
+static const CvU64Field *
+param_field_const(const CvParams *params, const ParamField *pf)
+{
+    return (const CvU64Field *)((const guint8 *)params + pf->offset);
+}
+
+static gboolean
+field_same(const CvU64Field *a, const CvU64Field *b)
+{
+    return a->state == b->state && (a->state != CV_FIELD_VALID || a->value == b->value);
+}
+
+static void
+format_param(const ParamField *pf, const CvU64Field *f, gchar *buf, gsize len)
+{
+    switch (f->state) {
+    case CV_FIELD_VALID:
+        if (pf->is_ms)
+            g_snprintf(buf, len, "%" G_GUINT64_FORMAT " ms", f->value);
+        else
+            cv_format_rate(f->value, buf, len);
+        return;
+    case CV_FIELD_INVALID:
+        g_strlcpy(buf, "invalid", len);
+        return;
+    case CV_FIELD_ABSENT:
+    default:
+        g_strlcpy(buf, "absent", len);
+        return;
+    }
+}
+
+/* Did we send a change of this parameter? Only downtime-limit and avail-switchover-bandwidth
+ * are ever ours. */
+static gboolean
+param_changed_by_us(CvTuner *self, ParamId id)
+{
+    switch (id) {
+    case PARAM_DOWNTIME_LIMIT:
+        return self->changed_downtime;
+    case PARAM_SWITCHOVER_BANDWIDTH:
+        return self->changed_switchover;
+    case PARAM_MAX_BANDWIDTH:
+    case PARAM_MAX_POSTCOPY_BANDWIDTH:
+    default:
+        return FALSE;
+    }
+}
+
+/* Take a fresh reading of the parameters. Each one that differs from what we believed was
+ * changed by someone else (our own changes update the belief when QEMU acknowledges them, and
+ * no reading is ever in flight across one of our changes): say so, once. Until we change a
+ * parameter ourselves, its new value is also the one a restore would go back to. Returns
+ * whether anything differed. */
+static gboolean
+merge_params(CvTuner *self, const CvParams *fresh)
+{
+    gboolean differs = FALSE;
+
+    for (gsize i = 0; i < G_N_ELEMENTS(param_fields); i++) {
+        const ParamField *pf = &param_fields[i];
+        CvU64Field *believed = param_field(&self->params, pf);
+        const CvU64Field *now = param_field_const(fresh, pf);
+        CvU64Field before = *believed;
+        CvTunerRecord record = {.kind = CV_TUNER_RECORD_NOTICE};
+        gchar from[32], to[32];
+        g_autofree gchar *message = NULL;
+
+        if (field_same(believed, now))
+            continue;
+        differs = TRUE;
+        *believed = *now;
+        if (!param_changed_by_us(self, (ParamId)i))
+            *param_field(&self->original, pf) = *now;
+        if (pf->is_ms && cv_field_valid(&before) && cv_field_valid(now)) {
+            message = g_strdup_printf("%s changed behind us: %" G_GUINT64_FORMAT
+                                      " -> %" G_GUINT64_FORMAT " ms (not by virt-converge)",
+                                      pf->name, before.value, now->value);
+        } else {
+            format_param(pf, &before, from, sizeof(from));
+            format_param(pf, now, to, sizeof(to));
+            message = g_strdup_printf("%s changed behind us: %s -> %s (not by virt-converge)",
+                                      pf->name, from, to);
+        }
+        record.message = message;
+        record.parameter = pf->name;
+        record.before = &before;
+        record.after = believed;
+        emit(self, &record);
+    }
+    return differs;
 }
 
 /* ---- history ---------------------------------------------------------------------------- */
@@ -374,6 +521,7 @@ report_action(CvTuner *self, CvTunerAction *action)
         break;
     case CV_TUNER_RESULT_REFUSED:
     case CV_TUNER_RESULT_FAILED:
+    case CV_TUNER_RESULT_LEFT_ALONE:
     default:
         g_info("%s %s %" G_GUINT64_FORMAT ": %s", cv_tuner_result_to_string(action->result),
                cv_decision_kind_to_string(action->kind), action->value, action->error);
@@ -411,9 +559,11 @@ action_done_cb(CvTarget *target, const GError *error, gpointer user_data)
         switch (action->kind) {
         case CV_DECISION_SET_DOWNTIME_LIMIT:
             cv_field_set(&self->params.downtime_limit_ms, action->value);
+            cv_field_set(&self->ours_downtime, action->value);
             break;
         case CV_DECISION_SET_SWITCHOVER_BANDWIDTH:
             cv_field_set(&self->params.avail_switchover_bandwidth, action->value);
+            cv_field_set(&self->ours_switchover, action->value);
             break;
         case CV_DECISION_ABORT:
             self->aborting = TRUE;
@@ -429,7 +579,7 @@ action_done_cb(CvTarget *target, const GError *error, gpointer user_data)
     report_action(self, action);
     if (self->phase == PHASE_RESTORING) {
         /* finish() waited for this change to land before restoring. */
-        restore_next(self);
+        restore_start(self);
         return;
     }
     if (gone) {
@@ -470,6 +620,28 @@ check_downtime_value(CvTuner *self, const CvDecision *d, gchar *why, gsize why_l
     return FALSE;
 }
 
+/* Would the actuator send @d? FALSE with @why set when it refuses. */
+static gboolean
+check_decision(CvTuner *self, const CvDecision *d, gchar *why, gsize why_len)
+{
+    switch (d->kind) {
+    case CV_DECISION_SET_DOWNTIME_LIMIT:
+        return check_downtime_value(self, d, why, why_len);
+    case CV_DECISION_SET_SWITCHOVER_BANDWIDTH:
+        if (!cv_params_supports_switchover_bandwidth(&self->params)) {
+            g_strlcpy(why, "this QEMU has no avail-switchover-bandwidth; not sent", why_len);
+            return FALSE;
+        }
+        return TRUE;
+    case CV_DECISION_START_POSTCOPY:
+    case CV_DECISION_PAUSE_GUEST:
+    case CV_DECISION_ABORT:
+    case CV_DECISION_NONE:
+    default:
+        return TRUE;
+    }
+}
+
 static void
 apply_decision(CvTuner *self, const CvDecision *d, const CvSample *s)
 {
@@ -479,31 +651,12 @@ apply_decision(CvTuner *self, const CvDecision *d, const CvSample *s)
     if (d->kind == CV_DECISION_NONE)
         return;
     action_init(action, self, d, s);
-    switch (d->kind) {
-    case CV_DECISION_SET_DOWNTIME_LIMIT:
-        if (!check_downtime_value(self, d, why, sizeof(why))) {
+    if (!check_decision(self, d, why, sizeof(why))) {
+        if (d->kind == CV_DECISION_SET_DOWNTIME_LIMIT)
             g_warning("refusing the engine's decision: %s", why);
-            action->result = CV_TUNER_RESULT_REFUSED;
-            g_strlcpy(action->error, why, sizeof(action->error));
-            report_action(self, action);
-            return;
-        }
-        break;
-    case CV_DECISION_SET_SWITCHOVER_BANDWIDTH:
-        if (!cv_params_supports_switchover_bandwidth(&self->params)) {
-            action->result = CV_TUNER_RESULT_REFUSED;
-            g_strlcpy(action->error, "this QEMU has no avail-switchover-bandwidth; not sent",
-                      sizeof(action->error));
-            report_action(self, action);
-            return;
-        }
-        break;
-    case CV_DECISION_START_POSTCOPY:
-    case CV_DECISION_PAUSE_GUEST:
-    case CV_DECISION_ABORT:
-        break;
-    case CV_DECISION_NONE:
-    default:
+        action->result = CV_TUNER_RESULT_REFUSED;
+        g_strlcpy(action->error, why, sizeof(action->error));
+        report_action(self, action);
         return;
     }
     if (self->opts.dry_run) {
@@ -542,35 +695,101 @@ apply_decision(CvTuner *self, const CvDecision *d, const CvSample *s)
 
 /* ---- evaluation ------------------------------------------------------------------------- */
 
+static CvDecision
+decide(CvTuner *self, guint n)
+{
+    if (self->decide_func != NULL)
+        return self->decide_func(&self->opts.policy, self->samples, n, &self->params,
+                                 &self->history, self->decide_data);
+    return cv_policy_decide(&self->opts.policy, self->samples, n, &self->params, &self->history);
+}
+
+/* Report the evaluation of the first @n samples and act on @d. @verify_error: the parameters
+ * could not be re-read, so a change is not sent (the engine decides again next time). */
 static void
-evaluate(CvTuner *self, guint n)
+conclude(CvTuner *self, const CvDecision *d, guint n, const GError *verify_error)
 {
     const CvSample *s = &self->samples[n - 1];
-    CvDecision d =
-        self->decide_func != NULL
-            ? self->decide_func(&self->opts.policy, self->samples, n, &self->params, &self->history,
-                                self->decide_data)
-            : cv_policy_decide(&self->opts.policy, self->samples, n, &self->params, &self->history);
     CvTunerRecord record = {.kind = CV_TUNER_RECORD_SAMPLE};
 
-    self->last_eval_ms = tuner_now(self);
-    self->summary.n_evaluations++;
     record.sample = s;
-    record.decision = &d;
+    record.decision = d;
     record.params = &self->params;
     emit(self, &record);
-    if (!self->noticed_estimate && d.source != CV_ESTIMATE_NONE) {
+    if (!self->noticed_estimate && d->source != CV_ESTIMATE_NONE) {
         self->noticed_estimate = TRUE;
-        self->summary.estimate = d.source;
-        notice(self, "estimate: %s", cv_estimate_source_to_string(d.source));
+        self->summary.estimate = d->source;
+        notice(self, "estimate: %s", cv_estimate_source_to_string(d->source));
     }
     /* A NONE decision still moves the engine's escalation clock (a WAIT step, the time the
      * cap was first found short); changes are recorded once they are applied. */
-    if (d.kind == CV_DECISION_NONE)
-        cv_policy_history_record(&self->history, &d, s);
-    apply_decision(self, &d, s);
+    if (d->kind == CV_DECISION_NONE)
+        cv_policy_history_record(&self->history, d, s);
+    if (verify_error != NULL && d->kind != CV_DECISION_NONE) {
+        CvTunerAction *action = &self->action;
+
+        action_init(action, self, d, s);
+        action->result = CV_TUNER_RESULT_FAILED;
+        g_snprintf(action->error, sizeof(action->error),
+                   "not sent: cannot re-read the migration parameters first: %s",
+                   verify_error->message);
+        report_action(self, action);
+        if (cv_target_error_is_gone(verify_error)) {
+            finish(self, CV_TUNER_OUTCOME_VANISHED, "%s", verify_error->message);
+            return;
+        }
+    } else {
+        apply_decision(self, d, s);
+    }
     if (!self->action_in_flight)
         maybe_detach_after_eval(self);
+}
+
+/* Does @d wait for fresh parameters before it is applied? Every change the actuator would
+ * send does: the engine decided on what we last knew, and someone may have moved a parameter
+ * since (raised the limit above what we would set, for one). A dry run, a refusal or nothing
+ * to do cost no query. */
+static gboolean
+needs_fresh_params(CvTuner *self, const CvDecision *d)
+{
+    gchar why[CV_TUNER_MESSAGE_MAX];
+
+    if (d->kind == CV_DECISION_NONE || self->opts.dry_run)
+        return FALSE;
+    return check_decision(self, d, why, sizeof(why));
+}
+
+static void
+evaluate(CvTuner *self, guint n)
+{
+    CvDecision d = decide(self, n);
+
+    self->last_eval_ms = tuner_now(self);
+    self->summary.n_evaluations++;
+    if (needs_fresh_params(self, &d)) {
+        /* No new sample enters samples[] until this is settled (handle_sample waits). */
+        self->verify_pending = TRUE;
+        self->verify_decision = d;
+        self->verify_n = n;
+        request_params(self);
+        return;
+    }
+    conclude(self, &d, n, NULL);
+}
+
+/* The fresh parameters for a pending change are in (or could not be read). */
+static void
+verified(CvTuner *self, gboolean differs, const GError *error)
+{
+    CvDecision d = self->verify_decision;
+    guint n = self->verify_n;
+
+    self->verify_pending = FALSE;
+    /* Someone else moved a parameter: decide again on the same samples and history, with what
+     * QEMU holds now (it may now be nothing: a limit raised above ours is left alone). */
+    if (error == NULL && differs)
+        d = decide(self, n);
+    conclude(self, &d, n, error);
 }
 
 static void
@@ -705,7 +924,7 @@ handle_sample(CvTuner *self, const CvSample *s)
     }
     if (s->status == CV_MIGRATION_STATUS_ACTIVE)
         notice_pending_source(self, s);
-    if (self->action_in_flight)
+    if (self->action_in_flight || self->verify_pending)
         return;
     if (is_boundary(self, s)) {
         history_append(self, s);
@@ -802,6 +1021,64 @@ request_query(CvTuner *self, gboolean urgent)
                                                      (guint)wait, coalesce_cb, self);
 }
 
+static void
+params_refresh_cb(CvTarget *target, const CvParams *params, const GError *error, gpointer user_data)
+{
+    CvTuner *self = user_data;
+    gboolean differs = FALSE;
+
+    self->params_in_flight = FALSE;
+    if (self->phase == PHASE_DONE)
+        return;
+    if (error == NULL)
+        differs = merge_params(self, params);
+    else
+        g_info("query-migrate-parameters failed: %s", error->message);
+    /* finish() drops a pending change before it waits for a restore, so at most one of the
+     * two waits here; each path may start the next re-read itself. */
+    if (self->verify_pending) {
+        verified(self, differs, error);
+        return;
+    }
+    if (self->restore_waiting) {
+        self->restore_waiting = FALSE;
+        if (error != NULL)
+            notice(self,
+                   "cannot re-read the migration parameters before restoring (%s): "
+                   "restoring from what was read last",
+                   error->message);
+        restore_next(self);
+        return;
+    }
+    if (self->phase == PHASE_WATCHING && cv_target_error_is_gone(error))
+        finish(self, CV_TUNER_OUTCOME_VANISHED, "%s", error->message);
+}
+
+/* One query-migrate-parameters, unless one is already out: its answer serves every waiter. */
+static void
+request_params(CvTuner *self)
+{
+    if (self->params_in_flight)
+        return;
+    self->params_in_flight = TRUE;
+    self->n_params_queries++;
+    self->last_params_ms = tuner_now(self);
+    cv_target_refresh_params(self->target, params_refresh_cb, self);
+}
+
+/* Outside changes show up within params_refresh_ms even when the tuner has nothing to change:
+ * one small query per period, on the poll's timer (no timer of its own). Not while a change of
+ * ours is in flight, so no reading ever straddles one. */
+static void
+maybe_refresh_params(CvTuner *self)
+{
+    if (self->opts.params_refresh_ms == 0 || self->action_in_flight)
+        return;
+    if (tuner_now(self) - self->last_params_ms < (gint64)self->opts.params_refresh_ms)
+        return;
+    request_params(self);
+}
+
 static gboolean
 poll_cb(gpointer user_data)
 {
@@ -816,6 +1093,7 @@ poll_cb(gpointer user_data)
         return G_SOURCE_CONTINUE;
     }
     request_query(self, FALSE);
+    maybe_refresh_params(self);
     return G_SOURCE_CONTINUE;
 }
 
@@ -911,6 +1189,18 @@ notice_switchover_support(CvTuner *self)
     }
 }
 
+static void params_cb(CvTarget *target, const CvParams *params, const GError *error,
+                      gpointer user_data);
+
+/* The attach-time read: parameters and capabilities. */
+static void
+query_params_at_attach(CvTuner *self)
+{
+    self->n_params_queries++;
+    self->last_params_ms = tuner_now(self);
+    cv_target_query_params(self->target, params_cb, self);
+}
+
 static void
 params_cb(CvTarget *target, const CvParams *params, const GError *error, gpointer user_data)
 {
@@ -956,7 +1246,7 @@ connect_cb(CvTarget *target, const GError *error, gpointer user_data)
         finish(self, CV_TUNER_OUTCOME_ERROR, "%s", error->message);
         return;
     }
-    cv_target_query_params(target, params_cb, self);
+    query_params_at_attach(self);
 }
 
 /* ---- the end ---------------------------------------------------------------------------- */
@@ -968,6 +1258,41 @@ emit_summary(CvTuner *self)
 
     self->phase = PHASE_DONE;
     self->summary.elapsed_ms = tuner_now(self) - self->attach_ms;
+    emit(self, &record);
+}
+
+static void
+summary_add_restore(CvTuner *self, const CvTunerAction *r)
+{
+    if (self->summary.n_restores < G_N_ELEMENTS(self->summary.restores))
+        self->summary.restores[self->summary.n_restores++] = *r;
+}
+
+/* Someone else set the parameter after our change: their value stays. Restoring it would
+ * fight an operator, and "never leave a parameter changed" is about what we changed. */
+static void
+record_left_alone(CvTuner *self, const ParamField *pf, const CvU64Field *ours)
+{
+    CvTunerAction *r = &self->restore;
+    CvTunerRecord record = {.kind = CV_TUNER_RECORD_RESTORE, .action = r};
+    gchar now[32], set[32], orig[32];
+    CvU64Field value = {.state = CV_FIELD_VALID, .value = r->value};
+
+    r->result = CV_TUNER_RESULT_LEFT_ALONE;
+    format_param(pf, &r->previous, now, sizeof(now));
+    format_param(pf, &value, orig, sizeof(orig));
+    if (cv_field_valid(ours)) {
+        format_param(pf, ours, set, sizeof(set));
+        g_snprintf(r->error, sizeof(r->error),
+                   "someone else set %s after virt-converge set %s; not restored to %s", now, set,
+                   orig);
+    } else {
+        g_snprintf(r->error, sizeof(r->error),
+                   "someone else set %s (virt-converge's change did not take); not restored to %s",
+                   now, orig);
+    }
+    self->summary.n_restores_left_alone++;
+    summary_add_restore(self, r);
     emit(self, &record);
 }
 
@@ -987,11 +1312,28 @@ restore_done_cb(CvTarget *target, const GError *error, gpointer user_data)
         r->result = CV_TUNER_RESULT_APPLIED;
         if (r->kind == CV_DECISION_SET_DOWNTIME_LIMIT)
             cv_field_set(&self->params.downtime_limit_ms, r->value);
+        else if (r->kind == CV_DECISION_SET_SWITCHOVER_BANDWIDTH)
+            cv_field_set(&self->params.avail_switchover_bandwidth, r->value);
     }
-    if (self->summary.n_restores < G_N_ELEMENTS(self->summary.restores))
-        self->summary.restores[self->summary.n_restores++] = *r;
+    summary_add_restore(self, r);
     emit(self, &record);
     self->restore_index++;
+    restore_next(self);
+}
+
+/* Before undoing a parameter change, read what QEMU holds now: only a value that is still ours
+ * is restored. */
+static void
+restore_start(CvTuner *self)
+{
+    for (guint i = 0; i < self->n_restore_queue; i++) {
+        if (self->restore_queue[i] == RESTORE_DOWNTIME ||
+            self->restore_queue[i] == RESTORE_SWITCHOVER) {
+            self->restore_waiting = TRUE;
+            request_params(self);
+            return;
+        }
+    }
     restore_next(self);
 }
 
@@ -1001,6 +1343,8 @@ restore_next(CvTuner *self)
 {
     CvTunerAction *r = &self->restore;
     const CvU64Field *orig = NULL;
+    const CvU64Field *ours = NULL;
+    const ParamField *pf = NULL;
 
     if (self->restore_index >= self->n_restore_queue) {
         self->summary.downtime_limit_ms = self->params.downtime_limit_ms;
@@ -1014,11 +1358,15 @@ restore_next(CvTuner *self)
         r->kind = CV_DECISION_SET_DOWNTIME_LIMIT;
         r->previous = self->params.downtime_limit_ms;
         orig = &self->original.downtime_limit_ms;
+        ours = &self->ours_downtime;
+        pf = &param_fields[PARAM_DOWNTIME_LIMIT];
         break;
     case RESTORE_SWITCHOVER:
         r->kind = CV_DECISION_SET_SWITCHOVER_BANDWIDTH;
         r->previous = self->params.avail_switchover_bandwidth;
         orig = &self->original.avail_switchover_bandwidth;
+        ours = &self->ours_switchover;
+        pf = &param_fields[PARAM_SWITCHOVER_BANDWIDTH];
         break;
     case RESTORE_RESUME:
         r->kind = CV_DECISION_PAUSE_GUEST;
@@ -1034,15 +1382,28 @@ restore_next(CvTuner *self)
         r->result = CV_TUNER_RESULT_REFUSED;
         g_strlcpy(r->error, "the original value is unknown", sizeof(r->error));
         self->summary.n_restore_failures++;
-        if (self->summary.n_restores < G_N_ELEMENTS(self->summary.restores))
-            self->summary.restores[self->summary.n_restores++] = *r;
+        summary_add_restore(self, r);
         emit(self, &record);
         self->restore_index++;
         restore_next(self);
         return;
     }
     r->value = orig->value;
-    g_strlcpy(r->reason, "restore the value found at attach time", sizeof(r->reason));
+    g_strlcpy(r->reason, "restore the value found before our first change", sizeof(r->reason));
+    /* r->previous was just re-read (restore_start). */
+    if (cv_field_valid(&r->previous) && r->previous.value == orig->value) {
+        /* Back where it was already: our change did not take, or someone put it back. */
+        self->restore_index++;
+        restore_next(self);
+        return;
+    }
+    if (cv_field_valid(&r->previous) &&
+        !(cv_field_valid(ours) && ours->value == r->previous.value)) {
+        record_left_alone(self, pf, ours);
+        self->restore_index++;
+        restore_next(self);
+        return;
+    }
     if (r->kind == CV_DECISION_SET_DOWNTIME_LIMIT)
         cv_target_set_downtime_limit(self->target, r->value, restore_done_cb, self);
     else
@@ -1127,8 +1488,10 @@ finish(CvTuner *self, CvTunerOutcome outcome, const gchar *format, ...)
         if (self->paused_guest && outcome != CV_TUNER_OUTCOME_ABORTED)
             self->restore_queue[self->n_restore_queue++] = RESTORE_RESUME;
     }
+    /* A change still waiting for fresh parameters was never sent: drop it. */
+    self->verify_pending = FALSE;
     if (!self->action_in_flight)
-        restore_next(self);
+        restore_start(self);
 }
 
 /* ---- public ----------------------------------------------------------------------------- */
@@ -1176,7 +1539,7 @@ cv_tuner_start(CvTuner *tuner)
             cv_clock_timeout_add(tuner->clock, tuner->target->context,
                                  (guint)MIN(tuner->opts.timeout_ms, G_MAXUINT), timeout_cb, tuner);
     if (tuner->target->connected)
-        cv_target_query_params(tuner->target, params_cb, tuner);
+        query_params_at_attach(tuner);
     else
         cv_target_connect(tuner->target, connect_cb, tuner);
 }
@@ -1217,6 +1580,13 @@ cv_tuner_get_n_queries(const CvTuner *tuner)
 {
     g_return_val_if_fail(tuner != NULL, 0);
     return tuner->n_queries;
+}
+
+guint
+cv_tuner_get_n_params_queries(const CvTuner *tuner)
+{
+    g_return_val_if_fail(tuner != NULL, 0);
+    return tuner->n_params_queries;
 }
 
 guint

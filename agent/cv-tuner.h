@@ -1,6 +1,11 @@
 /* CvTuner: one per migration. It watches the migration through a CvTarget, runs the policy
  * engine at iteration boundaries, applies its decisions, remembers every change it made and
- * restores them when the migration fails, is cancelled or is given up. */
+ * restores them when the migration fails, is cancelled or is given up.
+ *
+ * Others may change the same parameters while it watches (an operator's `virsh
+ * migrate-setmaxdowntime`, libvirt, another tool). The tuner re-reads the parameters before
+ * every change it applies (and decides again when they moved), refreshes them at a low rate
+ * while watching, and before restoring: a value someone else set after us is left alone. */
 #pragma once
 
 #include <glib.h>
@@ -47,6 +52,9 @@ typedef struct {
     guint64 idle_eval_interval_ms;
     /* Start an outgoing migration to this URI once attached (simulate); NULL = just watch. */
     const gchar *start_uri;
+    /* Re-read the migration parameters this often while watching, to see changes made by
+     * others when the tuner has nothing to change; 0 = only before changes and restores. */
+    guint64 params_refresh_ms;
 } CvTunerOptions;
 
 void cv_tuner_options_init(CvTunerOptions *options);
@@ -56,6 +64,9 @@ typedef enum {
     CV_TUNER_RESULT_DRY_RUN, /* would have been applied */
     CV_TUNER_RESULT_REFUSED, /* the actuator would not do it (cap, unsupported, no original) */
     CV_TUNER_RESULT_FAILED,  /* QEMU said no */
+    /* A restore not done: someone else changed the parameter after the tuner did, and their
+     * value stays (error says what was found). */
+    CV_TUNER_RESULT_LEFT_ALONE,
 } CvTunerResult;
 
 const gchar *cv_tuner_result_to_string(CvTunerResult result);
@@ -112,6 +123,7 @@ typedef struct {
     CvTunerAction actions[CV_TUNER_MAX_ACTIONS];
     guint n_restores;
     guint n_restore_failures;
+    guint n_restores_left_alone; /* restores[] entries with CV_TUNER_RESULT_LEFT_ALONE */
     CvTunerAction restores[4];
     gboolean restore_skipped;            /* QEMU was gone, or --keep */
     gchar message[CV_TUNER_MESSAGE_MAX]; /* why it ended, one line */
@@ -119,11 +131,13 @@ typedef struct {
 
 typedef enum {
     CV_TUNER_RECORD_ATTACH = 0, /* connected; params and what this QEMU offers */
-    CV_TUNER_RECORD_NOTICE,     /* one-off facts: migration started, which fallback is used */
-    CV_TUNER_RECORD_SAMPLE,     /* an evaluated iteration: sample + decision */
-    CV_TUNER_RECORD_ACTION,     /* a change applied, refused, failed or skipped (dry run) */
-    CV_TUNER_RECORD_RESTORE,    /* a change undone, or the failure to undo it */
-    CV_TUNER_RECORD_SUMMARY,    /* the end; nothing follows */
+    /* One-off facts: migration started, which fallback is used, a parameter someone else
+     * changed (then parameter, before and after are set). */
+    CV_TUNER_RECORD_NOTICE,
+    CV_TUNER_RECORD_SAMPLE,  /* an evaluated iteration: sample + decision */
+    CV_TUNER_RECORD_ACTION,  /* a change applied, refused, failed or skipped (dry run) */
+    CV_TUNER_RECORD_RESTORE, /* a change undone, or the failure to undo it */
+    CV_TUNER_RECORD_SUMMARY, /* the end; nothing follows */
 } CvTunerRecordKind;
 
 typedef struct {
@@ -140,6 +154,9 @@ typedef struct {
     const CvTunerSummary *summary; /* SUMMARY */
     const CvPolicy *policy;        /* ATTACH */
     gboolean dry_run;              /* ATTACH */
+    const gchar *parameter;        /* NOTICE of an outside change: "downtime-limit", ... */
+    const CvU64Field *before;      /* ... what the tuner believed */
+    const CvU64Field *after;       /* ... what QEMU holds now */
 } CvTunerRecord;
 
 typedef struct _CvTuner CvTuner;
@@ -164,6 +181,8 @@ gboolean cv_tuner_is_finished(const CvTuner *tuner);
 const CvTunerSummary *cv_tuner_get_summary(const CvTuner *tuner);
 /* Queries sent so far (tests check the coalescing). */
 guint cv_tuner_get_n_queries(const CvTuner *tuner);
+/* Parameter reads sent so far, the one at attach included. */
+guint cv_tuner_get_n_params_queries(const CvTuner *tuner);
 /* Samples kept for the engine right now (bounded). */
 guint cv_tuner_get_n_history(const CvTuner *tuner);
 

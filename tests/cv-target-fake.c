@@ -16,7 +16,34 @@ typedef struct {
     GHashTable *failures; /* command -> Failure */
     GQueue *replies;      /* Reply, in order */
     GSource *idle;
+    /* Outside changes to make just before the next parameter read is answered. */
+    GPtrArray *on_read; /* PendingChange */
 } CvTargetFake;
+
+typedef struct {
+    gchar *name;
+    guint64 value;
+} PendingChange;
+
+static void
+pending_change_free(PendingChange *change)
+{
+    g_free(change->name);
+    g_free(change);
+}
+
+static void
+change_param(CvTargetFake *self, const gchar *name, guint64 value)
+{
+    if (g_str_equal(name, "downtime-limit"))
+        cv_field_set(&self->params.downtime_limit_ms, value);
+    else if (g_str_equal(name, "max-bandwidth"))
+        cv_field_set(&self->params.max_bandwidth, value);
+    else if (g_str_equal(name, "avail-switchover-bandwidth"))
+        cv_field_set(&self->params.avail_switchover_bandwidth, value);
+    else
+        g_assert_not_reached();
+}
 
 typedef struct {
     guint count;
@@ -88,9 +115,22 @@ reply_deliver(CvTargetFake *self, Reply *reply)
         break;
     }
     case REPLY_PARAMS: {
-        CvParams p = self->params;
+        CvParams p;
 
-        p.events = self->events ? CV_TRI_YES : CV_TRI_NO;
+        for (guint i = 0; i < self->on_read->len; i++) {
+            const PendingChange *change = g_ptr_array_index(self->on_read, i);
+
+            change_param(self, change->name, change->value);
+        }
+        g_ptr_array_set_size(self->on_read, 0);
+        p = self->params;
+        if (g_str_equal(reply->command, "refresh-params")) {
+            /* Parameters only: the capabilities are not read again. */
+            p.postcopy_ram = CV_TRI_UNKNOWN;
+            p.events = CV_TRI_UNKNOWN;
+        } else {
+            p.events = self->events ? CV_TRI_YES : CV_TRI_NO;
+        }
         if (reply->func != NULL)
             ((CvTargetParamsFunc)reply->func)(target, reply->error == NULL ? &p : NULL,
                                               reply->error, reply->user_data);
@@ -183,6 +223,12 @@ fake_query_params(CvTarget *target, CvTargetParamsFunc func, gpointer user_data)
 }
 
 static void
+fake_refresh_params(CvTarget *target, CvTargetParamsFunc func, gpointer user_data)
+{
+    queue_reply(fake_self(target), REPLY_PARAMS, "refresh-params", 0, FALSE, func, user_data);
+}
+
+static void
 fake_set_downtime_limit(CvTarget *target, guint64 ms, CvTargetDoneFunc func, gpointer user_data)
 {
     queue_reply(fake_self(target), REPLY_DONE, "set-downtime-limit", ms, TRUE, func, user_data);
@@ -246,6 +292,7 @@ fake_free(CvTarget *target)
     g_ptr_array_unref(self->log);
     g_hash_table_unref(self->counts);
     g_hash_table_unref(self->failures);
+    g_ptr_array_unref(self->on_read);
     g_free(self);
 }
 
@@ -254,6 +301,7 @@ static const CvTargetClass fake_class = {
     .connect = fake_connect,
     .query_migrate = fake_query_migrate,
     .query_params = fake_query_params,
+    .refresh_params = fake_refresh_params,
     .set_downtime_limit = fake_set_downtime_limit,
     .set_switchover_bandwidth = fake_set_switchover_bandwidth,
     .start_postcopy = fake_start_postcopy,
@@ -283,6 +331,7 @@ cv_target_fake_new(GMainContext *context)
     self->counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     self->failures = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     self->replies = g_queue_new();
+    self->on_read = g_ptr_array_new_with_free_func((GDestroyNotify)pending_change_free);
     return &self->parent;
 }
 
@@ -314,6 +363,22 @@ void
 cv_target_fake_set_events(CvTarget *target, gboolean events)
 {
     fake_self(target)->events = events;
+}
+
+void
+cv_target_fake_change_param(CvTarget *target, const gchar *name, guint64 value)
+{
+    change_param(fake_self(target), name, value);
+}
+
+void
+cv_target_fake_change_param_on_read(CvTarget *target, const gchar *name, guint64 value)
+{
+    PendingChange *change = g_new0(PendingChange, 1);
+
+    change->name = g_strdup(name);
+    change->value = value;
+    g_ptr_array_add(fake_self(target)->on_read, change);
 }
 
 void

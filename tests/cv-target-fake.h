@@ -20,6 +20,13 @@ void cv_target_fake_set_params(CvTarget *target, const CvParams *params);
 const CvParams *cv_target_fake_get_params(CvTarget *target);
 void cv_target_fake_set_events(CvTarget *target, gboolean events);
 
+/* Someone else (an operator's virsh, libvirt, another tool) sets a migration parameter
+ * ("downtime-limit", "max-bandwidth", "avail-switchover-bandwidth") behind the tuner's back:
+ * now, or just before the next parameter read is answered (a change that lands while the tuner
+ * is about to act). Not in the log: the tuner did not send it. */
+void cv_target_fake_change_param(CvTarget *target, const gchar *name, guint64 value);
+void cv_target_fake_change_param_on_read(CvTarget *target, const gchar *name, guint64 value);
+
 void cv_target_fake_emit_pass(CvTarget *target, guint64 pass);
 void cv_target_fake_emit_status(CvTarget *target, CvMigrationStatus status);
 /* QEMU goes away: a CLOSED event, and every later (and pending) command fails with CLOSED. */
@@ -31,7 +38,8 @@ void cv_target_fake_fail(CvTarget *target, const gchar *command, guint count,
 /* Hold replies (they stay in flight) until released. */
 void cv_target_fake_hold(CvTarget *target, gboolean hold);
 
-/* How many times @command was called. */
+/* How many times @command was called. Parameter reads are "query-params" (parameters and
+ * capabilities, at attach) and "refresh-params" (parameters only). */
 guint cv_target_fake_count(CvTarget *target, const gchar *command);
 /* Every call, in order, as "command" or "command VALUE". */
 const GPtrArray *cv_target_fake_log(CvTarget *target);

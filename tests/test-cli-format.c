@@ -639,6 +639,61 @@ render_fields(void)
                            cv_cli_estimate_source_id(CV_ESTIMATE_LADDER));
 }
 
+/* An operator changed downtime-limit after the tuner raised it: the notice, the restore left
+ * alone, the summary, and the same as JSON records. */
+static gchar *
+render_outside_change(void)
+{
+    GString *out = g_string_new(NULL);
+    CvTunerSummary sum;
+    CvU64Field before, after;
+    CvTunerRecord notice = {.kind = CV_TUNER_RECORD_NOTICE};
+    CvTunerRecord restore = {.kind = CV_TUNER_RECORD_RESTORE};
+    CvTunerRecord end = {.kind = CV_TUNER_RECORD_SUMMARY};
+    const gchar *message =
+        "downtime-limit changed behind us: 2101 -> 1500 ms (not by virt-converge)";
+    gchar *text;
+
+    summary_failed(&sum);
+    sum.downtime_limit_ms.value = 1500;
+    sum.n_restore_failures = 0;
+    sum.n_restores_left_alone = 1;
+    action(&sum.restores[0], CV_DECISION_SET_DOWNTIME_LIMIT, 300, 1500, CV_TUNER_RESULT_LEFT_ALONE,
+           "someone else set 1500 ms after virt-converge set 2101 ms; not restored to 300 ms");
+    action(&sum.restores[1], CV_DECISION_SET_SWITCHOVER_BANDWIDTH, 0, GiB, CV_TUNER_RESULT_APPLIED,
+           NULL);
+    cv_field_set(&before, 2101);
+    cv_field_set(&after, 1500);
+    notice.time_ms = 338000;
+    notice.message = message;
+    notice.parameter = "downtime-limit";
+    notice.before = &before;
+    notice.after = &after;
+    restore.action = &sum.restores[0];
+    end.summary = &sum;
+
+    text = cv_cli_format_notice(notice.time_ms, message);
+    g_string_append(out, text);
+    g_free(text);
+    text = cv_cli_format_action(&sum.restores[0], TRUE);
+    g_string_append(out, text);
+    g_free(text);
+    text = cv_cli_format_summary(&sum);
+    g_string_append(out, text);
+    g_free(text);
+    g_string_append_c(out, '\n');
+    text = cv_cli_format_record_json(&notice);
+    g_string_append(out, text);
+    g_free(text);
+    text = cv_cli_format_record_json(&restore);
+    g_string_append(out, text);
+    g_free(text);
+    text = cv_cli_format_record_json(&end);
+    g_string_append(out, text);
+    g_free(text);
+    return g_string_free(out, FALSE);
+}
+
 /* ---- the golden table ------------------------------------------------------------------- */
 
 typedef struct {
@@ -656,6 +711,7 @@ static const GoldenRow rows[] = {
     {"summary-below-bound", render_summary_below_bound},
     {"summary-failed-restore", render_summary_failed},
     {"summary-7.2-dry-run", render_summary_72_dry_run},
+    {"outside-change", render_outside_change},
     {"json-records", render_json_records},
     {"status-7.2", render_status_72},
     {"status-11.1-json", render_status_11_json},

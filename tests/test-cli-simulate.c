@@ -712,6 +712,127 @@ test_tune_timeout_restores(void)
     sim_stop(&sim);
 }
 
+/* Another QMP client on the same simulator (the simulator, unlike QEMU, serves several at
+ * once): send @command (a JSON object) and return the "return" member of its answer. */
+static JsonNode *
+qmp_other_client(const gchar *sock, const gchar *command)
+{
+    g_autoptr(GSocketClient) client = g_socket_client_new();
+    g_autoptr(GSocketAddress) address = g_unix_socket_address_new(sock);
+    g_autoptr(GSocketConnection) connection = NULL;
+    g_autoptr(GDataInputStream) in = NULL;
+    GOutputStream *out;
+    g_autoptr(GError) error = NULL;
+    const gchar *sends[] = {"{\"execute\":\"qmp_capabilities\"}\r\n", command, NULL};
+    JsonNode *result = NULL;
+
+    connection = g_socket_client_connect(client, G_SOCKET_CONNECTABLE(address), NULL, &error);
+    g_assert_no_error(error);
+    in = g_data_input_stream_new(g_io_stream_get_input_stream(G_IO_STREAM(connection)));
+    out = g_io_stream_get_output_stream(G_IO_STREAM(connection));
+    g_free(g_data_input_stream_read_line(in, NULL, NULL, &error)); /* greeting */
+    g_assert_no_error(error);
+    for (guint i = 0; sends[i] != NULL; i++) {
+        g_assert_true(
+            g_output_stream_write_all(out, sends[i], strlen(sends[i]), NULL, NULL, &error));
+        g_assert_no_error(error);
+        for (;;) {
+            g_autofree gchar *line = g_data_input_stream_read_line(in, NULL, NULL, &error);
+            g_autoptr(JsonParser) parser = json_parser_new();
+            JsonObject *o;
+
+            g_assert_no_error(error);
+            g_assert_nonnull(line);
+            g_assert_true(json_parser_load_from_data(parser, line, -1, &error));
+            o = json_node_get_object(json_parser_get_root(parser));
+            if (json_object_has_member(o, "event"))
+                continue;
+            g_assert_true(json_object_has_member(o, "return"));
+            if (sends[i + 1] == NULL)
+                result = json_node_copy(json_object_get_member(o, "return"));
+            break;
+        }
+    }
+    return result;
+}
+
+/* An operator changes downtime-limit (virsh migrate-setmaxdowntime, through another monitor)
+ * after the tuner raised it: the tuner reports the change, and when it stops watching it
+ * leaves the operator's value instead of restoring its own original. */
+static void
+test_tune_outside_change(void)
+{
+    g_autofree gchar *cli = binary("agent", "virt-converge");
+    g_autoptr(GSubprocess) tune = NULL;
+    g_autoptr(GDataInputStream) in = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) params = NULL;
+    GPtrArray *records = g_ptr_array_new_with_free_func((GDestroyNotify)json_node_unref);
+    Run run = {.records = records};
+    gboolean raised = FALSE, noticed = FALSE, left_alone = FALSE;
+    JsonObject *sum;
+    Sim sim;
+
+    /* bandwidth-drop under the default policy: raised to the cap (500 ms), then waits */
+    sim_start(&sim, "bandwidth-drop", "20", TRUE);
+    tune = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+                            &error, cli, "tune", "--qmp", sim.sock, "--speed", "20", "--timeout",
+                            "70", "--no-events", "--json", NULL);
+    g_assert_no_error(error);
+    in = g_data_input_stream_new(g_subprocess_get_stdout_pipe(tune));
+    for (;;) {
+        g_autofree gchar *line = g_data_input_stream_read_line(in, NULL, NULL, &error);
+        g_autoptr(JsonParser) parser = json_parser_new();
+        JsonObject *o;
+        const gchar *kind;
+
+        g_assert_no_error(error);
+        if (line == NULL)
+            break;
+        g_assert_true(json_parser_load_from_data(parser, line, -1, &error));
+        g_ptr_array_add(records, json_node_copy(json_parser_get_root(parser)));
+        o = json_node_get_object(json_parser_get_root(parser));
+        kind = json_object_get_string_member(o, "record");
+        if (!raised && g_str_equal(kind, "action")) {
+            g_assert_cmpstr(json_object_get_string_member(o, "action"), ==, "set-downtime-limit");
+            g_assert_cmpint(json_object_get_int_member(o, "value"), ==, 500);
+            raised = TRUE;
+            json_node_unref(qmp_other_client(sim.sock,
+                                             "{\"execute\":\"migrate-set-parameters\","
+                                             "\"arguments\":{\"downtime-limit\":1500}}\r\n"));
+        }
+        if (g_str_equal(kind, "notice") && json_object_has_member(o, "parameter")) {
+            g_assert_cmpstr(json_object_get_string_member(o, "parameter"), ==, "downtime-limit");
+            g_assert_cmpint(json_object_get_int_member(o, "before"), ==, 500);
+            g_assert_cmpint(json_object_get_int_member(o, "after"), ==, 1500);
+            g_assert_nonnull(strstr(json_object_get_string_member(o, "message"),
+                                    "downtime-limit changed behind us: 500 -> 1500 ms"));
+            noticed = TRUE;
+        }
+        if (g_str_equal(kind, "restore")) {
+            g_assert_cmpstr(json_object_get_string_member(o, "result"), ==, "left-alone");
+            g_assert_cmpint(json_object_get_int_member(o, "previous"), ==, 1500);
+            left_alone = TRUE;
+        }
+    }
+    g_assert_true(g_subprocess_wait(tune, NULL, &error));
+    g_assert_no_error(error);
+    g_assert_cmpint(g_subprocess_get_exit_status(tune), ==, 6);
+    g_assert_true(raised);
+    g_assert_true(noticed);
+    g_assert_true(left_alone);
+    sum = summary(&run);
+    g_assert_cmpstr(json_object_get_string_member(sum, "outcome"), ==, "detached");
+    g_assert_cmpint(json_object_get_int_member(sum, "restores-left-alone"), ==, 1);
+    g_assert_cmpint(json_object_get_int_member(sum, "downtime-limit-ms"), ==, 1500);
+    /* and QEMU kept the operator's value */
+    params = qmp_other_client(sim.sock, "{\"execute\":\"query-migrate-parameters\"}\r\n");
+    g_assert_cmpint(json_object_get_int_member(json_node_get_object(params), "downtime-limit"), ==,
+                    1500);
+    run_clear(&run);
+    sim_stop(&sim);
+}
+
 /* status and watch against a simulator migrating on its own (--start): one reading laid out
  * like `info migrate`, and a live view in plain lines when stdout is not a terminal. */
 static void
@@ -838,6 +959,7 @@ main(int argc, char **argv)
     g_test_add_func("/cli-simulate/tune-migrate", test_tune_migrate);
     g_test_add_func("/cli-simulate/tune-no-migration", test_tune_no_migration);
     g_test_add_func("/cli-simulate/tune-timeout-restores", test_tune_timeout_restores);
+    g_test_add_func("/cli-simulate/tune-outside-change", test_tune_outside_change);
     g_test_add_func("/cli-simulate/usage-errors", test_usage_errors);
     return g_test_run();
 }

@@ -24,6 +24,9 @@ typedef struct {
     GArray *actions;   /* CvTunerAction from ACTION records */
     GArray *restores;  /* CvTunerAction from RESTORE records */
     GArray *decisions; /* CvDecision from SAMPLE records */
+    GArray *limits;    /* CvU64Field: the downtime-limit each SAMPLE record carried */
+    GPtrArray *notices;
+    guint n_param_notices; /* NOTICE records of a parameter changed by someone else */
     CvTunerSummary summary;
     gboolean finished;
     gboolean after_summary; /* a record after the summary is a bug */
@@ -31,6 +34,15 @@ typedef struct {
     CvDecision script[8];
     guint n_script;
     guint script_pos;
+    /* Instead of the script: raise the limit to this unless it already is at or above it. */
+    guint64 raise_to;
+    guint n_decide_calls;
+    /* The tuner decides again on the same samples when the parameters moved: a script answers
+     * that with the decision it gave for them. */
+    gboolean have_last_decision;
+    gint64 last_decision_time;
+    guint64 last_decision_pass;
+    CvDecision last_decision;
 } Fixture;
 
 static void
@@ -50,13 +62,18 @@ record_cb(CvTuner *tuner, const CvTunerRecord *record, gpointer user_data)
         break;
     case CV_TUNER_RECORD_SAMPLE:
         g_array_append_val(f->decisions, *record->decision);
+        g_array_append_val(f->limits, record->params->downtime_limit_ms);
+        break;
+    case CV_TUNER_RECORD_NOTICE:
+        g_ptr_array_add(f->notices, g_strdup(record->message));
+        if (record->parameter != NULL)
+            f->n_param_notices++;
         break;
     case CV_TUNER_RECORD_SUMMARY:
         f->summary = *record->summary;
         f->finished = TRUE;
         break;
     case CV_TUNER_RECORD_ATTACH:
-    case CV_TUNER_RECORD_NOTICE:
     default:
         break;
     }
@@ -68,11 +85,36 @@ scripted_decide(const CvPolicy *policy, const CvSample *samples, gsize n, const 
 {
     Fixture *f = user_data;
     CvDecision d = {0};
+    const CvSample *newest = &samples[n - 1];
 
-    if (f->script_pos < f->n_script)
-        return f->script[f->script_pos++];
-    d.verdict = CV_VERDICT_CONVERGING;
-    g_strlcpy(d.reason, "script exhausted", sizeof(d.reason));
+    f->n_decide_calls++;
+    if (f->raise_to > 0) {
+        if (cv_field_valid(&current->downtime_limit_ms) &&
+            current->downtime_limit_ms.value >= f->raise_to) {
+            d.verdict = CV_VERDICT_STALLED;
+            g_strlcpy(d.reason, "limit already high enough: left alone", sizeof(d.reason));
+            return d;
+        }
+        d.kind = CV_DECISION_SET_DOWNTIME_LIMIT;
+        d.verdict = CV_VERDICT_STALLED;
+        d.value = f->raise_to;
+        d.predicted_blackout_ms = f->raise_to;
+        g_strlcpy(d.reason, "raise", sizeof(d.reason));
+        return d;
+    }
+    if (f->have_last_decision && newest->time_ms == f->last_decision_time &&
+        newest->ram_dirty_sync_count.value == f->last_decision_pass)
+        return f->last_decision;
+    if (f->script_pos < f->n_script) {
+        d = f->script[f->script_pos++];
+    } else {
+        d.verdict = CV_VERDICT_CONVERGING;
+        g_strlcpy(d.reason, "script exhausted", sizeof(d.reason));
+    }
+    f->have_last_decision = TRUE;
+    f->last_decision_time = newest->time_ms;
+    f->last_decision_pass = newest->ram_dirty_sync_count.value;
+    f->last_decision = d;
     return d;
 }
 
@@ -138,6 +180,8 @@ fixture_init(Fixture *f, gboolean scripted)
     f->actions = g_array_new(FALSE, TRUE, sizeof(CvTunerAction));
     f->restores = g_array_new(FALSE, TRUE, sizeof(CvTunerAction));
     f->decisions = g_array_new(FALSE, TRUE, sizeof(CvDecision));
+    f->limits = g_array_new(FALSE, TRUE, sizeof(CvU64Field));
+    f->notices = g_ptr_array_new_with_free_func(g_free);
     (void)scripted;
 }
 
@@ -164,6 +208,8 @@ fixture_clear(Fixture *f)
     g_array_unref(f->actions);
     g_array_unref(f->restores);
     g_array_unref(f->decisions);
+    g_array_unref(f->limits);
+    g_ptr_array_unref(f->notices);
     run_pending();
 }
 
@@ -774,7 +820,10 @@ test_detach_during_action(void)
     /* a status change is queried at once */
     cv_target_fake_emit_status(f.target, CV_MIGRATION_STATUS_ACTIVE);
     cv_target_fake_hold(f.target, FALSE);
-    /* deliver the query reply only: the set is now in flight */
+    /* deliver the query reply, then the parameters re-read before the change: the set is now
+     * in flight */
+    g_main_context_iteration(NULL, FALSE);
+    g_assert_cmpuint(cv_target_fake_count(f.target, "set-downtime-limit"), ==, 0);
     g_main_context_iteration(NULL, FALSE);
     g_assert_cmpuint(cv_target_fake_count(f.target, "set-downtime-limit"), ==, 1);
     cv_tuner_detach(f.tuner);
@@ -1012,6 +1061,455 @@ test_garbage(gconstpointer data)
     fixture_clear(&f);
 }
 
+/* ---- parameters changed by someone else --------------------------------------------------- */
+
+static guint
+param_reads(Fixture *f)
+{
+    return cv_target_fake_count(f->target, "query-params") +
+           cv_target_fake_count(f->target, "refresh-params");
+}
+
+static gboolean
+has_notice(Fixture *f, const gchar *text)
+{
+    for (guint i = 0; i < f->notices->len; i++) {
+        if (strstr(g_ptr_array_index(f->notices, i), text) != NULL)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static gboolean
+log_has(Fixture *f, const gchar *line)
+{
+    const GPtrArray *log = cv_target_fake_log(f->target);
+
+    for (guint i = 0; i < log->len; i++) {
+        if (g_str_equal(g_ptr_array_index(log, i), line))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* The vGPU migration under the real engine, one pass every 300 ms, until @until says stop (or
+ * @max passes). Returns the next pass number. */
+static guint64
+run_vgpu(Fixture *f, guint64 first, guint max, gboolean (*until)(Fixture *f))
+{
+    guint64 n = first;
+
+    for (guint i = 0; i < max && !f->finished; i++, n++) {
+        pass(f, n, 2050846720, 1910);
+        advance(f, 300);
+        if (until != NULL && until(f))
+            return n + 1;
+    }
+    return n;
+}
+
+static gboolean
+switchover_applied(Fixture *f)
+{
+    return f->actions->len >= 1;
+}
+
+/* (a) An operator raises downtime-limit to 5000 ms while the engine is about to raise it to
+ * about 2100 ms: the re-read before the change sees it, the engine decides again with it and
+ * leaves it alone. No SET_DOWNTIME_LIMIT, and the change is reported. */
+static void
+test_outside_raise_before_change(void)
+{
+    Fixture f;
+
+    fixture_init(&f, FALSE);
+    fixture_start(&f, FALSE);
+    cv_target_fake_emit_status(f.target, CV_MIGRATION_STATUS_ACTIVE);
+    run_vgpu(&f, 2, 100, switchover_applied);
+    g_assert_cmpuint(f.actions->len, ==, 1);
+    g_assert_cmpint(g_array_index(f.actions, CvTunerAction, 0).kind, ==,
+                    CV_DECISION_SET_SWITCHOVER_BANDWIDTH);
+    g_assert_cmpuint(f.n_param_notices, ==, 0);
+    /* it lands while the tuner re-reads before its next change */
+    cv_target_fake_change_param_on_read(f.target, "downtime-limit", 5000);
+    run_vgpu(&f, 1000, 100, NULL);
+    g_assert_cmpuint(cv_target_fake_count(f.target, "set-downtime-limit"), ==, 0);
+    g_assert_cmpuint(cv_target_fake_get_params(f.target)->downtime_limit_ms.value, ==, 5000);
+    g_assert_cmpuint(f.actions->len, ==, 1);
+    g_assert_true(has_notice(&f, "downtime-limit changed behind us: 300 -> 5000 ms (not by "
+                                 "virt-converge)"));
+    g_assert_cmpuint(f.n_param_notices, ==, 1);
+    /* the engine's later readings carry the operator's limit */
+    g_assert_cmpuint(g_array_index(f.limits, CvU64Field, f.limits->len - 1).value, ==, 5000);
+    /* a failure now restores only what we changed, and nothing over the operator's value */
+    end_with(&f, CV_MIGRATION_STATUS_FAILED);
+    g_assert_true(f.finished);
+    g_assert_false(log_has(&f, "set-downtime-limit 300"));
+    g_assert_true(log_has(&f, "set-switchover-bandwidth 0"));
+    g_assert_cmpuint(cv_target_fake_get_params(f.target)->downtime_limit_ms.value, ==, 5000);
+    fixture_clear(&f);
+}
+
+/* The same with the decision in hand: the tuner decided "raise to 2101" on the old limit, the
+ * re-read shows 5000, and the engine (asked again on the same samples) says leave it. */
+static void
+test_outside_raise_redecides(void)
+{
+    Fixture f;
+    const gchar *const expected[] = {NULL};
+    guint calls;
+
+    fixture_init(&f, TRUE);
+    f.raise_to = 2101;
+    fixture_start(&f, TRUE);
+    cv_target_fake_change_param_on_read(f.target, "downtime-limit", 5000);
+    calls = f.n_decide_calls;
+    start_migration(&f);
+    /* decided once on 300, once more on 5000 */
+    g_assert_cmpuint(f.n_decide_calls, ==, calls + 2);
+    g_assert_cmpuint(f.decisions->len, ==, 1);
+    g_assert_cmpint(g_array_index(f.decisions, CvDecision, 0).kind, ==, CV_DECISION_NONE);
+    g_assert_cmpuint(g_array_index(f.limits, CvU64Field, 0).value, ==, 5000);
+    assert_log(&f, expected);
+    g_assert_cmpuint(f.actions->len, ==, 0);
+    g_assert_true(has_notice(&f, "downtime-limit changed behind us: 300 -> 5000 ms"));
+    fixture_clear(&f);
+}
+
+typedef struct {
+    const gchar *name;
+    CvMigrationStatus end; /* NONE: detach */
+    gboolean abort;        /* the policy aborts (then QEMU reports cancelled) */
+    guint64 theirs;        /* what the operator sets after our raise; 0 = nobody */
+    gboolean left_alone;
+    CvTunerOutcome outcome;
+} OutsideRestoreRow;
+
+static const OutsideRestoreRow outside_restore_rows[] = {
+    {"failed", CV_MIGRATION_STATUS_FAILED, FALSE, 1000, TRUE, CV_TUNER_OUTCOME_FAILED},
+    {"cancelled", CV_MIGRATION_STATUS_CANCELLED, FALSE, 1000, TRUE, CV_TUNER_OUTCOME_CANCELLED},
+    {"abort", CV_MIGRATION_STATUS_CANCELLED, TRUE, 1000, TRUE, CV_TUNER_OUTCOME_ABORTED},
+    {"detach", CV_MIGRATION_STATUS_NONE, FALSE, 1000, TRUE, CV_TUNER_OUTCOME_DETACHED},
+    /* raised further than we did: still theirs */
+    {"failed-raised-further", CV_MIGRATION_STATUS_FAILED, FALSE, 4000, TRUE,
+     CV_TUNER_OUTCOME_FAILED},
+    /* put back where it was: nothing left to restore, nothing to report */
+    {"failed-put-back", CV_MIGRATION_STATUS_FAILED, FALSE, 300, FALSE, CV_TUNER_OUTCOME_FAILED},
+    /* control: nobody touched it, so it is restored */
+    {"failed-untouched", CV_MIGRATION_STATUS_FAILED, FALSE, 0, FALSE, CV_TUNER_OUTCOME_FAILED},
+};
+
+/* (b) Someone changes downtime-limit after our raise: when the migration fails, is cancelled,
+ * aborted or given up, the tuner re-reads it, leaves their value and says so; what is still
+ * ours (the switchover bandwidth) is restored as before. */
+static void
+test_outside_change_restore(gconstpointer data)
+{
+    const OutsideRestoreRow *row = data;
+    Fixture f;
+    const CvParams *qemu;
+    guint reads;
+
+    fixture_init(&f, TRUE);
+    script_add(&f, CV_DECISION_SET_SWITCHOVER_BANDWIDTH, GiB, 0);
+    script_add(&f, CV_DECISION_SET_DOWNTIME_LIMIT, 2101, 2101);
+    if (row->abort)
+        script_add(&f, CV_DECISION_ABORT, 0, 0);
+    fixture_start(&f, TRUE);
+    start_migration(&f);
+    advance(&f, 300);
+    pass(&f, 3, 2050846720, 1910);
+    advance(&f, 300);
+    g_assert_cmpuint(cv_target_fake_get_params(f.target)->downtime_limit_ms.value, ==, 2101);
+    if (row->theirs > 0)
+        cv_target_fake_change_param(f.target, "downtime-limit", row->theirs);
+    if (row->abort) {
+        pass(&f, 4, 2050846720, 1910);
+        advance(&f, 300);
+        g_assert_cmpuint(cv_target_fake_count(f.target, "cancel"), ==, 1);
+    }
+    reads = param_reads(&f);
+    if (row->end == CV_MIGRATION_STATUS_NONE)
+        cv_tuner_detach(f.tuner);
+    else
+        end_with(&f, row->end);
+    run_pending();
+    g_assert_true(f.finished);
+    g_assert_cmpint(f.summary.outcome, ==, row->outcome);
+    /* re-read before restoring */
+    g_assert_cmpuint(param_reads(&f), ==, reads + 1);
+    qemu = cv_target_fake_get_params(f.target);
+    g_assert_cmpuint(qemu->avail_switchover_bandwidth.value, ==, 0);
+    g_assert_true(log_has(&f, "set-switchover-bandwidth 0"));
+    if (row->left_alone) {
+        g_assert_false(log_has(&f, "set-downtime-limit 300"));
+        g_assert_cmpuint(qemu->downtime_limit_ms.value, ==, row->theirs);
+        g_assert_cmpuint(f.summary.n_restores_left_alone, ==, 1);
+        g_assert_cmpuint(f.summary.n_restore_failures, ==, 0);
+        g_assert_cmpuint(f.summary.n_restores, ==, 2);
+        g_assert_cmpint(f.summary.restores[0].kind, ==, CV_DECISION_SET_DOWNTIME_LIMIT);
+        g_assert_cmpint(f.summary.restores[0].result, ==, CV_TUNER_RESULT_LEFT_ALONE);
+        g_assert_cmpuint(f.summary.restores[0].previous.value, ==, row->theirs);
+        g_assert_cmpuint(f.summary.restores[0].value, ==, 300);
+        g_assert_nonnull(strstr(f.summary.restores[0].error, "after virt-converge set 2101 ms"));
+        g_assert_cmpint(f.summary.restores[1].result, ==, CV_TUNER_RESULT_APPLIED);
+        g_assert_cmpuint(f.summary.downtime_limit_ms.value, ==, row->theirs);
+        g_assert_cmpuint(f.n_param_notices, ==, 1);
+        g_assert_true(has_notice(&f, "downtime-limit changed behind us: 2101 ->"));
+    } else if (row->theirs > 0) {
+        g_assert_false(log_has(&f, "set-downtime-limit 300"));
+        g_assert_cmpuint(qemu->downtime_limit_ms.value, ==, 300);
+        g_assert_cmpuint(f.summary.n_restores_left_alone, ==, 0);
+        g_assert_cmpuint(f.summary.n_restores, ==, 1);
+        g_assert_cmpint(f.summary.restores[0].kind, ==, CV_DECISION_SET_SWITCHOVER_BANDWIDTH);
+    } else {
+        g_assert_true(log_has(&f, "set-downtime-limit 300"));
+        g_assert_cmpuint(qemu->downtime_limit_ms.value, ==, 300);
+        g_assert_cmpuint(f.summary.n_restores_left_alone, ==, 0);
+        g_assert_cmpuint(f.summary.n_restores, ==, 2);
+        g_assert_cmpuint(f.n_param_notices, ==, 0);
+    }
+    fixture_clear(&f);
+}
+
+/* libvirt (or anyone) sets the limit before our first change: a restore goes back to that
+ * value, the one we replaced, not to what was there at attach time. */
+static void
+test_restore_to_value_before_first_change(void)
+{
+    Fixture f;
+    const gchar *const expected[] = {"set-downtime-limit 2101", "set-downtime-limit 500", NULL};
+
+    fixture_init(&f, TRUE);
+    script_add(&f, CV_DECISION_SET_DOWNTIME_LIMIT, 2101, 2101);
+    fixture_start(&f, TRUE);
+    cv_target_fake_change_param(f.target, "downtime-limit", 500);
+    start_migration(&f);
+    g_assert_cmpuint(g_array_index(f.actions, CvTunerAction, 0).previous.value, ==, 500);
+    end_with(&f, CV_MIGRATION_STATUS_FAILED);
+    g_assert_true(f.finished);
+    assert_log(&f, expected);
+    g_assert_cmpuint(cv_target_fake_get_params(f.target)->downtime_limit_ms.value, ==, 500);
+    g_assert_cmpuint(f.summary.n_restores_left_alone, ==, 0);
+    fixture_clear(&f);
+}
+
+/* (c) Every change sent is preceded by a parameter read; evaluations with nothing to apply
+ * read nothing. */
+static void
+test_reread_before_every_change(void)
+{
+    Fixture f;
+    const GPtrArray *log;
+    guint sets = 0;
+
+    fixture_init(&f, TRUE);
+    f.opts.params_refresh_ms = 0; /* only the reads the changes make */
+    script_add(&f, CV_DECISION_NONE, 0, 0);
+    script_add(&f, CV_DECISION_SET_SWITCHOVER_BANDWIDTH, GiB, 0);
+    script_add(&f, CV_DECISION_NONE, 0, 0);
+    script_add(&f, CV_DECISION_SET_DOWNTIME_LIMIT, 2101, 2101);
+    script_add(&f, CV_DECISION_NONE, 0, 0);
+    script_add(&f, CV_DECISION_SET_DOWNTIME_LIMIT, 3001, 3001);
+    fixture_start(&f, TRUE);
+    g_assert_cmpuint(param_reads(&f), ==, 1);
+    start_migration(&f); /* NONE */
+    g_assert_cmpuint(param_reads(&f), ==, 1);
+    for (guint i = 0; i < 5; i++) {
+        advance(&f, 300);
+        pass(&f, 3 + i, 2050846720, 1910);
+    }
+    /* and a long quiet stretch with nothing to apply */
+    for (guint i = 0; i < 30; i++) {
+        advance(&f, 300);
+        pass(&f, 8 + i, 2050846720, 1910);
+    }
+    g_assert_cmpuint(f.decisions->len, >=, 30);
+    end_with(&f, CV_MIGRATION_STATUS_FAILED);
+    g_assert_true(f.finished);
+    /* three changes, one restore read for both parameters */
+    g_assert_cmpuint(param_reads(&f), ==, 1 + 3 + 1);
+    g_assert_cmpuint(cv_target_fake_count(f.target, "refresh-params"), ==, 3 + 1);
+    log = cv_target_fake_log(f.target);
+    for (guint i = 0; i < log->len; i++) {
+        const gchar *line = g_ptr_array_index(log, i);
+        const gchar *before = NULL;
+
+        if (!g_str_has_prefix(line, "set-"))
+            continue;
+        sets++;
+        /* the command right before it, query-migrate polls aside */
+        for (guint j = i; j > 0 && before == NULL; j--) {
+            const gchar *prev = g_ptr_array_index(log, j - 1);
+
+            if (!g_str_equal(prev, "query-migrate"))
+                before = prev;
+        }
+        /* the restore of the second parameter follows the first restore, after one read */
+        if (g_strcmp0(before, "refresh-params") != 0)
+            g_assert_true(g_str_equal(line, "set-switchover-bandwidth 0") &&
+                          g_strcmp0(before, "set-downtime-limit 300") == 0);
+    }
+    g_assert_cmpuint(sets, ==, 3 + 2);
+    fixture_clear(&f);
+}
+
+/* A read already in flight (the periodic refresh) serves the change that comes up meanwhile:
+ * one query-migrate-parameters, not two. */
+static void
+test_reread_coalesced(void)
+{
+    Fixture f;
+    CvSample s;
+    const GPtrArray *log;
+
+    fixture_init(&f, TRUE);
+    script_add(&f, CV_DECISION_SET_DOWNTIME_LIMIT, 2101, 2101);
+    fixture_start(&f, TRUE);
+    advance(&f, 9990);
+    g_assert_cmpuint(cv_target_fake_count(f.target, "refresh-params"), ==, 0);
+    cv_target_fake_hold(f.target, TRUE);
+    active_sample(&s, 2, 2050846720, 1910);
+    cv_target_fake_set_sample(f.target, &s);
+    cv_target_fake_emit_status(f.target, CV_MIGRATION_STATUS_ACTIVE);
+    cv_clock_manual_advance(f.clock, 10); /* the poll: refresh due */
+    run_pending();
+    g_assert_cmpuint(cv_target_fake_count(f.target, "refresh-params"), ==, 1);
+    cv_target_fake_hold(f.target, FALSE);
+    run_pending();
+    g_assert_cmpuint(cv_target_fake_count(f.target, "refresh-params"), ==, 1);
+    g_assert_cmpuint(cv_target_fake_count(f.target, "set-downtime-limit"), ==, 1);
+    log = cv_target_fake_log(f.target);
+    g_assert_cmpstr(g_ptr_array_index(log, log->len - 1), ==, "set-downtime-limit 2101");
+    fixture_clear(&f);
+}
+
+/* The re-read before a change fails: the change is not sent (reported), and the next
+ * boundary tries again. */
+static void
+test_reread_failure(void)
+{
+    Fixture f;
+    const gchar *const expected[] = {"set-downtime-limit 2101", NULL};
+
+    fixture_init(&f, TRUE);
+    f.raise_to = 2101;
+    fixture_start(&f, TRUE);
+    cv_target_fake_fail(f.target, "refresh-params", 1, CV_TARGET_ERROR_FAILED);
+    start_migration(&f);
+    g_assert_cmpuint(cv_target_fake_count(f.target, "set-downtime-limit"), ==, 0);
+    g_assert_cmpuint(f.actions->len, ==, 1);
+    g_assert_cmpint(g_array_index(f.actions, CvTunerAction, 0).result, ==, CV_TUNER_RESULT_FAILED);
+    g_assert_nonnull(strstr(g_array_index(f.actions, CvTunerAction, 0).error, "re-read"));
+    advance(&f, 300);
+    pass(&f, 3, 2050846720, 1910);
+    advance(&f, 300);
+    assert_log(&f, expected);
+    g_assert_false(f.finished);
+    fixture_clear(&f);
+}
+
+/* The re-read before restoring fails: restore from what was read last (the old guarantee). */
+static void
+test_restore_reread_failure(void)
+{
+    Fixture f;
+    const gchar *const expected[] = {"set-downtime-limit 2101", "set-downtime-limit 300", NULL};
+
+    fixture_init(&f, TRUE);
+    script_add(&f, CV_DECISION_SET_DOWNTIME_LIMIT, 2101, 2101);
+    fixture_start(&f, TRUE);
+    start_migration(&f);
+    cv_target_fake_fail(f.target, "refresh-params", 1, CV_TARGET_ERROR_FAILED);
+    end_with(&f, CV_MIGRATION_STATUS_FAILED);
+    g_assert_true(f.finished);
+    assert_log(&f, expected);
+    g_assert_true(has_notice(&f, "cannot re-read the migration parameters before restoring"));
+    g_assert_cmpuint(f.summary.n_restores, ==, 1);
+    fixture_clear(&f);
+}
+
+/* (d) A dry run sees outside changes too (the periodic refresh), and still sends nothing: no
+ * change, no re-read before its would-be changes, no restore. */
+static void
+test_outside_change_dry_run(void)
+{
+    Fixture f;
+    const gchar *const expected[] = {NULL};
+    gboolean saw_none = FALSE;
+
+    fixture_init(&f, TRUE);
+    f.opts.dry_run = TRUE;
+    f.raise_to = 2101;
+    fixture_start(&f, TRUE);
+    start_migration(&f);
+    for (guint i = 0; i < 20; i++) {
+        advance(&f, 300);
+        pass(&f, 3 + i, 2050846720, 1910);
+    }
+    /* 6 s, a dry-run proposal at every boundary, and only the attach read */
+    g_assert_cmpuint(param_reads(&f), ==, 1);
+    g_assert_cmpuint(f.actions->len, >=, 10);
+    cv_target_fake_change_param(f.target, "downtime-limit", 5000);
+    for (guint i = 0; i < 30; i++) {
+        advance(&f, 300);
+        pass(&f, 23 + i, 2050846720, 1910);
+    }
+    g_assert_true(has_notice(&f, "downtime-limit changed behind us: 300 -> 5000 ms"));
+    for (guint i = 0; i < f.decisions->len; i++) {
+        if (g_array_index(f.decisions, CvDecision, i).kind == CV_DECISION_NONE)
+            saw_none = TRUE;
+    }
+    g_assert_true(saw_none);
+    end_with(&f, CV_MIGRATION_STATUS_FAILED);
+    g_assert_true(f.finished);
+    assert_log(&f, expected);
+    g_assert_cmpuint(f.summary.n_restores, ==, 0);
+    g_assert_cmpuint(f.summary.n_changes, ==, 0);
+    g_assert_cmpuint(cv_target_fake_get_params(f.target)->downtime_limit_ms.value, ==, 5000);
+    fixture_clear(&f);
+}
+
+/* (e) The periodic refresh is bounded by the clock, not by how fast QEMU iterates: 60 s with a
+ * pass every 5 ms cost about six reads, and an outside change shows up within one period even
+ * with nothing to apply. */
+static void
+test_refresh_bounded(void)
+{
+    Fixture f;
+    guint64 n = 2;
+    gint64 changed_at = 0, seen_at = 0;
+
+    fixture_init(&f, TRUE);
+    fixture_start(&f, TRUE); /* the script is empty: nothing to apply, ever */
+    cv_target_fake_emit_status(f.target, CV_MIGRATION_STATUS_ACTIVE);
+    for (gint64 ms = 0; ms < 60000; ms += 5, n++) {
+        CvSample s;
+
+        if (ms == 25000) {
+            cv_target_fake_change_param(f.target, "max-bandwidth", 64 * MiB);
+            changed_at = ms;
+        }
+        if (seen_at == 0 && f.n_param_notices > 0)
+            seen_at = ms;
+        active_sample(&s, n, 2050846720 - n, 1910);
+        cv_target_fake_set_sample(f.target, &s);
+        cv_target_fake_emit_pass(f.target, n);
+        cv_clock_manual_advance(f.clock, 5);
+        run_pending();
+    }
+    g_assert_cmpuint(f.decisions->len, >=, 100);
+    g_assert_cmpuint(cv_target_fake_count(f.target, "refresh-params"), >=, 5);
+    g_assert_cmpuint(cv_target_fake_count(f.target, "refresh-params"), <=, 60000 / 10000);
+    g_assert_cmpuint(cv_target_fake_count(f.target, "query-params"), ==, 1);
+    g_assert_cmpuint(cv_tuner_get_n_params_queries(f.tuner), ==, param_reads(&f));
+    g_assert_cmpuint(f.n_param_notices, ==, 1);
+    g_assert_true(has_notice(&f, "max-bandwidth changed behind us: 128.00 MiB/s -> 64.00 MiB/s"));
+    g_assert_cmpint(seen_at, >, changed_at);
+    g_assert_cmpint(seen_at - changed_at, <=, 10000 + 1000);
+    fixture_clear(&f);
+}
+
 /* ---- the clocks ------------------------------------------------------------------------ */
 
 static gboolean
@@ -1089,6 +1587,12 @@ add_rows(void)
 
         g_test_add_data_func(path, &vanish_rows[i], test_vanish);
     }
+    for (gsize i = 0; i < G_N_ELEMENTS(outside_restore_rows); i++) {
+        g_autofree gchar *path =
+            g_strdup_printf("/tuner/outside/restore/%s", outside_restore_rows[i].name);
+
+        g_test_add_data_func(path, &outside_restore_rows[i], test_outside_change_restore);
+    }
     for (gsize i = 0; i < G_N_ELEMENTS(garbage_rows); i++) {
         g_autofree gchar *path = g_strdup_printf("/tuner/garbage/%s", garbage_rows[i].name);
 
@@ -1123,6 +1627,16 @@ main(int argc, char **argv)
     g_test_add_func("/tuner/switchover-unsupported", test_switchover_unsupported);
     g_test_add_func("/tuner/query-errors", test_query_errors);
     g_test_add_func("/tuner/restore-unknown-original", test_restore_unknown_original);
+    g_test_add_func("/tuner/outside/raise-before-change", test_outside_raise_before_change);
+    g_test_add_func("/tuner/outside/raise-redecides", test_outside_raise_redecides);
+    g_test_add_func("/tuner/outside/restore-to-value-before-first-change",
+                    test_restore_to_value_before_first_change);
+    g_test_add_func("/tuner/outside/reread-before-every-change", test_reread_before_every_change);
+    g_test_add_func("/tuner/outside/reread-coalesced", test_reread_coalesced);
+    g_test_add_func("/tuner/outside/reread-failure", test_reread_failure);
+    g_test_add_func("/tuner/outside/restore-reread-failure", test_restore_reread_failure);
+    g_test_add_func("/tuner/outside/dry-run", test_outside_change_dry_run);
+    g_test_add_func("/tuner/outside/refresh-bounded", test_refresh_bounded);
     add_rows();
     return g_test_run();
 }
