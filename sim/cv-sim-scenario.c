@@ -361,18 +361,30 @@ get_value(const Ctx *ctx, const gchar *key)
     return value != NULL ? g_strstrip(value) : NULL;
 }
 
+/* get_value(), and a clear error when a required key is absent. TRUE with *value NULL means
+ * an optional key is absent. */
 static gboolean
-read_size(const Ctx *ctx, const gchar *key, gboolean required, guint64 *out, GError **error)
+get_value_checked(const Ctx *ctx, const gchar *key, gboolean required, gchar **value,
+                  GError **error)
 {
-    g_autofree gchar *value = get_value(ctx, key);
-
-    if (value == NULL) {
-        if (!required)
-            return TRUE;
+    *value = get_value(ctx, key);
+    if (*value == NULL && required) {
         g_set_error(error, CV_SIM_SCENARIO_ERROR, CV_SIM_SCENARIO_ERROR_INVALID,
                     "[%s]: missing key '%s'", ctx->group, key);
         return FALSE;
     }
+    return TRUE;
+}
+
+static gboolean
+read_size(const Ctx *ctx, const gchar *key, gboolean required, guint64 *out, GError **error)
+{
+    g_autofree gchar *value = NULL;
+
+    if (!get_value_checked(ctx, key, required, &value, error))
+        return FALSE;
+    if (value == NULL)
+        return TRUE;
     if (!cv_sim_parse_size(value, ctx->page_size, out, error)) {
         g_prefix_error(error, "[%s] %s: ", ctx->group, key);
         return FALSE;
@@ -383,15 +395,12 @@ read_size(const Ctx *ctx, const gchar *key, gboolean required, guint64 *out, GEr
 static gboolean
 read_rate(const Ctx *ctx, const gchar *key, gboolean required, gdouble *out, GError **error)
 {
-    g_autofree gchar *value = get_value(ctx, key);
+    g_autofree gchar *value = NULL;
 
-    if (value == NULL) {
-        if (!required)
-            return TRUE;
-        g_set_error(error, CV_SIM_SCENARIO_ERROR, CV_SIM_SCENARIO_ERROR_INVALID,
-                    "[%s]: missing key '%s'", ctx->group, key);
+    if (!get_value_checked(ctx, key, required, &value, error))
         return FALSE;
-    }
+    if (value == NULL)
+        return TRUE;
     if (!cv_sim_parse_rate(value, ctx->page_size, out, error)) {
         g_prefix_error(error, "[%s] %s: ", ctx->group, key);
         return FALSE;
@@ -417,15 +426,12 @@ static gboolean
 read_schedule(const Ctx *ctx, const gchar *key, gboolean required, CvSimValueParser parser,
               CvSimSchedule *out, GError **error)
 {
-    g_autofree gchar *value = get_value(ctx, key);
+    g_autofree gchar *value = NULL;
 
-    if (value == NULL) {
-        if (!required)
-            return TRUE;
-        g_set_error(error, CV_SIM_SCENARIO_ERROR, CV_SIM_SCENARIO_ERROR_INVALID,
-                    "[%s]: missing key '%s'", ctx->group, key);
+    if (!get_value_checked(ctx, key, required, &value, error))
         return FALSE;
-    }
+    if (value == NULL)
+        return TRUE;
     if (!cv_sim_parse_schedule(value, ctx->page_size, parser, out, error)) {
         g_prefix_error(error, "[%s] %s: ", ctx->group, key);
         return FALSE;
