@@ -4,9 +4,8 @@
 
 #include <glib.h>
 
-/* The entry is compiled into both the fuzzer and this test; meson's test table builds one
- * source per test, hence the include. */
-#include "fuzz/cv-fuzz-qmp-line.c"
+/* The same entry the fuzzer runs, compiled into this test through the table's 'sources'. */
+#include "fuzz/cv-fuzz-qmp-line.h"
 
 static void
 test_corpus_file(gconstpointer data)
