@@ -19,7 +19,7 @@ fi
 echo "demo: building (ninja -C $build)"
 ninja -C "$build" >"$top/.build-demo.log" 2>&1 || { tail -40 "$top/.build-demo.log"; exit 1; }
 
-cli=$build/agent/virt-converge
+cli=$build/agent/cli/virt-converge
 config=data/examples/vgpu-demo.conf   # relative: the commands shown run from the top
 policy=vgpu-10g
 scenario=vgpu-2g

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cv-target-fake.h"
+#include "cv-target-private.h"
 
 typedef struct {
     CvTarget parent;

@@ -41,7 +41,7 @@ run_cli(Run *run, const gchar *const *args)
     g_autoptr(GStrvBuilder) argv_builder = g_strv_builder_new();
     g_auto(GStrv) argv = NULL;
     g_auto(GStrv) envp = g_get_environ();
-    g_autofree gchar *cli = binary("agent", "virt-converge");
+    g_autofree gchar *cli = binary("agent/cli", "virt-converge");
     g_autofree gchar *sim = binary("sim", "virt-converge-sim");
     g_autoptr(GError) error = NULL;
     g_autofree gchar *command = NULL;
@@ -762,7 +762,7 @@ qmp_other_client(const gchar *sock, const gchar *command)
 static void
 test_tune_outside_change(void)
 {
-    g_autofree gchar *cli = binary("agent", "virt-converge");
+    g_autofree gchar *cli = binary("agent/cli", "virt-converge");
     g_autoptr(GSubprocess) tune = NULL;
     g_autoptr(GDataInputStream) in = NULL;
     g_autoptr(GError) error = NULL;

@@ -1,6 +1,6 @@
 #include "config.h"
 
-#include "cv-target.h"
+#include "cv-target-private.h"
 
 /* Written by hand: G_DEFINE_QUARK does not take a dashed name. */
 GQuark
@@ -132,6 +132,37 @@ cv_target_close(CvTarget *target)
 {
     g_return_if_fail(target != NULL);
     target->klass->close(target);
+}
+
+void
+cv_target_unset_event_func(CvTarget *target, CvTargetEventFunc func, gpointer user_data)
+{
+    g_return_if_fail(target != NULL);
+    if (target->event_func == func && target->event_data == user_data) {
+        target->event_func = NULL;
+        target->event_data = NULL;
+    }
+}
+
+GMainContext *
+cv_target_get_context(const CvTarget *target)
+{
+    g_return_val_if_fail(target != NULL, NULL);
+    return target->context;
+}
+
+gboolean
+cv_target_is_connected(const CvTarget *target)
+{
+    g_return_val_if_fail(target != NULL, FALSE);
+    return target->connected;
+}
+
+const gchar *
+cv_target_get_events_note(const CvTarget *target)
+{
+    g_return_val_if_fail(target != NULL, NULL);
+    return target->events_note;
 }
 
 gboolean

@@ -893,8 +893,9 @@ handle_sample(CvTuner *self, const CvSample *s)
              * ask again shortly rather than report a 0 ms downtime. */
             self->final_retries++;
             clear_source(&self->coalesce_source);
-            self->coalesce_source = cv_clock_timeout_add(self->clock, self->target->context,
-                                                         FINAL_RETRY_MS, coalesce_cb, self);
+            self->coalesce_source =
+                cv_clock_timeout_add(self->clock, cv_target_get_context(self->target),
+                                     FINAL_RETRY_MS, coalesce_cb, self);
             return;
         }
         finish_from_status(self, s);
@@ -1017,8 +1018,8 @@ request_query(CvTuner *self, gboolean urgent)
         return;
     }
     if (self->coalesce_source == NULL)
-        self->coalesce_source = cv_clock_timeout_add(self->clock, self->target->context,
-                                                     (guint)wait, coalesce_cb, self);
+        self->coalesce_source = cv_clock_timeout_add(
+            self->clock, cv_target_get_context(self->target), (guint)wait, coalesce_cb, self);
 }
 
 static void
@@ -1145,7 +1146,7 @@ static void
 start_watching(CvTuner *self)
 {
     self->phase = PHASE_WATCHING;
-    self->poll_source = cv_clock_timeout_add(self->clock, self->target->context,
+    self->poll_source = cv_clock_timeout_add(self->clock, cv_target_get_context(self->target),
                                              (guint)self->opts.poll_interval_ms, poll_cb, self);
     request_query(self, TRUE);
 }
@@ -1222,12 +1223,13 @@ params_cb(CvTarget *target, const CvParams *params, const GError *error, gpointe
     record.params = &self->params;
     record.policy = &self->opts.policy;
     record.dry_run = self->opts.dry_run;
-    record.message = target->events_note;
+    record.message = cv_target_get_events_note(target);
     emit(self, &record);
     notice_switchover_support(self);
     if (!cv_target_has_events(target))
         notice(self, "polling every %" G_GUINT64_FORMAT " ms: %s", self->opts.poll_interval_ms,
-               target->events_note != NULL ? target->events_note : "no migration events");
+               cv_target_get_events_note(target) != NULL ? cv_target_get_events_note(target)
+                                                         : "no migration events");
     if (self->start_uri != NULL) {
         cv_target_migrate(target, self->start_uri, migrate_cb, self);
         return;
@@ -1480,7 +1482,7 @@ finish(CvTuner *self, CvTunerOutcome outcome, const gchar *format, ...)
     }
     self->n_restore_queue = 0;
     self->restore_index = 0;
-    if (restore && self->target->connected) {
+    if (restore && cv_target_is_connected(self->target)) {
         if (self->changed_downtime)
             self->restore_queue[self->n_restore_queue++] = RESTORE_DOWNTIME;
         if (self->changed_switchover)
@@ -1536,9 +1538,9 @@ cv_tuner_start(CvTuner *tuner)
     cv_target_set_event_func(tuner->target, event_cb, tuner);
     if (tuner->opts.timeout_ms > 0)
         tuner->timeout_source =
-            cv_clock_timeout_add(tuner->clock, tuner->target->context,
+            cv_clock_timeout_add(tuner->clock, cv_target_get_context(tuner->target),
                                  (guint)MIN(tuner->opts.timeout_ms, G_MAXUINT), timeout_cb, tuner);
-    if (tuner->target->connected)
+    if (cv_target_is_connected(tuner->target))
         query_params_at_attach(tuner);
     else
         cv_target_connect(tuner->target, connect_cb, tuner);
@@ -1604,8 +1606,7 @@ cv_tuner_free(CvTuner *tuner)
     clear_source(&tuner->poll_source);
     clear_source(&tuner->coalesce_source);
     clear_source(&tuner->timeout_source);
-    if (tuner->target->event_func == event_cb && tuner->target->event_data == tuner)
-        cv_target_set_event_func(tuner->target, NULL, NULL);
+    cv_target_unset_event_func(tuner->target, event_cb, tuner);
     g_free(tuner->start_uri);
     g_free(tuner);
 }

@@ -3,6 +3,7 @@
 #include "cv-qmp-client.h"
 #include "cv-qmp-error.h"
 #include "cv-qmp-parse.h"
+#include "cv-target-private.h"
 #include "cv-target-qmp.h"
 
 typedef struct {

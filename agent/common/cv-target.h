@@ -21,6 +21,14 @@ typedef enum {
     CV_TARGET_ERROR_NOT_SUPPORTED, /* this peer cannot do it (e.g. switchover bandwidth < 8.2) */
     CV_TARGET_ERROR_INVALID_REPLY, /* the answer could not be understood */
     CV_TARGET_ERROR_NOT_CONNECTED, /* called before connect succeeded or after close */
+    CV_TARGET_ERROR_NO_DOMAIN,     /* libvirt: no such domain (name, UUID or id) */
+    CV_TARGET_ERROR_NO_MIGRATION,  /* the domain has no outgoing migration job */
+    /* the peer refuses the operation in the current state (libvirt OPERATION_INVALID, QEMU
+     * DeviceNotActive, post-copy without the capability) */
+    CV_TARGET_ERROR_OPERATION_INVALID,
+    CV_TARGET_ERROR_INVALID_ARGUMENT,  /* the peer refuses the value (out of its range) */
+    CV_TARGET_ERROR_PERMISSION_DENIED, /* read-only connection, ACL or auth refusal */
+    CV_TARGET_ERROR_DEVICE_NOT_FOUND,  /* QEMU DeviceNotFound */
 } CvTargetErrorCode;
 
 /* CLOSED or TIMEOUT: the peer is gone for good, stop talking to it. */
@@ -53,53 +61,6 @@ typedef void (*CvTargetParamsFunc)(CvTarget *target, const CvParams *params, con
                                    gpointer user_data);
 typedef void (*CvTargetEventFunc)(CvTarget *target, const CvTargetEvent *event, gpointer user_data);
 
-typedef struct {
-    const gchar *name; /* "qmp", "libvirt", "fake" */
-    /* Connect, and turn on migration events when the peer allows it (cv_target_has_events). */
-    void (*connect)(CvTarget *target, CvTargetDoneFunc func, gpointer user_data);
-    void (*query_migrate)(CvTarget *target, CvTargetSampleFunc func, gpointer user_data);
-    void (*query_params)(CvTarget *target, CvTargetParamsFunc func, gpointer user_data);
-    /* Re-read the parameters only (one query-migrate-parameters), for a caller that already has
-     * the capabilities: QEMU refuses capability changes while a migration runs, so reading them
-     * again is wasted traffic. The capability fields of the reply are left UNKNOWN. Optional:
-     * NULL falls back to query_params. */
-    void (*refresh_params)(CvTarget *target, CvTargetParamsFunc func, gpointer user_data);
-    void (*set_downtime_limit)(CvTarget *target, guint64 ms, CvTargetDoneFunc func,
-                               gpointer user_data);
-    /* bytes/s; 0 = let QEMU use its measured rate again. */
-    void (*set_switchover_bandwidth)(CvTarget *target, guint64 bytes_per_s, CvTargetDoneFunc func,
-                                     gpointer user_data);
-    void (*start_postcopy)(CvTarget *target, CvTargetDoneFunc func, gpointer user_data);
-    void (*stop_guest)(CvTarget *target, CvTargetDoneFunc func, gpointer user_data);
-    void (*resume_guest)(CvTarget *target, CvTargetDoneFunc func, gpointer user_data);
-    void (*cancel)(CvTarget *target, CvTargetDoneFunc func, gpointer user_data);
-    /* Start an outgoing migration to @uri (simulate, tests). */
-    void (*migrate)(CvTarget *target, const gchar *uri, CvTargetDoneFunc func, gpointer user_data);
-    /* Drop the connection; operations still pending complete with CLOSED. */
-    void (*close)(CvTarget *target);
-    /* Release everything; pending operations are dropped without their callbacks. */
-    void (*free)(CvTarget *target);
-} CvTargetClass;
-
-struct _CvTarget {
-    const CvTargetClass *klass;
-    GMainContext *context;
-    CvTargetEventFunc event_func;
-    gpointer event_data;
-    /* Filled by the implementation once connected. */
-    gboolean connected;
-    gboolean events;    /* migration events arrive; otherwise the caller must poll */
-    gchar *description; /* "qmp:/run/x.sock" */
-    gchar *version;     /* "7.2.22", NULL when unknown */
-    gchar *events_note; /* why events are off, NULL when on or unknown */
-};
-
-/* For implementations: set up the common part. @context NULL = thread-default. */
-void cv_target_init(CvTarget *target, const CvTargetClass *klass, GMainContext *context,
-                    const gchar *description);
-/* For implementations: deliver an event to the subscriber. */
-void cv_target_emit_event(CvTarget *target, const CvTargetEvent *event);
-
 void cv_target_set_event_func(CvTarget *target, CvTargetEventFunc func, gpointer user_data);
 void cv_target_connect(CvTarget *target, CvTargetDoneFunc func, gpointer user_data);
 void cv_target_query_migrate(CvTarget *target, CvTargetSampleFunc func, gpointer user_data);
@@ -117,8 +78,19 @@ void cv_target_migrate(CvTarget *target, const gchar *uri, CvTargetDoneFunc func
                        gpointer user_data);
 void cv_target_close(CvTarget *target);
 
+/* Drop the subscription if @func/@user_data is the current one (a subscriber going away). */
+void cv_target_unset_event_func(CvTarget *target, CvTargetEventFunc func, gpointer user_data);
+
+/* The context every callback of this target runs on. */
+GMainContext *cv_target_get_context(const CvTarget *target);
+gboolean cv_target_is_connected(const CvTarget *target);
+/* Migration events arrive; otherwise the caller must poll. */
 gboolean cv_target_has_events(const CvTarget *target);
+/* Why events are off; NULL when on or unknown. */
+const gchar *cv_target_get_events_note(const CvTarget *target);
+/* "qmp:/run/x.sock", "libvirt:qemu:///system/guest1" */
 const gchar *cv_target_get_description(const CvTarget *target);
+/* The QEMU version, "7.2.22"; NULL when unknown. */
 const gchar *cv_target_get_version(const CvTarget *target);
 
 void cv_target_free(CvTarget *target);
