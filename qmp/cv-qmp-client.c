@@ -489,16 +489,14 @@ cv_qmp_client_execute(CvQmpClient *client, const gchar *command, JsonObject *arg
                       client->state == STATE_CONNECTING || client->state == STATE_GREETING);
 }
 
-/* The reply that has no id (QEMU could not parse the request) or a line we could not read
- * belongs to the oldest command: QEMU answers in order. */
+/* The command a reply names by its id (@key, as cv_qmp_id_to_string() writes it). Only a
+ * reply without a readable id (QEMU could not parse the request, or the line could not be
+ * read at all) falls back to the oldest command: QEMU answers in order. */
 static Pending *
-client_take_pending(CvQmpClient *client, JsonNode *id)
+client_take_pending(CvQmpClient *client, const gchar *key)
 {
-    g_autofree gchar *key = NULL;
-
-    if (id == NULL)
+    if (key == NULL)
         return g_queue_pop_head(&client->pending);
-    key = cv_qmp_id_to_string(id);
     for (GList *l = client->pending.head; l != NULL; l = l->next) {
         Pending *p = l->data;
         if (g_strcmp0(p->id, key) == 0) {
@@ -571,6 +569,7 @@ static void
 client_handle_message(CvQmpClient *client, const CvQmpMessage *msg)
 {
     g_autoptr(GError) error = NULL;
+    g_autofree gchar *key = NULL;
     Pending *p;
 
     if (client->state == STATE_GREETING) {
@@ -584,7 +583,8 @@ client_handle_message(CvQmpClient *client, const CvQmpMessage *msg)
         return;
     case CV_QMP_MESSAGE_RETURN:
     case CV_QMP_MESSAGE_ERROR:
-        p = client_take_pending(client, msg->id);
+        key = cv_qmp_id_to_string(msg->id);
+        p = client_take_pending(client, key);
         if (p == NULL) {
             /* a reply after its command timed out, or for an id we never sent */
             g_debug("QMP reply matches no waiting command, dropped");
@@ -606,10 +606,11 @@ client_handle_message(CvQmpClient *client, const CvQmpMessage *msg)
 }
 
 /* A line that could not be used (too long, not JSON, not QMP). QEMU never sends one; when a
- * broken peer does, it most likely was the reply to the oldest command, which fails with the
+ * broken peer does, it fails the command its id names when the id could be read (@bad_id),
+ * else most likely the oldest command, whose reply it then was; either fails with the
  * reason instead of waiting for its timeout. */
 static void
-client_handle_bad_line(CvQmpClient *client, const GError *why)
+client_handle_bad_line(CvQmpClient *client, const GError *why, const gchar *bad_id)
 {
     g_autoptr(GError) error = NULL;
     Pending *p;
@@ -619,7 +620,7 @@ client_handle_bad_line(CvQmpClient *client, const GError *why)
         client_shutdown(client, error, FALSE);
         return;
     }
-    p = client_take_pending(client, NULL);
+    p = client_take_pending(client, bad_id);
     if (p == NULL) {
         g_debug("QMP line dropped: %s", why->message);
         return;
@@ -652,18 +653,19 @@ client_read_cb(GSocket *socket, GIOCondition condition, gpointer data)
     while (client->generation == generation) {
         g_autoptr(GError) line_error = NULL;
         g_autoptr(CvQmpMessage) msg = NULL;
+        g_autofree gchar *bad_id = NULL;
         g_autofree gchar *line = cv_qmp_framer_pop(client->framer, &line_error);
 
         if (line == NULL && line_error == NULL)
             break;
         if (line != NULL) {
             g_debug("QMP <- %s", line);
-            msg = cv_qmp_message_parse(line, -1, &line_error);
+            msg = cv_qmp_message_parse_full(line, -1, &bad_id, &line_error);
         }
         if (msg != NULL)
             client_handle_message(client, msg);
         else
-            client_handle_bad_line(client, line_error);
+            client_handle_bad_line(client, line_error, bad_id);
     }
     if (client->generation == generation && n <= 0) {
         g_autoptr(GError) why = NULL;

@@ -40,10 +40,13 @@ void cv_qmp_client_set_closed_func(CvQmpClient *client, CvQmpClosedFunc func, gp
 void cv_qmp_client_connect(CvQmpClient *client, const gchar *path, CvQmpReplyFunc func,
                            gpointer user_data);
 /* Send @command with @arguments (may be NULL, not consumed). Every call gets exactly one
- * callback, never from inside this call. Replies are matched by the id we generate; an error
- * without an id (QEMU could not parse the request), a line above the framer's bound and a
- * line that is not QMP fail the oldest waiting command instead. Commands issued before the
- * handshake is done are held back until qmp_capabilities has gone out. */
+ * callback, never from inside this call. Replies are matched by the id we generate, also
+ * when the rest of the reply is broken: an error reply whose error member cannot be read
+ * fails its command with INVALID_REPLY, a JSON object that is no QMP message but has an id
+ * fails that id's command with MALFORMED. Only a message without a readable id (QEMU could
+ * not parse the request, a line above the framer's bound, a line that is not a JSON object)
+ * fails the oldest waiting command instead. Commands issued before the handshake is done
+ * are held back until qmp_capabilities has gone out. */
 void cv_qmp_client_execute(CvQmpClient *client, const gchar *command, JsonObject *arguments,
                            CvQmpReplyFunc func, gpointer user_data);
 

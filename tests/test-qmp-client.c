@@ -682,6 +682,77 @@ test_error_without_id(Fixture *fx, gconstpointer data)
     reply_clear(&b);
 }
 
+/* A broken reply whose id can be read fails the command it names, not the oldest one. Two
+ * commands are in flight; the second one's reply comes first, broken, then the first one's
+ * good reply. One row per shape. */
+typedef struct {
+    const gchar *name;
+    const gchar *reply; /* to the second command; "@ID@" is its id */
+    CvQmpErrorCode code;
+    const gchar *message;
+} BrokenReplyRow;
+
+static const BrokenReplyRow broken_reply_rows[] = {
+    {"error-string", "{\"id\": @ID@, \"error\": \"GenericError\"}", CV_QMP_ERROR_INVALID_REPLY,
+     "query-migrate: invalid QMP error reply, 'error' is not an object"},
+    {"error-array", "{\"error\": [\"GenericError\", \"boom\"], \"id\": @ID@}",
+     CV_QMP_ERROR_INVALID_REPLY,
+     "query-migrate: invalid QMP error reply, 'error' is not an object"},
+    {"error-null", "{\"error\": null, \"id\": @ID@}", CV_QMP_ERROR_INVALID_REPLY,
+     "query-migrate: invalid QMP error reply, 'error' is not an object"},
+    {"error-number", "{\"error\": 42, \"id\": @ID@}", CV_QMP_ERROR_INVALID_REPLY,
+     "query-migrate: invalid QMP error reply, 'error' is not an object"},
+    {"error-empty-object", "{\"error\": {}, \"id\": @ID@}", CV_QMP_ERROR_INVALID_REPLY,
+     "query-migrate: invalid QMP error reply, 'error' has no 'class'"},
+    {"error-no-class", "{\"error\": {\"desc\": \"boom\"}, \"id\": @ID@}",
+     CV_QMP_ERROR_INVALID_REPLY,
+     "query-migrate: invalid QMP error reply, 'error' has no 'class': boom"},
+    {"error-no-desc", "{\"error\": {\"class\": \"GenericError\"}, \"id\": @ID@}",
+     CV_QMP_ERROR_INVALID_REPLY,
+     "query-migrate: invalid QMP error reply, 'error' has no 'desc' [GenericError]"},
+    {"error-class-not-string", "{\"error\": {\"class\": 1, \"desc\": \"boom\"}, \"id\": @ID@}",
+     CV_QMP_ERROR_INVALID_REPLY,
+     "query-migrate: invalid QMP error reply, 'error.class' is not a string: boom"},
+    {"error-desc-not-string",
+     "{\"error\": {\"class\": \"GenericError\", \"desc\": [\"boom\"]}, \"id\": @ID@}",
+     CV_QMP_ERROR_INVALID_REPLY,
+     "query-migrate: invalid QMP error reply, 'error.desc' is not a string [GenericError]"},
+    {"return-and-error",
+     "{\"return\": {}, \"error\": {\"class\": \"GenericError\", \"desc\": \"boom\"}, \"id\": "
+     "@ID@}",
+     CV_QMP_ERROR_MALFORMED, "query-migrate: QMP message has both 'return' and 'error'"},
+    {"no-kind", "{\"id\": @ID@, \"result\": {}}", CV_QMP_ERROR_MALFORMED,
+     "query-migrate: QMP message is neither greeting, reply, event nor command"},
+};
+
+static void
+test_broken_reply_row(Fixture *fx, gconstpointer data)
+{
+    const BrokenReplyRow *row = data;
+    g_autofree gchar *reply = g_strdup_printf("%s\r\n", row->reply);
+    Reply a = {0}, b = {0};
+
+    connect_ok(fx);
+    peer_expect(fx->peer, "query-status", NULL);
+    peer_expect(fx->peer, "query-migrate", reply,
+                "{\"return\": {\"status\": \"running\"}, \"id\": @ID-1@}\r\n", NULL);
+    execute(fx, "query-status", &a);
+    execute(fx, "query-migrate", &b);
+    run_until(fx, &a.done);
+    g_assert_true(b.done);
+    g_assert_error(b.error, CV_QMP_ERROR, (gint)row->code);
+    g_assert_cmpstr(b.error->message, ==, row->message);
+    /* the oldest command is untouched by the broken reply and gets its own */
+    g_assert_no_error(a.error);
+    g_assert_cmpstr(json_object_get_string_member(json_node_get_object(a.result), "status"), ==,
+                    "running");
+    g_assert_cmpstr(fx->log->str, ==, "R:query-migrate R:query-status ");
+    g_assert_true(cv_qmp_client_is_connected(fx->client));
+    g_assert_cmpuint(cv_qmp_client_get_n_pending(fx->client), ==, 0);
+    reply_clear(&a);
+    reply_clear(&b);
+}
+
 /* Events that arrive while a command waits are delivered in order, before its reply. */
 static void
 test_event_between_command_and_reply(Fixture *fx, gconstpointer data)
@@ -1050,6 +1121,12 @@ main(int argc, char **argv)
     ADD("/qmp/client/id-echo-success", test_id_echo_success);
     ADD("/qmp/client/id-echo-error", test_id_echo_error);
     ADD("/qmp/client/error-without-id", test_error_without_id);
+    for (gsize i = 0; i < G_N_ELEMENTS(broken_reply_rows); i++) {
+        g_autofree gchar *path =
+            g_strdup_printf("/qmp/client/broken-reply/%s", broken_reply_rows[i].name);
+        g_test_add(path, Fixture, &broken_reply_rows[i], fixture_setup, test_broken_reply_row,
+                   fixture_teardown);
+    }
     ADD("/qmp/client/event-between-command-and-reply", test_event_between_command_and_reply);
     ADD("/qmp/client/reply-split-across-reads", test_reply_split_across_reads);
     ADD("/qmp/client/reply-byte-by-byte", test_reply_byte_by_byte);
