@@ -309,6 +309,11 @@ client_shutdown(CvQmpClient *client, const GError *why, gboolean notify_closed)
     client_teardown(client);
     pending = client->pending;
     g_queue_init(&client->pending);
+    /* A callback below may run the main loop (a nested _sync call): the timeout of a command
+     * still waiting in this local queue must not fire then, or it would hear twice, the
+     * second time after pending_timeout_cb() freed it. */
+    for (GList *l = pending.head; l != NULL; l = l->next)
+        source_clear(&((Pending *)l->data)->timeout);
     while (!g_queue_is_empty(&pending)) {
         Pending *p = g_queue_pop_head(&pending);
         if (!p->handshake && p->func != NULL) {

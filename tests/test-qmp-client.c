@@ -365,6 +365,7 @@ typedef struct {
     JsonNode *result;
     GError *error;
     gboolean free_client; /* free the client from inside this callback */
+    guint spin_ms;        /* run the main loop this long from inside this callback */
 } Reply;
 
 static void
@@ -389,6 +390,26 @@ closed_cb(CvQmpClient *client, const GError *error, gpointer user_data)
     }
 }
 
+static gboolean
+flag_cb(gpointer data)
+{
+    *(gboolean *)data = TRUE;
+    return G_SOURCE_REMOVE;
+}
+
+/* A nested main loop, as a _sync call made from a callback runs one. */
+static void
+spin(GMainContext *context, guint ms)
+{
+    gboolean done = FALSE;
+    g_autoptr(GSource) timer = g_timeout_source_new(ms);
+
+    g_source_set_callback(timer, flag_cb, &done, NULL);
+    g_source_attach(timer, context);
+    while (!done)
+        g_main_context_iteration(context, TRUE);
+}
+
 static void
 reply_cb(CvQmpClient *client, JsonNode *result, const GError *error, gpointer user_data)
 {
@@ -401,6 +422,8 @@ reply_cb(CvQmpClient *client, JsonNode *result, const GError *error, gpointer us
     else if (result != NULL)
         r->result = json_node_copy(result);
     g_string_append_printf(r->fx->log, "R:%s ", r->tag);
+    if (r->spin_ms > 0)
+        spin(r->fx->context, r->spin_ms);
     if (r->free_client) {
         g_assert_true(client == r->fx->client);
         g_clear_pointer(&r->fx->client, cv_qmp_client_free);
@@ -1071,6 +1094,33 @@ test_free_in_reply(Fixture *fx, gconstpointer data)
     reply_clear(&b);
 }
 
+/* A callback that runs the main loop while the client shuts down: the other waiting
+ * command hears CLOSED once, and its timeout (due during the nested loop) never fires. */
+static void
+test_nested_loop_in_shutdown(Fixture *fx, gconstpointer data)
+{
+    Reply a = {.spin_ms = 300}, b = {0};
+
+    connect_ok(fx);
+    cv_qmp_client_set_timeout(fx->client, 50);
+    peer_expect(fx->peer, "query-status", NULL);
+    peer_expect(fx->peer, "query-migrate", NULL);
+    execute(fx, "query-status", &a);
+    execute(fx, "query-migrate", &b);
+    /* no main-loop turn before the close: b's timeout can only come due inside a's spin */
+    cv_qmp_client_close(fx->client);
+    g_assert_true(a.done);
+    g_assert_true(b.done);
+    g_assert_error(a.error, CV_QMP_ERROR, CV_QMP_ERROR_CLOSED);
+    g_assert_error(b.error, CV_QMP_ERROR, CV_QMP_ERROR_CLOSED);
+    g_assert_cmpstr(fx->log->str, ==, "R:query-status R:query-migrate ");
+    /* the peer got both, and nothing is answered: drain its view before teardown */
+    while (!fx->peer->disconnected)
+        g_main_context_iteration(fx->context, TRUE);
+    reply_clear(&a);
+    reply_clear(&b);
+}
+
 static void
 test_free_in_closed(Fixture *fx, gconstpointer data)
 {
@@ -1140,6 +1190,7 @@ main(int argc, char **argv)
     ADD("/qmp/client/close", test_close_explicit);
     ADD("/qmp/client/free-in-reply", test_free_in_reply);
     ADD("/qmp/client/free-in-closed", test_free_in_closed);
+    ADD("/qmp/client/nested-loop-in-shutdown", test_nested_loop_in_shutdown);
     g_test_add_func("/qmp/client/not-connected", test_not_connected);
     return g_test_run();
 }
