@@ -33,7 +33,14 @@ typedef struct {
     CvQmpReplyFunc func;
     gpointer user_data;
     GSource *timeout;
+    guint timeout_ms;
     gboolean handshake; /* our own qmp_capabilities: its outcome is the connect's */
+    /* the line as it goes on the wire (CRLF included) while not all of it is written;
+     * NULL once the kernel has all of it */
+    gchar *line;
+    gsize line_len;
+    gsize written;
+    GError *failure; /* an orphan: what its caller hears */
 } Pending;
 
 struct _CvQmpClient {
@@ -59,10 +66,14 @@ struct _CvQmpClient {
     guint8 *read_buf;
     gsize read_buf_size; /* read_size when the connection was made */
     guint n_reads;
-    GByteArray *outbuf; /* bytes for the wire, in order */
-    GByteArray *held;   /* commands issued before the handshake went out */
+    /* Pending not written in full yet, in the order issued (a subset of pending, in the
+     * same order): the head may be partly written. Nothing is written before the greeting;
+     * then qmp_capabilities goes first. */
+    GQueue unsent;
+    gsize unsent_bytes; /* what unsent still has to write */
+    gsize max_output;
 
-    GQueue pending; /* Pending, in the order sent */
+    GQueue pending; /* Pending, in the order issued (= written) */
     GQueue orphans; /* Pending that failed at once; reported from an idle */
     GSource *orphan_source;
     guint64 next_id;
@@ -98,6 +109,8 @@ pending_free(Pending *p)
     }
     g_free(p->id);
     g_free(p->command);
+    g_free(p->line);
+    g_clear_error(&p->failure);
     g_free(p);
 }
 
@@ -148,6 +161,8 @@ cv_qmp_client_new(GMainContext *context)
     client->max_line = CV_QMP_MAX_LINE_DEFAULT;
     client->read_size = CV_QMP_READ_SIZE_DEFAULT;
     client->negotiate = TRUE;
+    client->max_output = CV_QMP_MAX_OUTPUT_DEFAULT;
+    g_queue_init(&client->unsent);
     g_queue_init(&client->pending);
     g_queue_init(&client->orphans);
     return client;
@@ -158,10 +173,8 @@ client_flush_orphans(CvQmpClient *client)
 {
     while (!g_queue_is_empty(&client->orphans)) {
         Pending *p = g_queue_pop_head(&client->orphans);
-        g_autoptr(GError) error =
-            g_error_new(CV_QMP_ERROR, CV_QMP_ERROR_CLOSED, "%s: not connected to QEMU", p->command);
         if (p->func != NULL)
-            p->func(client, NULL, error, p->user_data);
+            p->func(client, NULL, p->failure, p->user_data);
         pending_free(p);
     }
 }
@@ -230,11 +243,25 @@ cv_qmp_client_set_negotiate(CvQmpClient *client, gboolean negotiate)
     client->negotiate = negotiate;
 }
 
+void
+cv_qmp_client_set_max_output(CvQmpClient *client, gsize max_output)
+{
+    g_return_if_fail(client != NULL);
+    client->max_output = max_output > 0 ? max_output : CV_QMP_MAX_OUTPUT_DEFAULT;
+}
+
 guint
 cv_qmp_client_get_n_pending(const CvQmpClient *client)
 {
     g_return_val_if_fail(client != NULL, 0);
     return client->pending.length;
+}
+
+gsize
+cv_qmp_client_get_output_size(const CvQmpClient *client)
+{
+    g_return_val_if_fail(client != NULL, 0);
+    return client->unsent_bytes;
 }
 
 guint
@@ -274,8 +301,9 @@ client_teardown(CvQmpClient *client)
     }
     g_clear_pointer(&client->framer, cv_qmp_framer_free);
     g_clear_pointer(&client->read_buf, g_free);
-    g_clear_pointer(&client->outbuf, g_byte_array_unref);
-    g_clear_pointer(&client->held, g_byte_array_unref);
+    /* the Pending themselves belong to pending, which the caller empties */
+    g_queue_clear(&client->unsent);
+    client->unsent_bytes = 0;
     client->state = STATE_IDLE;
     client->generation++;
 }
@@ -374,10 +402,14 @@ static gboolean client_write_cb(GSocket *socket, GIOCondition condition, gpointe
 static void
 client_flush(CvQmpClient *client)
 {
-    while (client->outbuf != NULL && client->outbuf->len > 0) {
+    /* nothing goes out before the greeting; then qmp_capabilities, at the head, goes first */
+    if (client->state != STATE_NEGOTIATING && client->state != STATE_CONNECTED)
+        return;
+    while (!g_queue_is_empty(&client->unsent)) {
         g_autoptr(GError) error = NULL;
-        gssize n = g_socket_send(client->socket, (const gchar *)client->outbuf->data,
-                                 client->outbuf->len, NULL, &error);
+        Pending *p = g_queue_peek_head(&client->unsent);
+        gssize n = g_socket_send(client->socket, p->line + p->written, p->line_len - p->written,
+                                 NULL, &error);
         if (n < 0) {
             if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
                 if (client->write_source == NULL) {
@@ -388,12 +420,17 @@ client_flush(CvQmpClient *client)
                 }
                 return;
             }
-            g_byte_array_set_size(client->outbuf, 0);
+            source_clear(&client->write_source);
             client_fail_later(client, g_error_new(CV_QMP_ERROR, CV_QMP_ERROR_CLOSED,
                                                   "writing to the QMP socket: %s", error->message));
             return;
         }
-        g_byte_array_remove_range(client->outbuf, 0, (guint)n);
+        p->written += (gsize)n;
+        client->unsent_bytes -= (gsize)n;
+        if (p->written == p->line_len) {
+            g_queue_pop_head(&client->unsent);
+            g_clear_pointer(&p->line, g_free);
+        }
     }
     source_clear(&client->write_source);
 }
@@ -408,16 +445,23 @@ client_write_cb(GSocket *socket, GIOCondition condition, gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
+/* @p (not yet in any queue) becomes the newest command, or with @first the one that goes
+ * out before all others (qmp_capabilities). */
 static void
-client_queue_line(CvQmpClient *client, const gchar *line, gboolean hold)
+client_queue_pending(CvQmpClient *client, Pending *p, const gchar *line, gboolean first)
 {
-    GByteArray *buf = hold ? client->held : client->outbuf;
-
     g_debug("QMP -> %s", line);
-    g_byte_array_append(buf, (const guint8 *)line, strlen(line));
-    g_byte_array_append(buf, (const guint8 *)"\r\n", 2);
-    if (!hold)
-        client_flush(client);
+    p->line = g_strconcat(line, "\r\n", NULL);
+    p->line_len = strlen(p->line);
+    client->unsent_bytes += p->line_len;
+    if (first) {
+        g_queue_push_head(&client->pending, p);
+        g_queue_push_head(&client->unsent, p);
+    } else {
+        g_queue_push_tail(&client->pending, p);
+        g_queue_push_tail(&client->unsent, p);
+    }
+    client_flush(client);
 }
 
 /* ---- commands ---- */
@@ -429,21 +473,59 @@ pending_timeout_cb(gpointer data)
     CvQmpClient *client = p->client;
     g_autoptr(GError) error = NULL;
 
-    g_queue_remove(&client->pending, p);
+    /* destroyed here, so that nothing below (a shutdown, pending_free) touches it again */
+    source_clear(&p->timeout);
     client_ref(client);
-    error = g_error_new(CV_QMP_ERROR, CV_QMP_ERROR_TIMEOUT, "%s: no reply from QEMU within %u ms",
-                        p->command, client->timeout_ms);
     if (p->handshake) {
         /* the connect fails with it; our connect func hears it, the peer is dropped */
+        g_queue_remove(&client->pending, p);
+        error = g_error_new(CV_QMP_ERROR, CV_QMP_ERROR_TIMEOUT,
+                            "%s: no reply from QEMU within %u ms", p->command, p->timeout_ms);
         client_shutdown(client, error, FALSE);
-    } else {
+        pending_free(p);
+    } else if (p->line != NULL && p->written == 0) {
+        /* never written: QEMU will never see it */
+        g_queue_remove(&client->unsent, p);
+        g_queue_remove(&client->pending, p);
+        client->unsent_bytes -= p->line_len;
+        error = g_error_new(CV_QMP_ERROR, CV_QMP_ERROR_TIMEOUT,
+                            "%s: no reply from QEMU within %u ms (never sent: QEMU is not reading "
+                            "the QMP socket)",
+                            p->command, p->timeout_ms);
         g_debug("%s", error->message);
         if (p->func != NULL)
             p->func(client, NULL, error, p->user_data);
+        pending_free(p);
+    } else if (p->line != NULL) {
+        /* Partly written: the rest cannot be recalled, and whatever we write next would be
+         * read as the end of this line. Close, so that QEMU drops the partial line and the
+         * owner can reconnect to a monitor in sync; this command and every other waiting one
+         * hear TIMEOUT, the closed func too. */
+        error = g_error_new(CV_QMP_ERROR, CV_QMP_ERROR_TIMEOUT,
+                            "QEMU stopped reading the QMP socket: %s got no reply within %u ms "
+                            "and was only partly written, so the connection was closed",
+                            p->command, p->timeout_ms);
+        client_shutdown(client, error, TRUE);
+    } else {
+        /* written: QEMU may still run it; its late reply finds no command and is dropped */
+        g_queue_remove(&client->pending, p);
+        error = g_error_new(CV_QMP_ERROR, CV_QMP_ERROR_TIMEOUT,
+                            "%s: no reply from QEMU within %u ms", p->command, p->timeout_ms);
+        g_debug("%s", error->message);
+        if (p->func != NULL)
+            p->func(client, NULL, error, p->user_data);
+        pending_free(p);
     }
-    pending_free(p);
     client_unref(client);
     return G_SOURCE_REMOVE;
+}
+
+/* The id the next command will get; ids are never reused, so a late reply can never match
+ * a newer command. */
+static gchar *
+client_peek_id(const CvQmpClient *client)
+{
+    return g_strdup_printf("cv-%" G_GUINT64_FORMAT, client->next_id + 1);
 }
 
 static Pending *
@@ -452,10 +534,12 @@ pending_new(CvQmpClient *client, const gchar *command, CvQmpReplyFunc func, gpoi
     Pending *p = g_new0(Pending, 1);
 
     p->client = client;
-    p->id = g_strdup_printf("cv-%" G_GUINT64_FORMAT, ++client->next_id);
+    p->id = client_peek_id(client);
+    client->next_id++;
     p->command = g_strdup(command);
     p->func = func;
     p->user_data = user_data;
+    p->timeout_ms = client->timeout_ms;
     if (client->timeout_ms > 0) {
         p->timeout = g_timeout_source_new(client->timeout_ms);
         g_source_set_callback(p->timeout, pending_timeout_cb, p, NULL);
@@ -464,52 +548,97 @@ pending_new(CvQmpClient *client, const gchar *command, CvQmpReplyFunc func, gpoi
     return p;
 }
 
+/* Fail a command that never got going, from the main loop: never from inside execute(). */
+static void
+client_orphan(CvQmpClient *client, const gchar *command, CvQmpReplyFunc func, gpointer user_data,
+              GError *failure)
+{
+    Pending *p = g_new0(Pending, 1);
+
+    p->client = client;
+    p->command = g_strdup(command);
+    p->func = func;
+    p->user_data = user_data;
+    p->failure = failure;
+    g_queue_push_tail(&client->orphans, p);
+    if (client->orphan_source == NULL)
+        client->orphan_source = client_attach(client, g_idle_source_new(), client_orphans_cb);
+}
+
 void
 cv_qmp_client_execute(CvQmpClient *client, const gchar *command, JsonObject *arguments,
                       CvQmpReplyFunc func, gpointer user_data)
 {
+    g_autofree gchar *id = NULL;
     g_autofree gchar *line = NULL;
+    gsize size;
     Pending *p;
 
     g_return_if_fail(client != NULL);
     g_return_if_fail(command != NULL);
 
     if (client->state == STATE_IDLE) {
-        /* never call back from inside the call: report from the main loop */
-        p = g_new0(Pending, 1);
-        p->client = client;
-        p->command = g_strdup(command);
-        p->func = func;
-        p->user_data = user_data;
-        g_queue_push_tail(&client->orphans, p);
-        if (client->orphan_source == NULL)
-            client->orphan_source = client_attach(client, g_idle_source_new(), client_orphans_cb);
+        client_orphan(
+            client, command, func, user_data,
+            g_error_new(CV_QMP_ERROR, CV_QMP_ERROR_CLOSED, "%s: not connected to QEMU", command));
         return;
     }
+    /* the id is only taken once the command is accepted */
+    id = client_peek_id(client);
+    line = cv_qmp_build_command(command, arguments, id);
+    size = strlen(line) + 2;
+    if (size > client->max_output) {
+        client_orphan(client, command, func, user_data,
+                      g_error_new(CV_QMP_ERROR, CV_QMP_ERROR_QUEUE_FULL,
+                                  "%s: not sent, the command (%" G_GSIZE_FORMAT
+                                  " bytes) is larger than the QMP output limit (%" G_GSIZE_FORMAT
+                                  " bytes)",
+                                  command, size, client->max_output));
+        return;
+    }
+    if (client->unsent_bytes + size > client->max_output) {
+        client_orphan(
+            client, command, func, user_data,
+            g_error_new(CV_QMP_ERROR, CV_QMP_ERROR_QUEUE_FULL,
+                        "%s: not sent, QEMU is not reading the QMP socket (%" G_GSIZE_FORMAT
+                        " bytes of commands already wait, the limit is %" G_GSIZE_FORMAT ")",
+                        command, client->unsent_bytes, client->max_output));
+        return;
+    }
+    /* it takes the id peeked above, which the line already carries */
     p = pending_new(client, command, func, user_data);
-    line = cv_qmp_build_command(command, arguments, p->id);
-    g_queue_push_tail(&client->pending, p);
-    /* before the handshake QEMU refuses everything but qmp_capabilities: hold it back */
-    client_queue_line(client, line,
-                      client->state == STATE_CONNECTING || client->state == STATE_GREETING);
+    /* before the handshake QEMU refuses everything but qmp_capabilities: it waits in unsent
+     * until the greeting, and qmp_capabilities goes before it */
+    client_queue_pending(client, p, line, FALSE);
 }
 
-/* The command a reply names by its id (@key, as cv_qmp_id_to_string() writes it). Only a
- * reply without a readable id (QEMU could not parse the request, or the line could not be
- * read at all) falls back to the oldest command: QEMU answers in order. */
+/* The command a reply is for, taken out of pending; NULL when it is for nobody (logged).
+ * @key is the reply's id as cv_qmp_id_to_string() writes it. Only a reply without a
+ * readable id (QEMU could not parse the request, or the line could not be read at all)
+ * goes by order: QEMU answers in the order it read the commands, so it is for the oldest
+ * command written in full. A command not written in full cannot have been answered yet. */
 static Pending *
 client_take_pending(CvQmpClient *client, const gchar *key)
 {
-    if (key == NULL)
-        return g_queue_pop_head(&client->pending);
-    for (GList *l = client->pending.head; l != NULL; l = l->next) {
-        Pending *p = l->data;
-        if (g_strcmp0(p->id, key) == 0) {
-            g_queue_delete_link(&client->pending, l);
-            return p;
+    GList *link = NULL;
+    Pending *p;
+
+    if (key == NULL) {
+        link = client->pending.head;
+    } else {
+        for (GList *l = client->pending.head; l != NULL && link == NULL; l = l->next) {
+            if (g_strcmp0(((Pending *)l->data)->id, key) == 0)
+                link = l;
         }
     }
-    return NULL;
+    if (link == NULL || ((Pending *)link->data)->line != NULL) {
+        g_debug("QMP reply %s%s matches no command waiting for one, dropped",
+                key != NULL ? "to " : "without id", key != NULL ? key : "");
+        return NULL;
+    }
+    p = link->data;
+    g_queue_delete_link(&client->pending, link);
+    return p;
 }
 
 static void
@@ -531,24 +660,18 @@ client_complete(CvQmpClient *client, Pending *p, JsonNode *result, const GError 
 static void
 client_start_session(CvQmpClient *client)
 {
-    g_autoptr(GByteArray) held = g_steal_pointer(&client->held);
-
-    client->held = g_byte_array_new();
     if (client->negotiate) {
         Pending *p = pending_new(client, "qmp_capabilities", NULL, NULL);
         g_autofree gchar *line = cv_qmp_build_qmp_capabilities(p->id);
         p->handshake = TRUE;
-        /* it goes out first, so it is the oldest command */
-        g_queue_push_head(&client->pending, p);
         client->state = STATE_NEGOTIATING;
-        client_queue_line(client, line, FALSE);
-    } else {
-        client->state = STATE_CONNECTED;
+        /* it goes out first, so it is the oldest command; held commands follow at once */
+        client_queue_pending(client, p, line, TRUE);
+        return;
     }
-    g_byte_array_append(client->outbuf, held->data, held->len);
+    client->state = STATE_CONNECTED;
     client_flush(client);
-    if (!client->negotiate)
-        client_finish_connect(client, NULL);
+    client_finish_connect(client, NULL);
 }
 
 static void
@@ -590,11 +713,8 @@ client_handle_message(CvQmpClient *client, const CvQmpMessage *msg)
     case CV_QMP_MESSAGE_ERROR:
         key = cv_qmp_id_to_string(msg->id);
         p = client_take_pending(client, key);
-        if (p == NULL) {
-            /* a reply after its command timed out, or for an id we never sent */
-            g_debug("QMP reply matches no waiting command, dropped");
+        if (p == NULL)
             return;
-        }
         if (msg->kind == CV_QMP_MESSAGE_ERROR)
             cv_qmp_error_from_reply(msg, p->command, &error);
         client_complete(client, p, msg->kind == CV_QMP_MESSAGE_RETURN ? msg->payload : NULL, error);
@@ -754,8 +874,6 @@ cv_qmp_client_connect(CvQmpClient *client, const gchar *path, CvQmpReplyFunc fun
     client->framer = cv_qmp_framer_new(client->max_line);
     client->read_buf_size = client->read_size;
     client->read_buf = g_malloc(client->read_buf_size);
-    client->outbuf = g_byte_array_new();
-    client->held = g_byte_array_new();
     if (client->timeout_ms > 0)
         client->connect_source = client_attach(client, g_timeout_source_new(client->timeout_ms),
                                                client_connect_timeout_cb);

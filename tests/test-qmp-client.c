@@ -24,7 +24,16 @@
  * chunk per main-loop turn (at idle priority, so the client reads each chunk separately);
  * "@ID@" becomes the command's id and "@ID-1@" the previous command's, as JSON. "!HANGUP"
  * closes the connection. Like QEMU, a strict peer refuses every command but
- * qmp_capabilities with CommandNotFound until the handshake. */
+ * qmp_capabilities with CommandNotFound until the handshake. A command without a script
+ * item is a violation, unless the peer is told to answer every such command with an empty
+ * return, or to stay silent. The peer can stop reading (as a wedged QEMU does) and resume,
+ * and can accept a second connection once the first one is gone. */
+
+typedef enum {
+    UNSCRIPTED_VIOLATION = 0,
+    UNSCRIPTED_ANSWER,
+    UNSCRIPTED_SILENT,
+} Unscripted;
 
 typedef struct {
     gchar *expect;
@@ -52,6 +61,8 @@ typedef struct {
     GSource *chunk_source;
     gboolean disconnected;
     GString *violations;
+    Unscripted unscripted;
+    guint n_accepted;
 } FakePeer;
 
 #define GREETING_72                                                                                \
@@ -200,7 +211,12 @@ peer_handle_line(FakePeer *peer, const gchar *line)
         peer_send(peer, reply);
     } else {
         item = g_queue_pop_head(&peer->items);
-        if (item == NULL) {
+        if (item == NULL && peer->unscripted == UNSCRIPTED_ANSWER) {
+            g_autofree gchar *reply = g_strdup_printf("{\"return\": {}, \"id\": %s}\r\n", id);
+            peer_send(peer, reply);
+        } else if (item == NULL && peer->unscripted == UNSCRIPTED_SILENT) {
+            /* read, never answered */
+        } else if (item == NULL) {
             g_string_append_printf(peer->violations, "unexpected command %s\n", msg->name);
         } else {
             if (item->expect != NULL && !g_str_equal(item->expect, msg->name))
@@ -224,7 +240,7 @@ static gboolean
 peer_read_cb(GSocket *socket, GIOCondition condition, gpointer data)
 {
     FakePeer *peer = data;
-    gchar buf[4096];
+    gchar buf[65536];
     gssize n = g_socket_receive(socket, buf, sizeof(buf), NULL, NULL);
 
     if (n <= 0) {
@@ -253,6 +269,13 @@ peer_accept_cb(GSocket *socket, GIOCondition condition, gpointer data)
     g_autoptr(GError) error = NULL;
 
     g_clear_pointer(&peer->accept_source, g_source_unref);
+    /* a new connection starts clean, whatever the last one left half read */
+    peer_hangup(peer);
+    g_clear_pointer(&peer->framer, cv_qmp_framer_free);
+    peer->framer = cv_qmp_framer_new(0);
+    peer->negotiated = FALSE;
+    peer->disconnected = FALSE;
+    peer->n_accepted++;
     peer->conn = g_socket_accept(socket, NULL, &error);
     g_assert_no_error(error);
     /* blocking writes are fine: the test never sends more than the socket buffer holds */
@@ -270,6 +293,46 @@ peer_accept_cb(GSocket *socket, GIOCondition condition, gpointer data)
         peer_kick(peer);
     }
     return G_SOURCE_REMOVE;
+}
+
+/* The peer stops reading its socket: what the client writes piles up in the kernel, then
+ * in the client. */
+static void
+peer_stop_reading(FakePeer *peer)
+{
+    g_assert_nonnull(peer->conn_source);
+    g_source_destroy(peer->conn_source);
+    g_clear_pointer(&peer->conn_source, g_source_unref);
+}
+
+static void
+peer_resume_reading(FakePeer *peer)
+{
+    g_assert_null(peer->conn_source);
+    g_assert_nonnull(peer->conn);
+    peer->conn_source = g_socket_create_source(peer->conn, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+    g_source_set_callback(peer->conn_source, G_SOURCE_FUNC(peer_read_cb), peer, NULL);
+    g_source_attach(peer->conn_source, peer->context);
+}
+
+/* Accept one more connection (the first one is accepted on its own). */
+static void
+peer_accept_again(FakePeer *peer)
+{
+    g_assert_null(peer->accept_source);
+    peer->accept_source = g_socket_create_source(peer->listener, G_IO_IN, NULL);
+    g_source_set_callback(peer->accept_source, G_SOURCE_FUNC(peer_accept_cb), peer, NULL);
+    g_source_attach(peer->accept_source, peer->context);
+}
+
+static guint
+peer_count(FakePeer *peer, const gchar *command)
+{
+    guint n = 0;
+
+    for (guint i = 0; i < peer->received->len; i++)
+        n += g_str_equal(g_ptr_array_index(peer->received, i), command);
+    return n;
 }
 
 static FakePeer *
@@ -451,6 +514,35 @@ execute(Fixture *fx, const gchar *command, Reply *r)
     r->fx = fx;
     r->tag = command;
     cv_qmp_client_execute(fx->client, command, NULL, reply_cb, r);
+}
+
+static void
+execute_args(Fixture *fx, const gchar *command, JsonObject *arguments, Reply *r)
+{
+    r->fx = fx;
+    r->tag = command;
+    cv_qmp_client_execute(fx->client, command, arguments, reply_cb, r);
+}
+
+/* {"pad": "xxx..."}: a command of about @pad bytes. */
+static JsonObject *
+padded_arguments(gsize pad)
+{
+    JsonObject *args = json_object_new();
+    g_autofree gchar *text = g_malloc(pad + 1);
+
+    memset(text, 'x', pad);
+    text[pad] = '\0';
+    json_object_set_string_member(args, "pad", text);
+    return args;
+}
+
+/* Run the main loop until nothing more is ready now, without blocking. */
+static void
+drain(Fixture *fx)
+{
+    while (g_main_context_iteration(fx->context, FALSE))
+        ;
 }
 
 static void
@@ -1012,6 +1104,221 @@ test_timeout(Fixture *fx, gconstpointer data)
     reply_clear(&b);
 }
 
+/* ---- a peer that stops reading ---- */
+
+#define FILL_MAX 256
+
+/* The peer does not read: the kernel's buffer fills, then commands wait in the client, up
+ * to its bound. Beyond it a command fails at once (from the main loop) with QUEUE_FULL and
+ * costs nothing; what was accepted goes out once the peer reads again. */
+static void
+test_output_bounded(Fixture *fx, gconstpointer data)
+{
+    g_autoptr(JsonObject) args = padded_arguments(4000);
+    g_autofree Reply *r = g_new0(Reply, FILL_MAX);
+    guint accepted = 0;
+    gsize most = 0;
+
+    fx->peer->unscripted = UNSCRIPTED_ANSWER;
+    connect_ok(fx);
+    peer_stop_reading(fx->peer);
+    /* 1 MiB of commands: far more than the socket buffer and the bound hold */
+    for (guint i = 0; i < FILL_MAX; i++) {
+        execute_args(fx, "x-fill", args, &r[i]);
+        g_assert_false(r[i].done);
+        most = MAX(most, cv_qmp_client_get_output_size(fx->client));
+    }
+    g_assert_cmpuint(most, <=, CV_QMP_MAX_OUTPUT_DEFAULT);
+    g_assert_cmpuint(most, >, CV_QMP_MAX_OUTPUT_DEFAULT - 4100);
+    drain(fx);
+    for (guint i = 0; i < FILL_MAX; i++) {
+        if (!r[i].done) {
+            /* accepted: still waiting for the peer; nothing after a refusal is accepted */
+            g_assert_cmpuint(i, ==, accepted);
+            accepted++;
+            continue;
+        }
+        g_assert_error(r[i].error, CV_QMP_ERROR, CV_QMP_ERROR_QUEUE_FULL);
+        g_assert_nonnull(strstr(r[i].error->message, "x-fill: not sent, QEMU is not reading"));
+    }
+    g_assert_cmpuint(accepted, >, 0);
+    g_assert_cmpuint(accepted, <, FILL_MAX);
+    g_assert_cmpuint(cv_qmp_client_get_n_pending(fx->client), ==, accepted);
+
+    /* the peer reads again: every accepted command is answered, and only those were sent */
+    peer_resume_reading(fx->peer);
+    for (guint i = 0; i < accepted; i++) {
+        run_until(fx, &r[i].done);
+        g_assert_no_error(r[i].error);
+    }
+    g_assert_cmpuint(peer_count(fx->peer, "x-fill"), ==, accepted);
+    g_assert_cmpuint(cv_qmp_client_get_output_size(fx->client), ==, 0);
+    for (guint i = 0; i < FILL_MAX; i++)
+        reply_clear(&r[i]);
+}
+
+/* A command larger than the bound can never go out: QUEUE_FULL, saying so. */
+static void
+test_output_command_too_large(Fixture *fx, gconstpointer data)
+{
+    g_autoptr(JsonObject) args = padded_arguments(CV_QMP_MAX_OUTPUT_DEFAULT);
+    Reply r = {0};
+
+    connect_ok(fx);
+    execute_args(fx, "x-fill", args, &r);
+    g_assert_false(r.done);
+    run_until(fx, &r.done);
+    g_assert_error(r.error, CV_QMP_ERROR, CV_QMP_ERROR_QUEUE_FULL);
+    g_assert_nonnull(strstr(r.error->message, "is larger than the QMP output limit"));
+    g_assert_cmpuint(cv_qmp_client_get_output_size(fx->client), ==, 0);
+    g_assert_true(cv_qmp_client_is_connected(fx->client));
+    reply_clear(&r);
+}
+
+/* Fill the peer's socket until commands wait in the client; returns how many were issued. */
+static guint
+fill_socket(Fixture *fx, JsonObject *args, Reply *r, guint max)
+{
+    guint n = 0;
+
+    while (cv_qmp_client_get_output_size(fx->client) == 0) {
+        g_assert_cmpuint(n, <, max);
+        execute_args(fx, "x-fill", args, &r[n]);
+        n++;
+    }
+    return n;
+}
+
+/* A command that times out before any of it was written is dropped: QEMU never sees it
+ * (it is not run after its caller heard TIMEOUT), and the connection goes on. */
+static void
+test_timeout_unsent_dropped(Fixture *fx, gconstpointer data)
+{
+    g_autoptr(JsonObject) args = padded_arguments(4000);
+    g_autofree Reply *fill = g_new0(Reply, FILL_MAX);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) result = NULL;
+    Reply x = {0};
+    gsize before;
+    guint n;
+
+    fx->peer->unscripted = UNSCRIPTED_ANSWER;
+    connect_ok(fx);
+    peer_stop_reading(fx->peer);
+    n = fill_socket(fx, args, fill, FILL_MAX);
+    before = cv_qmp_client_get_output_size(fx->client);
+    cv_qmp_client_set_timeout(fx->client, 50);
+    execute(fx, "stop", &x);
+    cv_qmp_client_set_timeout(fx->client, 5000);
+    g_assert_cmpuint(cv_qmp_client_get_output_size(fx->client), >, before);
+    run_until(fx, &x.done);
+    g_assert_error(x.error, CV_QMP_ERROR, CV_QMP_ERROR_TIMEOUT);
+    g_assert_cmpstr(x.error->message, ==,
+                    "stop: no reply from QEMU within 50 ms (never sent: QEMU is not reading the "
+                    "QMP socket)");
+    g_assert_cmpuint(cv_qmp_client_get_output_size(fx->client), ==, before);
+
+    peer_resume_reading(fx->peer);
+    for (guint i = 0; i < n; i++) {
+        run_until(fx, &fill[i].done);
+        g_assert_no_error(fill[i].error);
+    }
+    result = cv_qmp_client_execute_sync(fx->client, "query-status", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(peer_count(fx->peer, "stop"), ==, 0);
+    g_assert_cmpuint(peer_count(fx->peer, "x-fill"), ==, n);
+    reply_clear(&x);
+    for (guint i = 0; i < n; i++)
+        reply_clear(&fill[i]);
+}
+
+/* A command that times out partly written cannot be recalled, and whatever follows would be
+ * read as its end: the client closes (TIMEOUT for every waiting command and the closed
+ * func), and a new connection works. */
+static void
+test_timeout_partly_written(Fixture *fx, gconstpointer data)
+{
+    /* the kernel takes a write this large in part when its buffer is nearly full */
+    g_autoptr(JsonObject) args = padded_arguments(40000);
+    Reply fill[16] = {0};
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) result = NULL;
+    gsize left;
+    guint n;
+
+    fx->peer->unscripted = UNSCRIPTED_ANSWER;
+    connect_ok(fx);
+    peer_stop_reading(fx->peer);
+    cv_qmp_client_set_timeout(fx->client, 200);
+    n = fill_socket(fx, args, fill, G_N_ELEMENTS(fill));
+    cv_qmp_client_set_timeout(fx->client, 5000);
+    left = cv_qmp_client_get_output_size(fx->client);
+    if (left >= 40000) {
+        cv_qmp_client_close(fx->client);
+        for (guint i = 0; i < n; i++)
+            reply_clear(&fill[i]);
+        g_test_skip("the kernel took no command in part: nothing to test here");
+        return;
+    }
+    for (guint i = 0; i < n; i++)
+        run_until(fx, &fill[i].done);
+    drain(fx);
+    for (guint i = 0; i < n; i++)
+        g_assert_error(fill[i].error, CV_QMP_ERROR, CV_QMP_ERROR_TIMEOUT);
+    g_assert_nonnull(strstr(fill[n - 1].error->message,
+                            "QEMU stopped reading the QMP socket: x-fill got no reply within "
+                            "200 ms and was only partly written, so the connection was closed"));
+    g_assert_cmpuint(fx->closed_count, ==, 1);
+    g_assert_error(fx->closed_error, CV_QMP_ERROR, CV_QMP_ERROR_TIMEOUT);
+    g_assert_false(cv_qmp_client_is_connected(fx->client));
+    g_assert_cmpuint(cv_qmp_client_get_output_size(fx->client), ==, 0);
+
+    /* a new connection starts in sync */
+    peer_accept_again(fx->peer);
+    connect_ok(fx);
+    result = cv_qmp_client_execute_sync(fx->client, "query-status", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(fx->peer->n_accepted, ==, 2);
+    for (guint i = 0; i < n; i++)
+        reply_clear(&fill[i]);
+}
+
+/* A reply naming a command QEMU has not been sent in full cannot be its reply. */
+static void
+test_reply_before_written(Fixture *fx, gconstpointer data)
+{
+    g_autoptr(JsonObject) args = padded_arguments(4000);
+    g_autofree Reply *fill = g_new0(Reply, FILL_MAX);
+    g_autofree gchar *forged = NULL;
+    Reply x = {0};
+    guint reads;
+    guint n;
+
+    fx->peer->unscripted = UNSCRIPTED_ANSWER;
+    connect_ok(fx);
+    peer_stop_reading(fx->peer);
+    n = fill_socket(fx, args, fill, FILL_MAX);
+    execute(fx, "query-status", &x);
+    /* ids are cv-1 (qmp_capabilities), cv-2.. for the fillers, then x's */
+    forged = g_strdup_printf("{\"return\": {\"forged\": true}, \"id\": \"cv-%u\"}\r\n", n + 2);
+    reads = cv_qmp_client_get_n_reads(fx->client);
+    peer_write(fx->peer, forged);
+    while (cv_qmp_client_get_n_reads(fx->client) == reads)
+        g_main_context_iteration(fx->context, TRUE);
+    g_assert_false(x.done);
+
+    peer_resume_reading(fx->peer);
+    run_until(fx, &x.done);
+    g_assert_no_error(x.error);
+    g_assert_false(json_object_has_member(json_node_get_object(x.result), "forged"));
+    for (guint i = 0; i < n; i++) {
+        run_until(fx, &fill[i].done);
+        g_assert_no_error(fill[i].error);
+        reply_clear(&fill[i]);
+    }
+    reply_clear(&x);
+}
+
 /* Garbage in query-migrate reaches the parser intact and ends up INVALID, not trusted. */
 static void
 test_garbage_query_migrate(Fixture *fx, gconstpointer data)
@@ -1186,6 +1493,11 @@ main(int argc, char **argv)
     ADD("/qmp/client/hangup-mid-reply", test_hangup_mid_reply);
     ADD("/qmp/client/reply-then-hangup", test_reply_then_hangup);
     ADD("/qmp/client/timeout", test_timeout);
+    ADD("/qmp/client/output/bounded", test_output_bounded);
+    ADD("/qmp/client/output/command-too-large", test_output_command_too_large);
+    ADD("/qmp/client/output/timeout-unsent-dropped", test_timeout_unsent_dropped);
+    ADD("/qmp/client/output/timeout-partly-written", test_timeout_partly_written);
+    ADD("/qmp/client/output/reply-before-written", test_reply_before_written);
     ADD("/qmp/client/garbage-query-migrate", test_garbage_query_migrate);
     ADD("/qmp/client/close", test_close_explicit);
     ADD("/qmp/client/free-in-reply", test_free_in_reply);

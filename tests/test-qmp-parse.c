@@ -901,7 +901,7 @@ test_error_row(gconstpointer data)
 static void
 test_error_classes(void)
 {
-    for (gint code = CV_QMP_ERROR_FAILED; code <= CV_QMP_ERROR_PROTOCOL; code++) {
+    for (gint code = CV_QMP_ERROR_FAILED; code <= CV_QMP_ERROR_QUEUE_FULL; code++) {
         const gchar *klass = cv_qmp_error_code_to_class((CvQmpErrorCode)code);
         if (klass != NULL)
             g_assert_cmpint(cv_qmp_error_code_from_class(klass), ==, code);
