@@ -26,6 +26,10 @@ typedef enum {
     STATE_CONNECTED,
 } ClientState;
 
+/* A command, from execute() until its reply (or its failure) has been reported, and then,
+ * when it timed out after being written, until QEMU answers it: replies come in order, so a
+ * late reply without a readable id must be matched to it and dropped, not to the next
+ * command. */
 typedef struct {
     CvQmpClient *client; /* not a reference: the client owns every Pending */
     gchar *id;
@@ -40,7 +44,8 @@ typedef struct {
     gchar *line;
     gsize line_len;
     gsize written;
-    GError *failure; /* an orphan: what its caller hears */
+    gboolean timed_out; /* its caller heard TIMEOUT; QEMU still owes the reply */
+    GError *failure;    /* an orphan: what its caller hears */
 } Pending;
 
 struct _CvQmpClient {
@@ -73,8 +78,9 @@ struct _CvQmpClient {
     gsize unsent_bytes; /* what unsent still has to write */
     gsize max_output;
 
-    GQueue pending; /* Pending, in the order issued (= written) */
-    GQueue orphans; /* Pending that failed at once; reported from an idle */
+    GQueue pending;    /* Pending, in the order issued (= written), timed-out ones included */
+    guint n_timed_out; /* the timed-out ones in pending */
+    GQueue orphans;    /* Pending that failed at once; reported from an idle */
     GSource *orphan_source;
     guint64 next_id;
 
@@ -254,7 +260,14 @@ guint
 cv_qmp_client_get_n_pending(const CvQmpClient *client)
 {
     g_return_val_if_fail(client != NULL, 0);
-    return client->pending.length;
+    return client->pending.length - client->n_timed_out;
+}
+
+guint
+cv_qmp_client_get_n_timed_out(const CvQmpClient *client)
+{
+    g_return_val_if_fail(client != NULL, 0);
+    return client->n_timed_out;
 }
 
 gsize
@@ -304,6 +317,7 @@ client_teardown(CvQmpClient *client)
     /* the Pending themselves belong to pending, which the caller empties */
     g_queue_clear(&client->unsent);
     client->unsent_bytes = 0;
+    client->n_timed_out = 0;
     client->state = STATE_IDLE;
     client->generation++;
 }
@@ -466,6 +480,33 @@ client_queue_pending(CvQmpClient *client, Pending *p, const gchar *line, gboolea
 
 /* ---- commands ---- */
 
+/* A written command timed out: its caller hears TIMEOUT now, and it stays in pending until
+ * QEMU answers it, so that the late reply is dropped whatever its shape. */
+static void
+client_time_out_written(CvQmpClient *client, Pending *p, const GError *error)
+{
+    CvQmpReplyFunc func = p->func;
+    gpointer user_data = p->user_data;
+    guint generation = client->generation;
+
+    p->func = NULL;
+    p->user_data = NULL;
+    p->timed_out = TRUE;
+    client->n_timed_out++;
+    if (func != NULL)
+        func(client, NULL, error, user_data);
+    /* a QEMU that owes this many replies is not answering; the closed func tells the owner,
+     * who may reconnect */
+    if (client->generation == generation && client->n_timed_out > CV_QMP_MAX_TIMED_OUT) {
+        g_autoptr(GError) why =
+            g_error_new(CV_QMP_ERROR, CV_QMP_ERROR_TIMEOUT,
+                        "QEMU has not answered %u commands that timed out; the QMP connection "
+                        "was closed",
+                        client->n_timed_out);
+        client_shutdown(client, why, TRUE);
+    }
+}
+
 static gboolean
 pending_timeout_cb(gpointer data)
 {
@@ -507,14 +548,10 @@ pending_timeout_cb(gpointer data)
                             p->command, p->timeout_ms);
         client_shutdown(client, error, TRUE);
     } else {
-        /* written: QEMU may still run it; its late reply finds no command and is dropped */
-        g_queue_remove(&client->pending, p);
         error = g_error_new(CV_QMP_ERROR, CV_QMP_ERROR_TIMEOUT,
                             "%s: no reply from QEMU within %u ms", p->command, p->timeout_ms);
         g_debug("%s", error->message);
-        if (p->func != NULL)
-            p->func(client, NULL, error, p->user_data);
-        pending_free(p);
+        client_time_out_written(client, p, error);
     }
     client_unref(client);
     return G_SOURCE_REMOVE;
@@ -616,7 +653,9 @@ cv_qmp_client_execute(CvQmpClient *client, const gchar *command, JsonObject *arg
  * @key is the reply's id as cv_qmp_id_to_string() writes it. Only a reply without a
  * readable id (QEMU could not parse the request, or the line could not be read at all)
  * goes by order: QEMU answers in the order it read the commands, so it is for the oldest
- * command written in full. A command not written in full cannot have been answered yet. */
+ * command written in full. A command that timed out stays in pending until its reply, so
+ * that its late reply, whatever its shape, is dropped here and never taken for the reply
+ * to a later command. A command not written in full cannot have been answered yet. */
 static Pending *
 client_take_pending(CvQmpClient *client, const gchar *key)
 {
@@ -638,6 +677,12 @@ client_take_pending(CvQmpClient *client, const gchar *key)
     }
     p = link->data;
     g_queue_delete_link(&client->pending, link);
+    if (p->timed_out) {
+        g_debug("QMP reply to %s (%s) after it timed out, dropped", p->command, p->id);
+        client->n_timed_out--;
+        pending_free(p);
+        return NULL;
+    }
     return p;
 }
 
@@ -715,9 +760,15 @@ client_handle_message(CvQmpClient *client, const CvQmpMessage *msg)
         p = client_take_pending(client, key);
         if (p == NULL)
             return;
-        if (msg->kind == CV_QMP_MESSAGE_ERROR)
+        if (msg->kind == CV_QMP_MESSAGE_ERROR) {
             cv_qmp_error_from_reply(msg, p->command, &error);
-        client_complete(client, p, msg->kind == CV_QMP_MESSAGE_RETURN ? msg->payload : NULL, error);
+        } else if (msg->id == NULL) {
+            /* every command we send has an id, which QEMU echoes: a value without one
+             * cannot be trusted to answer this command, but it is in its place */
+            error = g_error_new(CV_QMP_ERROR, CV_QMP_ERROR_INVALID_REPLY,
+                                "%s: QMP reply without an id", p->command);
+        }
+        client_complete(client, p, error == NULL ? msg->payload : NULL, error);
         pending_free(p);
         return;
     case CV_QMP_MESSAGE_GREETING:

@@ -1104,6 +1104,123 @@ test_timeout(Fixture *fx, gconstpointer data)
     reply_clear(&b);
 }
 
+/* A late reply to a command that timed out is dropped whatever its shape, and never taken
+ * for the reply to the next command. Replies come in order, so a late one without a
+ * readable id belongs to the command that timed out. One row per shape. */
+typedef struct {
+    const gchar *name;
+    const gchar *late; /* "@ID-1@" is the timed-out command's id; NULL: an oversized line */
+} LateReplyRow;
+
+static const LateReplyRow late_reply_rows[] = {
+    {"return-with-id", "{\"return\": {\"late\": true}, \"id\": @ID-1@}"},
+    {"return-without-id", "{\"return\": {\"late\": true}}"},
+    {"error-with-id",
+     "{\"id\": @ID-1@, \"error\": {\"class\": \"GenericError\", \"desc\": \"late\"}}"},
+    {"error-without-id",
+     "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, invalid keyword\"}}"},
+    {"unreadable-error-with-id", "{\"id\": @ID-1@, \"error\": \"GenericError\"}"},
+    {"unreadable-error-without-id", "{\"error\": {\"desc\": \"late\"}}"},
+    {"malformed-with-id", "{\"id\": @ID-1@, \"return\": {}, \"error\": {}}"},
+    {"not-json", "{\"return\": {\"late\": true}, \"id\": @ID-1@"},
+    {"oversized", NULL},
+};
+
+static void
+test_late_reply_row(Fixture *fx, gconstpointer data)
+{
+    const LateReplyRow *row = data;
+    g_autoptr(GString) late = g_string_new(row->late);
+    Reply a = {0}, b = {0};
+
+    if (row->late == NULL) {
+        g_string_append(late, "{\"return\": \"");
+        for (gint i = 0; i < 10000; i++)
+            g_string_append_c(late, 'x');
+        g_string_append(late, "\", \"id\": @ID-1@}");
+    }
+    g_string_append(late, "\r\n");
+    cv_qmp_client_set_max_line(fx->client, 4096);
+    connect_ok(fx);
+    cv_qmp_client_set_timeout(fx->client, 50);
+    peer_expect(fx->peer, "query-migrate", NULL);
+    execute(fx, "query-migrate", &a);
+    run_until(fx, &a.done);
+    g_assert_error(a.error, CV_QMP_ERROR, CV_QMP_ERROR_TIMEOUT);
+    g_assert_cmpuint(cv_qmp_client_get_n_pending(fx->client), ==, 0);
+    g_assert_cmpuint(cv_qmp_client_get_n_timed_out(fx->client), ==, 1);
+
+    cv_qmp_client_set_timeout(fx->client, 5000);
+    peer_expect(fx->peer, "query-status", late->str,
+                "{\"return\": {\"late\": false}, \"id\": @ID@}\r\n", NULL);
+    execute(fx, "query-status", &b);
+    run_until(fx, &b.done);
+    g_assert_no_error(b.error);
+    g_assert_false(json_object_get_boolean_member(json_node_get_object(b.result), "late"));
+    g_assert_cmpstr(fx->log->str, ==, "R:query-migrate R:query-status ");
+    /* the late reply settled what QEMU owed */
+    g_assert_cmpuint(cv_qmp_client_get_n_timed_out(fx->client), ==, 0);
+    g_assert_true(cv_qmp_client_is_connected(fx->client));
+    reply_clear(&a);
+    reply_clear(&b);
+}
+
+/* Every command we send has an id and QEMU echoes it: a return value without one fails the
+ * command in whose place it came, instead of passing for its result. */
+static void
+test_return_without_id(Fixture *fx, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) result = NULL;
+    g_autoptr(JsonNode) second = NULL;
+
+    connect_ok(fx);
+    peer_expect(fx->peer, "query-migrate", "{\"return\": {\"status\": \"completed\"}}\r\n", NULL);
+    peer_expect(fx->peer, "query-status", "{\"return\": {}, \"id\": @ID@}\r\n", NULL);
+    result = cv_qmp_client_execute_sync(fx->client, "query-migrate", NULL, &error);
+    g_assert_null(result);
+    g_assert_error(error, CV_QMP_ERROR, CV_QMP_ERROR_INVALID_REPLY);
+    g_assert_cmpstr(error->message, ==, "query-migrate: QMP reply without an id");
+    g_clear_error(&error);
+    second = cv_qmp_client_execute_sync(fx->client, "query-status", NULL, &error);
+    g_assert_no_error(error);
+}
+
+/* QEMU owes replies to CV_QMP_MAX_TIMED_OUT commands that timed out: one more and the
+ * connection is closed, since QEMU is not answering; the owner hears it and can reconnect. */
+static void
+test_timed_out_bound(Fixture *fx, gconstpointer data)
+{
+    Reply r[CV_QMP_MAX_TIMED_OUT + 1] = {0};
+
+    fx->peer->unscripted = UNSCRIPTED_SILENT;
+    connect_ok(fx);
+    cv_qmp_client_set_timeout(fx->client, 20);
+    for (guint i = 0; i < CV_QMP_MAX_TIMED_OUT; i++)
+        execute(fx, "query-migrate", &r[i]);
+    for (guint i = 0; i < CV_QMP_MAX_TIMED_OUT; i++) {
+        run_until(fx, &r[i].done);
+        g_assert_error(r[i].error, CV_QMP_ERROR, CV_QMP_ERROR_TIMEOUT);
+    }
+    g_assert_cmpuint(cv_qmp_client_get_n_timed_out(fx->client), ==, CV_QMP_MAX_TIMED_OUT);
+    g_assert_true(cv_qmp_client_is_connected(fx->client));
+    g_assert_cmpuint(fx->closed_count, ==, 0);
+
+    execute(fx, "query-migrate", &r[CV_QMP_MAX_TIMED_OUT]);
+    run_until(fx, &r[CV_QMP_MAX_TIMED_OUT].done);
+    g_assert_error(r[CV_QMP_MAX_TIMED_OUT].error, CV_QMP_ERROR, CV_QMP_ERROR_TIMEOUT);
+    drain(fx);
+    g_assert_cmpuint(fx->closed_count, ==, 1);
+    g_assert_error(fx->closed_error, CV_QMP_ERROR, CV_QMP_ERROR_TIMEOUT);
+    g_assert_cmpstr(fx->closed_error->message, ==,
+                    "QEMU has not answered 65 commands that timed out; the QMP connection was "
+                    "closed");
+    g_assert_false(cv_qmp_client_is_connected(fx->client));
+    g_assert_cmpuint(cv_qmp_client_get_n_timed_out(fx->client), ==, 0);
+    for (guint i = 0; i < G_N_ELEMENTS(r); i++)
+        reply_clear(&r[i]);
+}
+
 /* ---- a peer that stops reading ---- */
 
 #define FILL_MAX 256
@@ -1217,6 +1334,7 @@ test_timeout_unsent_dropped(Fixture *fx, gconstpointer data)
                     "stop: no reply from QEMU within 50 ms (never sent: QEMU is not reading the "
                     "QMP socket)");
     g_assert_cmpuint(cv_qmp_client_get_output_size(fx->client), ==, before);
+    g_assert_cmpuint(cv_qmp_client_get_n_timed_out(fx->client), ==, 0);
 
     peer_resume_reading(fx->peer);
     for (guint i = 0; i < n; i++) {
@@ -1493,6 +1611,14 @@ main(int argc, char **argv)
     ADD("/qmp/client/hangup-mid-reply", test_hangup_mid_reply);
     ADD("/qmp/client/reply-then-hangup", test_reply_then_hangup);
     ADD("/qmp/client/timeout", test_timeout);
+    for (gsize i = 0; i < G_N_ELEMENTS(late_reply_rows); i++) {
+        g_autofree gchar *path =
+            g_strdup_printf("/qmp/client/late-reply/%s", late_reply_rows[i].name);
+        g_test_add(path, Fixture, &late_reply_rows[i], fixture_setup, test_late_reply_row,
+                   fixture_teardown);
+    }
+    ADD("/qmp/client/return-without-id", test_return_without_id);
+    ADD("/qmp/client/timed-out-bound", test_timed_out_bound);
     ADD("/qmp/client/output/bounded", test_output_bounded);
     ADD("/qmp/client/output/command-too-large", test_output_command_too_large);
     ADD("/qmp/client/output/timeout-unsent-dropped", test_timeout_unsent_dropped);
