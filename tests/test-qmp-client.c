@@ -419,6 +419,9 @@ typedef struct {
     guint closed_count;
     GError *closed_error;
     gboolean free_on_closed;
+    gboolean free_on_event;
+    gboolean reconnect_on_closed;
+    gboolean reconnected;
 } Fixture;
 
 typedef struct {
@@ -436,6 +439,19 @@ event_cb(CvQmpClient *client, const CvQmpMessage *message, gpointer user_data)
 {
     Fixture *fx = user_data;
     g_string_append_printf(fx->log, "E:%s ", message->name);
+    if (fx->free_on_event) {
+        g_assert_true(client == fx->client);
+        g_clear_pointer(&fx->client, cv_qmp_client_free);
+    }
+}
+
+static void
+reconnected_cb(CvQmpClient *client, JsonNode *result, const GError *error, gpointer user_data)
+{
+    Fixture *fx = user_data;
+
+    g_assert_no_error(error);
+    fx->reconnected = TRUE;
 }
 
 static void
@@ -451,6 +467,8 @@ closed_cb(CvQmpClient *client, const GError *error, gpointer user_data)
         g_assert_true(client == fx->client);
         g_clear_pointer(&fx->client, cv_qmp_client_free);
     }
+    if (fx->reconnect_on_closed)
+        cv_qmp_client_connect(client, fx->peer->path, reconnected_cb, fx);
 }
 
 static gboolean
@@ -1562,6 +1580,55 @@ test_free_in_closed(Fixture *fx, gconstpointer data)
     reply_clear(&a);
 }
 
+/* Freeing the client from the event func, with more lines read in the same turn and a
+ * command waiting: the command hears CLOSED, nothing after the event is looked at. */
+static void
+test_free_in_event(Fixture *fx, gconstpointer data)
+{
+    Reply a = {0};
+
+    fx->free_on_event = TRUE;
+    connect_ok(fx);
+    peer_expect(fx->peer, "query-migrate",
+                "{\"event\": \"STOP\"}\r\n{\"event\": \"RESUME\"}\r\n{\"return\": {}, \"id\": "
+                "@ID@}\r\n",
+                NULL);
+    execute(fx, "query-migrate", &a);
+    run_until(fx, &a.done);
+    g_assert_null(fx->client);
+    g_assert_error(a.error, CV_QMP_ERROR, CV_QMP_ERROR_CLOSED);
+    g_assert_cmpstr(fx->log->str, ==, "E:STOP R:query-migrate ");
+    reply_clear(&a);
+}
+
+/* The owner reconnects from the closed func (QEMU restarted on the same socket): the new
+ * connection works, and nothing of the old one leaks into it. */
+static void
+test_reconnect_in_closed(Fixture *fx, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) result = NULL;
+    Reply a = {0};
+
+    fx->reconnect_on_closed = TRUE;
+    connect_ok(fx);
+    peer_expect(fx->peer, "query-migrate", "{\"return\": {\"sta", "!HANGUP", NULL);
+    peer_expect(fx->peer, "query-status",
+                "{\"return\": {\"status\": \"running\"}, \"id\": @ID@}\r\n", NULL);
+    peer_accept_again(fx->peer);
+    execute(fx, "query-migrate", &a);
+    run_until(fx, &fx->reconnected);
+    g_assert_error(a.error, CV_QMP_ERROR, CV_QMP_ERROR_CLOSED);
+    g_assert_cmpuint(fx->closed_count, ==, 1);
+    g_assert_true(cv_qmp_client_is_connected(fx->client));
+    result = cv_qmp_client_execute_sync(fx->client, "query-status", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(json_object_get_string_member(json_node_get_object(result), "status"), ==,
+                    "running");
+    g_assert_cmpuint(fx->peer->n_accepted, ==, 2);
+    reply_clear(&a);
+}
+
 static void
 test_not_connected(void)
 {
@@ -1629,6 +1696,8 @@ main(int argc, char **argv)
     ADD("/qmp/client/free-in-reply", test_free_in_reply);
     ADD("/qmp/client/free-in-closed", test_free_in_closed);
     ADD("/qmp/client/nested-loop-in-shutdown", test_nested_loop_in_shutdown);
+    ADD("/qmp/client/free-in-event", test_free_in_event);
+    ADD("/qmp/client/reconnect-in-closed", test_reconnect_in_closed);
     g_test_add_func("/qmp/client/not-connected", test_not_connected);
     return g_test_run();
 }
