@@ -76,6 +76,7 @@ error_from_qmp(const GError *error)
             code = CV_TARGET_ERROR_CLOSED;
             break;
         case CV_QMP_ERROR_TIMEOUT:
+        case CV_QMP_ERROR_QUEUE_FULL: /* QEMU does not read: not answering, as for a timeout */
             code = CV_TARGET_ERROR_TIMEOUT;
             break;
         case CV_QMP_ERROR_CONNECT:
