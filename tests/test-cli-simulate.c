@@ -773,7 +773,7 @@ test_tune_outside_change(void)
     JsonObject *sum;
     Sim sim;
 
-    /* bandwidth-drop under the default policy: raised to the cap (500 ms), then waits */
+    /* bandwidth-drop under the default policy: raised to the cap (1 s), then waits */
     sim_start(&sim, "bandwidth-drop", "20", TRUE);
     tune = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
                             &error, cli, "tune", "--qmp", sim.sock, "--speed", "20", "--timeout",
@@ -795,7 +795,7 @@ test_tune_outside_change(void)
         kind = json_object_get_string_member(o, "record");
         if (!raised && g_str_equal(kind, "action")) {
             g_assert_cmpstr(json_object_get_string_member(o, "action"), ==, "set-downtime-limit");
-            g_assert_cmpint(json_object_get_int_member(o, "value"), ==, 500);
+            g_assert_cmpint(json_object_get_int_member(o, "value"), ==, 1000);
             raised = TRUE;
             json_node_unref(qmp_other_client(sim.sock,
                                              "{\"execute\":\"migrate-set-parameters\","
@@ -803,10 +803,10 @@ test_tune_outside_change(void)
         }
         if (g_str_equal(kind, "notice") && json_object_has_member(o, "parameter")) {
             g_assert_cmpstr(json_object_get_string_member(o, "parameter"), ==, "downtime-limit");
-            g_assert_cmpint(json_object_get_int_member(o, "before"), ==, 500);
+            g_assert_cmpint(json_object_get_int_member(o, "before"), ==, 1000);
             g_assert_cmpint(json_object_get_int_member(o, "after"), ==, 1500);
             g_assert_nonnull(strstr(json_object_get_string_member(o, "message"),
-                                    "downtime-limit changed behind us: 500 -> 1500 ms"));
+                                    "downtime-limit changed behind us: 1000 -> 1500 ms"));
             noticed = TRUE;
         }
         if (g_str_equal(kind, "restore")) {

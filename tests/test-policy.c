@@ -2306,7 +2306,7 @@ test_defaults(void)
 
     cv_policy_init_default(&p);
     g_assert_cmpstr(p.name, ==, "default");
-    g_assert_cmpuint(p.max_downtime_ms, ==, 500);
+    g_assert_cmpuint(p.max_downtime_ms, ==, 1000);
     g_assert_cmpfloat_with_epsilon(p.margin, 0.10, 1e-9);
     g_assert_cmpuint(p.switchover_bandwidth, ==, 0);
     g_assert_cmpuint(p.stall_window_passes, ==, 3);
