@@ -2217,8 +2217,11 @@ test_history_record(void)
     memset(&d, 0, sizeof(d));
     d.kind = CV_DECISION_SET_SWITCHOVER_BANDWIDTH;
     d.verdict = CV_VERDICT_STALLED;
+    d.value = GIB;
     cv_policy_history_record(&h, &d, &s);
     g_assert_true(h.switchover_bandwidth_set);
+    g_assert_cmpuint(h.our_switchover_bandwidth, ==, GIB);
+    g_assert_cmpuint(h.our_downtime_limit_ms, ==, 0);
     g_assert_cmpuint(h.last_change_pass, ==, 17);
     g_assert_cmpint(h.last_change_time_ms, ==, 42000);
     g_assert_cmpuint(h.n_downtime_changes, ==, 0);
@@ -2226,8 +2229,11 @@ test_history_record(void)
 
     d.kind = CV_DECISION_SET_DOWNTIME_LIMIT;
     d.source = CV_ESTIMATE_LADDER;
+    d.value = 600;
     cv_field_set(&s.ram_dirty_sync_count, 18);
     cv_policy_history_record(&h, &d, &s);
+    g_assert_cmpuint(h.our_downtime_limit_ms, ==, 600);
+    g_assert_cmpuint(h.our_switchover_bandwidth, ==, GIB);
     g_assert_cmpuint(h.n_downtime_changes, ==, 1);
     g_assert_cmpuint(h.ladder_steps, ==, 1);
     g_assert_cmpuint(h.last_change_pass, ==, 18);
@@ -2267,6 +2273,8 @@ test_history_record(void)
     cv_policy_history_record(&h, &d, &s);
     g_assert_true(h.aborted);
     g_assert_cmpuint(h.escalation_index, ==, 5);
+    /* escalation steps do not change which values are ours */
+    g_assert_cmpuint(h.our_downtime_limit_ms, ==, 600);
     /* escalation steps are not parameter changes */
     g_assert_cmpuint(h.n_downtime_changes, ==, 1);
     g_assert_cmpuint(h.last_change_pass, ==, 18);
