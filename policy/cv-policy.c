@@ -103,6 +103,20 @@ cv_policy_history_init(CvPolicyHistory *history)
     memset(history, 0, sizeof(*history));
 }
 
+void
+cv_policy_history_new_epoch(CvPolicyHistory *history)
+{
+    CvPolicyHistory kept;
+
+    g_return_if_fail(history != NULL);
+    cv_policy_history_init(&kept);
+    kept.original_downtime_limit_ms = history->original_downtime_limit_ms;
+    kept.switchover_bandwidth_set = history->switchover_bandwidth_set;
+    kept.our_downtime_limit_ms = history->our_downtime_limit_ms;
+    kept.our_switchover_bandwidth = history->our_switchover_bandwidth;
+    *history = kept;
+}
+
 /* 0 means "never" in the history; a monotonic clock reading of 0 is stored as 1. */
 static gint64
 stamp(const CvSample *sample)

@@ -74,6 +74,13 @@ typedef struct {
 } CvPolicyHistory;
 
 void cv_policy_history_init(CvPolicyHistory *history);
+/* A new epoch of the same QEMU (dirty-sync-count went backwards: a new migration, a counter
+ * reset): everything about the old migration's progress is cleared, but what the history
+ * knows about QEMU's parameters stays: the limit found at attach time and the values we set,
+ * which persist in QEMU across migrations. With cv_policy_history_init() instead, a limit we
+ * set above the cap would read as someone else's and could no longer be lowered by the
+ * ceiling. */
+void cv_policy_history_new_epoch(CvPolicyHistory *history);
 /* Record that @decision was applied successfully when @sample was the newest reading. Call it
  * after every decision, NONE included: a NONE decision may start an escalation WAIT step or
  * mark the time the cap was first found not enough (see CvDecision.escalation_next). */

@@ -2289,6 +2289,53 @@ test_history_record(void)
     g_assert_cmpint(h.cap_reached_ms, >, 0);
 }
 
+/* A new epoch forgets the old migration's progress, not which parameter values are ours: an
+ * over-cap limit we set before the counter reset is still lowered when max-bandwidth rises. */
+static void
+test_history_new_epoch(void)
+{
+    CvPolicyHistory h, fresh;
+    CvPolicy policy;
+    CvParams params;
+    CvSample s;
+    CvDecision d;
+
+    cv_policy_history_init(&h);
+    h.original_downtime_limit_ms = 300;
+    h.switchover_bandwidth_set = TRUE;
+    h.our_switchover_bandwidth = GIB;
+    h.our_downtime_limit_ms = 2000;
+    h.n_downtime_changes = 3;
+    h.last_change_pass = 4000;
+    h.last_change_time_ms = 90000;
+    h.ladder_steps = 2;
+    h.escalation_index = 1;
+    h.escalation_started_ms = 80000;
+    h.cap_reached_ms = 80000;
+    h.postcopy_started = h.guest_paused = h.aborted = TRUE;
+    cv_policy_history_new_epoch(&h);
+
+    cv_policy_history_init(&fresh);
+    fresh.original_downtime_limit_ms = 300;
+    fresh.switchover_bandwidth_set = TRUE;
+    fresh.our_switchover_bandwidth = GIB;
+    fresh.our_downtime_limit_ms = 2000;
+    g_assert_cmpmem(&h, sizeof(h), &fresh, sizeof(fresh));
+
+    /* the first reading of the new migration: our 2000 ms, max-bandwidth now unlimited */
+    cv_policy_init_default(&policy);
+    policy.max_downtime_ms = 500;
+    policy.switchover_bandwidth = GIB;
+    cv_params_init(&params);
+    cv_field_set(&params.downtime_limit_ms, 2000);
+    params.max_bandwidth.state = CV_FIELD_INVALID;
+    build_sample(&(Pt)P(1000, 1, 0, GIB, 2000, 0.0, 0), FALSE, 4 * GIB, &s);
+    d = cv_policy_decide(&policy, &s, 1, &params, &h);
+    g_assert_cmpint(d.kind, ==, CV_DECISION_SET_DOWNTIME_LIMIT);
+    g_assert_cmpuint(d.value, ==, 500);
+    g_assert_cmpint(d.verdict, ==, CV_VERDICT_WARMUP);
+}
+
 static void
 test_escalation_strings(void)
 {
@@ -2393,6 +2440,7 @@ main(int argc, char **argv)
         g_test_add_data_func(path, &swing_rows[i], test_scenario_rate_swing);
     }
     g_test_add_func("/policy/history/record", test_history_record);
+    g_test_add_func("/policy/history/new-epoch", test_history_new_epoch);
     g_test_add_func("/policy/escalation/strings", test_escalation_strings);
     g_test_add_func("/policy/defaults", test_defaults);
     g_test_add_func("/policy/no-samples", test_no_samples);
