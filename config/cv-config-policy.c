@@ -359,7 +359,7 @@ format_completion_timeout(const CvPolicy *policy)
 
 /* Indexed by CvConfigPolicyKey. The defaults are defended in data/virt-converged.conf. */
 static const KeyInfo keys[CV_CONFIG_POLICY_N_KEYS] = {
-    [CV_CONFIG_POLICY_KEY_MAX_DOWNTIME] = {"max-downtime", "500ms", parse_max_downtime,
+    [CV_CONFIG_POLICY_KEY_MAX_DOWNTIME] = {"max-downtime", "1s", parse_max_downtime,
                                            format_max_downtime},
     [CV_CONFIG_POLICY_KEY_MARGIN] = {"margin", "10%", parse_margin, format_margin},
     [CV_CONFIG_POLICY_KEY_SWITCHOVER_BANDWIDTH] = {"switchover-bandwidth", "off",

@@ -500,7 +500,7 @@ test_builtin_defaults(void)
 
     cv_config_policy_init_builtin(&p);
     g_assert_cmpstr(p.name, ==, "default");
-    g_assert_cmpuint(p.max_downtime_ms, ==, 500);
+    g_assert_cmpuint(p.max_downtime_ms, ==, 1000);
     g_assert_cmpfloat(p.margin, ==, 0.10);
     g_assert_cmpuint(p.switchover_bandwidth, ==, 0);
     g_assert_cmpuint(p.stall_window_passes, ==, 3);
@@ -516,37 +516,17 @@ test_builtin_defaults(void)
 }
 
 /* policy/ keeps its own cv_policy_init_default() ("the same values data/virt-converged.conf
- * documents"); this catches the two drifting apart. Until the engine lands it is the
- * placeholder that zeroes everything, and only that is accepted. */
+ * documents"); this catches the two drifting apart (test_shipped_conf checks the file). */
 static void
 test_builtin_matches_engine(void)
 {
     CvPolicy ours;
     CvPolicy engine;
-    CvPolicy zero;
 
     cv_config_policy_init_builtin(&ours);
     memset(&engine, 0xa5, sizeof(engine));
     cv_policy_init_default(&engine);
-    memset(&zero, 0, sizeof(zero));
-    if (memcmp(&engine, &zero, sizeof(zero)) == 0) {
-        g_test_message("cv_policy_init_default() is still the placeholder");
-        return;
-    }
-    g_assert_cmpuint(engine.max_downtime_ms, ==, ours.max_downtime_ms);
-    g_assert_cmpfloat(engine.margin, ==, ours.margin);
-    g_assert_cmpuint(engine.switchover_bandwidth, ==, ours.switchover_bandwidth);
-    g_assert_cmpuint(engine.stall_window_passes, ==, ours.stall_window_passes);
-    g_assert_cmpuint(engine.stall_window_ms, ==, ours.stall_window_ms);
-    g_assert_cmpfloat(engine.stall_min_progress, ==, ours.stall_min_progress);
-    g_assert_cmpuint(engine.n_escalation, ==, ours.n_escalation);
-    for (guint i = 0; i < ours.n_escalation; i++) {
-        g_assert_cmpint(engine.escalation[i].action, ==, ours.escalation[i].action);
-        g_assert_cmpuint(engine.escalation[i].bound_ms, ==, ours.escalation[i].bound_ms);
-    }
-    g_assert_cmpuint(engine.wait_time_ms, ==, ours.wait_time_ms);
-    g_assert_cmpuint(engine.completion_timeout_ms, ==, ours.completion_timeout_ms);
-    g_assert_cmpuint(engine.completion_timeout_ms_per_gib, ==, ours.completion_timeout_ms_per_gib);
+    assert_policy_equal(&engine, &ours);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -963,7 +943,7 @@ static const PrecedenceRow precedence_rows[] = {
     {"vfio-from-domain-xml", "precedence.conf", "db-1", DOMAIN_XML("", MDEV), FALSE, "vfio",
      CV_CONFIG_SOURCE_VFIO, 5000, "VFIO host devices"},
     {"vfio-without-vfio-policy", "no-vfio.conf", "db-1", NULL, TRUE, "default",
-     CV_CONFIG_SOURCE_DEFAULT, 500, "no 'vfio' policy exists"},
+     CV_CONFIG_SOURCE_DEFAULT, 1000, "no 'vfio' policy exists"},
     {"glob", "precedence.conf", "web-1", NULL, FALSE, "web", CV_CONFIG_SOURCE_DOMAIN, 2000,
      "domain matches [domain:web-*] ("},
     {"glob-first-match-wins", "precedence.conf", "web-special", NULL, FALSE, "web",

@@ -932,6 +932,67 @@ format_escalation(const CvPolicy *policy)
     return g_string_free(out, FALSE);
 }
 
+/* Inside the cap rule's text, a space that must not break a line ("500 ms", "1.00 GiB/s"). */
+#define GLUE '\x1f'
+
+/* The cap as this policy applies it, the rule of cv-policy.h in words (one paragraph, GLUE
+ * between a number and its unit). */
+static gchar *
+format_cap_rule(const CvPolicy *p)
+{
+    g_autofree gchar *stated = NULL;
+
+    if (p->switchover_bandwidth == 0)
+        return g_strdup_printf(
+            "max-downtime bounds the blackout; no link rate is stated, so downtime-limit never "
+            "exceeds %" G_GUINT64_FORMAT "\x1fms. A limit someone else set is never lowered; "
+            "the engine's own are lowered when a bound requires it.",
+            p->max_downtime_ms);
+    stated = format_rate(p->switchover_bandwidth);
+    g_strdelimit(stated, " ", GLUE);
+    return g_strdup_printf(
+        "max-downtime bounds the blackout. On QEMU 8.2+ avail-switchover-bandwidth is set to "
+        "%s (unless someone else set one) and downtime-limit never exceeds "
+        "%" G_GUINT64_FORMAT "\x1fms. On older QEMU (no "
+        "VFIO device) downtime-limit may exceed it only while max-bandwidth is set, non-zero "
+        "and at most %s (libvirt's unlimited allows nothing above the cap): up to "
+        "%" G_GUINT64_FORMAT "\x1fms x %s / max-bandwidth, rounded down to 10\x1fms, with a "
+        "predicted blackout of limit x max-bandwidth / %s; both numbers are reported. Checked "
+        "at every evaluation: when max-bandwidth rises, the engine lowers its own limit at "
+        "once. A limit someone else set is never lowered.",
+        stated, p->max_downtime_ms, stated, p->max_downtime_ms, stated, stated);
+}
+
+/* @text as "# " comment lines of at most @width columns, GLUE printed as a space. */
+static void
+append_comment(GString *out, const gchar *text, gsize width)
+{
+    g_auto(GStrv) words = g_strsplit(text, " ", -1);
+    gsize col = 0;
+
+    for (guint i = 0; words[i] != NULL; i++) {
+        gsize len = strlen(words[i]);
+
+        g_strdelimit(words[i], "\x1f", ' ');
+
+        if (col > 0 && col + 1 + len > width) {
+            g_string_append_c(out, '\n');
+            col = 0;
+        }
+        if (col == 0) {
+            g_string_append(out, "# ");
+            col = 2;
+        } else {
+            g_string_append_c(out, ' ');
+            col++;
+        }
+        g_string_append(out, words[i]);
+        col += len;
+    }
+    if (col > 0)
+        g_string_append_c(out, '\n');
+}
+
 gchar *
 cv_cli_format_policy(const CvPolicy *p)
 {
@@ -957,6 +1018,11 @@ cv_cli_format_policy(const CvPolicy *p)
                                p->completion_timeout_ms_per_gib);
     else
         g_string_append(out, "completion-timeout = none\n");
+    {
+        g_autofree gchar *rule = format_cap_rule(p);
+
+        append_comment(out, rule, 92);
+    }
     return g_string_free(out, FALSE);
 }
 
@@ -989,6 +1055,12 @@ cv_cli_format_policy_json(const CvPolicy *p)
     json_int(b, "wait-time-ms", (gint64)p->wait_time_ms);
     json_int(b, "completion-timeout-ms", (gint64)p->completion_timeout_ms);
     json_int(b, "completion-timeout-ms-per-gib", (gint64)p->completion_timeout_ms_per_gib);
+    {
+        g_autofree gchar *rule = format_cap_rule(p);
+
+        g_strdelimit(rule, "\x1f", ' ');
+        json_str(b, "cap-rule", rule);
+    }
     json_builder_end_object(b);
     return json_finish(b);
 }
