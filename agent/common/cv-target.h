@@ -80,6 +80,11 @@ void cv_target_close(CvTarget *target);
 
 /* Drop the subscription if @func/@user_data is the current one (a subscriber going away). */
 void cv_target_unset_event_func(CvTarget *target, CvTargetEventFunc func, gpointer user_data);
+/* Cancel the callbacks of every operation in flight that was started with @user_data: none of
+ * them runs, ever (the command itself may still reach the peer). An owner calls it before it
+ * frees itself, or before it closes the connection under its own operations; afterwards no
+ * callback holds a pointer to it. */
+void cv_target_forget(CvTarget *target, gpointer user_data);
 
 /* The context every callback of this target runs on. */
 GMainContext *cv_target_get_context(const CvTarget *target);
