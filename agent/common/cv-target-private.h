@@ -8,7 +8,8 @@ G_BEGIN_DECLS
 
 typedef struct {
     const gchar *name; /* "qmp", "libvirt", "fake" */
-    /* Connect, and turn on migration events when the peer allows it (cv_target_has_events). */
+    /* Connect, and turn on migration events when the peer allows it (cv_target_has_events).
+     * Also called after close() or a CLOSED event, to open a new connection (a reconnect). */
     void (*connect)(CvTarget *target, CvTargetDoneFunc func, gpointer user_data);
     void (*query_migrate)(CvTarget *target, CvTargetSampleFunc func, gpointer user_data);
     void (*query_params)(CvTarget *target, CvTargetParamsFunc func, gpointer user_data);

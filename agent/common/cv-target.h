@@ -62,6 +62,8 @@ typedef void (*CvTargetParamsFunc)(CvTarget *target, const CvParams *params, con
 typedef void (*CvTargetEventFunc)(CvTarget *target, const CvTargetEvent *event, gpointer user_data);
 
 void cv_target_set_event_func(CvTarget *target, CvTargetEventFunc func, gpointer user_data);
+/* Connect. After cv_target_close() or a CLOSED event it opens a new connection (a reconnect):
+ * the parameters and capabilities are read again, events re-enabled when allowed. */
 void cv_target_connect(CvTarget *target, CvTargetDoneFunc func, gpointer user_data);
 void cv_target_query_migrate(CvTarget *target, CvTargetSampleFunc func, gpointer user_data);
 void cv_target_query_params(CvTarget *target, CvTargetParamsFunc func, gpointer user_data);
