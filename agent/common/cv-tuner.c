@@ -139,6 +139,8 @@ cv_tuner_outcome_to_string(CvTunerOutcome outcome)
         return "detached";
     case CV_TUNER_OUTCOME_NO_MIGRATION:
         return "no-migration";
+    case CV_TUNER_OUTCOME_CAP_BROKEN:
+        return "cap-broken";
     default:
         return "unknown";
     }
@@ -165,6 +167,8 @@ cv_tuner_outcome_to_exit_code(CvTunerOutcome outcome)
         return 6;
     case CV_TUNER_OUTCOME_NO_MIGRATION:
         return 7;
+    case CV_TUNER_OUTCOME_CAP_BROKEN:
+        return 8;
     default:
         return 1;
     }
@@ -184,6 +188,8 @@ cv_tuner_result_to_string(CvTunerResult result)
         return "failed";
     case CV_TUNER_RESULT_LEFT_ALONE:
         return "left-alone";
+    case CV_TUNER_RESULT_LEFT_ALONE_UNVERIFIED:
+        return "left-alone-unverified";
     default:
         return "unknown";
     }
@@ -522,6 +528,7 @@ report_action(CvTuner *self, CvTunerAction *action)
     case CV_TUNER_RESULT_REFUSED:
     case CV_TUNER_RESULT_FAILED:
     case CV_TUNER_RESULT_LEFT_ALONE:
+    case CV_TUNER_RESULT_LEFT_ALONE_UNVERIFIED:
     default:
         g_info("%s %s %" G_GUINT64_FORMAT ": %s", cv_tuner_result_to_string(action->result),
                cv_decision_kind_to_string(action->kind), action->value, action->error);
@@ -1475,6 +1482,7 @@ finish(CvTuner *self, CvTunerOutcome outcome, const gchar *format, ...)
             self->changed_downtime || self->changed_switchover || self->paused_guest;
         break;
     case CV_TUNER_OUTCOME_COMPLETED:
+    case CV_TUNER_OUTCOME_CAP_BROKEN:
     case CV_TUNER_OUTCOME_NO_MIGRATION:
     case CV_TUNER_OUTCOME_RUNNING:
     default:

@@ -22,15 +22,21 @@ G_BEGIN_DECLS
 /* How a tuning session ended. The values are also the documented exit codes of
  * `virt-converge tune` and `simulate` (cv_tuner_outcome_to_exit_code). */
 typedef enum {
-    CV_TUNER_OUTCOME_RUNNING = 0,  /* not finished yet */
-    CV_TUNER_OUTCOME_COMPLETED,    /* exit 0 */
-    CV_TUNER_OUTCOME_ERROR,        /* exit 1: could not attach, or an internal error */
-    CV_TUNER_OUTCOME_FAILED,       /* exit 2: QEMU status failed; changes restored */
-    CV_TUNER_OUTCOME_CANCELLED,    /* exit 3: cancelled by someone else; changes restored */
-    CV_TUNER_OUTCOME_ABORTED,      /* exit 4: the policy's last step aborted it; restored */
-    CV_TUNER_OUTCOME_VANISHED,     /* exit 5: QEMU went away (closed or timed out) */
+    CV_TUNER_OUTCOME_RUNNING = 0, /* not finished yet */
+    CV_TUNER_OUTCOME_COMPLETED,   /* exit 0 */
+    CV_TUNER_OUTCOME_ERROR,       /* exit 1: could not attach, or an internal error */
+    CV_TUNER_OUTCOME_FAILED,      /* exit 2: QEMU status failed; changes restored */
+    CV_TUNER_OUTCOME_CANCELLED,   /* exit 3: cancelled by someone else; changes restored */
+    CV_TUNER_OUTCOME_ABORTED,     /* exit 4: the policy's last step aborted it; restored */
+    /* exit 5: QEMU went away: the socket closed and no new connection could be made, or it
+     * stopped answering on new connections too; the restore is tried on a new connection */
+    CV_TUNER_OUTCOME_VANISHED,
     CV_TUNER_OUTCOME_DETACHED,     /* exit 6: stopped watching a running migration */
     CV_TUNER_OUTCOME_NO_MIGRATION, /* exit 7: nothing to tune */
+    /* exit 8: the migration completed, but the guest was paused longer than the policy's cap
+     * (QEMU's achieved `downtime` above max-downtime). It must never happen; when it does, the
+     * summary gives both numbers and the tuner logs a warning. */
+    CV_TUNER_OUTCOME_CAP_BROKEN,
 } CvTunerOutcome;
 
 const gchar *cv_tuner_outcome_to_string(CvTunerOutcome outcome);
@@ -67,6 +73,9 @@ typedef enum {
     /* A restore not done: someone else changed the parameter after the tuner did, and their
      * value stays (error says what was found). */
     CV_TUNER_RESULT_LEFT_ALONE,
+    /* A restore not done: the parameter could not be re-read first, so whoever holds it now,
+     * it stays ("left-alone (unverified)"; error says why and what the tuner last knew). */
+    CV_TUNER_RESULT_LEFT_ALONE_UNVERIFIED,
 } CvTunerResult;
 
 const gchar *cv_tuner_result_to_string(CvTunerResult result);
@@ -127,6 +136,11 @@ typedef struct {
     CvTunerAction restores[4];
     gboolean restore_skipped;            /* QEMU was gone, or --keep */
     gchar message[CV_TUNER_MESSAGE_MAX]; /* why it ended, one line */
+    guint n_restores_unverified; /* restores[] entries with CV_TUNER_RESULT_LEFT_ALONE_UNVERIFIED */
+    /* Completed with downtime_ms above max_downtime_ms (outcome CAP_BROKEN). */
+    gboolean cap_broken;
+    guint n_epochs;     /* times the pass counter went back (a new migration on the same QEMU) */
+    guint n_reconnects; /* connections re-opened after timeouts or a closed socket */
 } CvTunerSummary;
 
 typedef enum {
