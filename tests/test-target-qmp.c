@@ -1,6 +1,6 @@
 /* The QMP target against a small scripted QMP peer on a unix socket in a temp dir: QEMU's
- * error classes become distinct target error codes, and the target opens a new connection after
- * close() or after the peer hung up. */
+ * error classes become distinct target error codes, a command that times out is not "gone",
+ * and the target opens a new connection after close() or after the peer hung up. */
 #include "config.h"
 
 #include <string.h>
@@ -293,6 +293,34 @@ test_error_class(gconstpointer data)
 
 /* ---- timeouts and reconnects ------------------------------------------------------------- */
 
+/* A command without a reply times out; that is not "gone": the connection still answers the
+ * next command. */
+static void
+test_timeout_not_gone(void)
+{
+    Peer peer;
+    g_autoptr(CvTarget) target = NULL;
+    g_autoptr(GError) error = NULL;
+    Result r = {0};
+    CvSample sample;
+
+    peer_start(&peer);
+    peer_set(&peer, "migrate-set-parameters", SILENT);
+    target = cv_target_qmp_new(peer.path, NULL);
+    cv_target_qmp_set_timeout(target, 100);
+    g_assert_true(cv_target_connect_sync(target, &error));
+    cv_target_set_downtime_limit(target, 500, done_cb, &r);
+    wait_for(&r);
+    g_assert_error(r.error, CV_TARGET_ERROR, CV_TARGET_ERROR_TIMEOUT);
+    g_assert_false(cv_target_error_is_gone(r.error));
+    g_clear_error(&r.error);
+    g_assert_true(cv_target_is_connected(target));
+    g_assert_true(cv_target_query_migrate_sync(target, &sample, &error));
+    g_assert_no_error(error);
+    g_clear_pointer(&target, cv_target_free);
+    peer_stop(&peer);
+}
+
 /* close(), then connect() again: a new connection, read from scratch. */
 static void
 test_reconnect_after_close(void)
@@ -421,6 +449,7 @@ main(int argc, char **argv)
 
         g_test_add_data_func(path, &class_rows[i], test_error_class);
     }
+    g_test_add_func("/target-qmp/timeout-not-gone", test_timeout_not_gone);
     g_test_add_func("/target-qmp/reconnect/after-close", test_reconnect_after_close);
     g_test_add_func("/target-qmp/reconnect/after-hangup", test_reconnect_after_hangup);
     g_test_add_func("/target-qmp/reconnect/refused", test_reconnect_refused);

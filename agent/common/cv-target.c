@@ -16,8 +16,7 @@ cv_target_error_quark(void)
 gboolean
 cv_target_error_is_gone(const GError *error)
 {
-    return error != NULL && (g_error_matches(error, CV_TARGET_ERROR, CV_TARGET_ERROR_CLOSED) ||
-                             g_error_matches(error, CV_TARGET_ERROR, CV_TARGET_ERROR_TIMEOUT));
+    return error != NULL && g_error_matches(error, CV_TARGET_ERROR, CV_TARGET_ERROR_CLOSED);
 }
 
 /* ---- calls in flight ----------------------------------------------------------------------

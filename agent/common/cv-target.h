@@ -31,7 +31,8 @@ typedef enum {
     CV_TARGET_ERROR_DEVICE_NOT_FOUND,  /* QEMU DeviceNotFound */
 } CvTargetErrorCode;
 
-/* CLOSED or TIMEOUT: the peer is gone for good, stop talking to it. */
+/* CLOSED: the connection is gone. A TIMEOUT is not: the peer may answer the next command, and
+ * a new connection (cv_target_close, then cv_target_connect) may succeed where this one hangs. */
 gboolean cv_target_error_is_gone(const GError *error);
 
 typedef struct _CvTarget CvTarget;
