@@ -569,11 +569,15 @@ reconnect(CvTuner *self, const GError *why)
         return;
     if (closed)
         self->connection_lost = TRUE;
-    if (self->phase == PHASE_WATCHING &&
-        (closed || summary(self)->n_reconnects >= MAX_RECONNECTS)) {
-        /* A closed socket, or a QEMU that keeps timing out on new connections: gone. The
-         * restore still tries a new connection. */
-        finish(self, CV_TUNER_OUTCOME_VANISHED, "QEMU went away: %s", why->message);
+    /* A closed socket, or a QEMU that keeps timing out on new connections: gone. The restore
+     * still tries a new connection. */
+    if (self->phase == PHASE_WATCHING && closed) {
+        finish(self, CV_TUNER_OUTCOME_VANISHED, "%s", why->message);
+        return;
+    }
+    if (self->phase == PHASE_WATCHING && summary(self)->n_reconnects >= MAX_RECONNECTS) {
+        finish(self, CV_TUNER_OUTCOME_VANISHED, "QEMU keeps timing out (%u new connections): %s",
+               summary(self)->n_reconnects, why->message);
         return;
     }
     if (self->phase == PHASE_RESTORING && summary(self)->n_reconnects >= MAX_RECONNECTS) {
@@ -586,8 +590,15 @@ reconnect(CvTuner *self, const GError *why)
     cv_actuator_suspend(self->actuator);
     cv_restore_ledger_stop(self->ledger);
     self->verify_pending = FALSE;
-    cv_tuner_report_notice(self->report, "%s (%s): re-opening the connection",
-                           closed ? "the connection closed" : "QEMU did not answer", why->message);
+    if (!closed)
+        cv_tuner_report_notice(self->report, "QEMU did not answer (%s): re-opening the connection",
+                               why->message);
+    else if (self->resume_phase == PHASE_RESTORING)
+        cv_tuner_report_notice(self->report, "the connection is closed: re-opening it to undo what "
+                                             "virt-converge changed");
+    else
+        cv_tuner_report_notice(self->report, "the connection closed (%s): re-opening it",
+                               why->message);
     cv_reconnector_start(self->reconnector, closed ? 1 : MAX_RECONNECT_TRIES, reconnect_done_cb,
                          reconnect_retry_cb, self);
 }
