@@ -1900,6 +1900,31 @@ test_outside_while_watching(void)
     fixture_clear(&f);
 }
 
+/* An outside change found by the periodic refresh is judged at once, on the newest boundary,
+ * not at the next one: with a slow iteration that could be minutes. */
+static void
+test_outside_change_judged_at_once(void)
+{
+    Fixture f;
+    guint calls;
+
+    fixture_init(&f, TRUE);
+    fixture_start(&f, TRUE);
+    start_migration(&f);
+    advance(&f, 5000);
+    calls = f.n_decide_calls;
+    cv_target_fake_change_param(f.target, "max-bandwidth", GiB);
+    /* no new iteration; the refresh (every 10 s) sees it */
+    advance(&f, 4000);
+    g_assert_cmpuint(f.n_decide_calls, ==, calls);
+    advance(&f, 2000);
+    g_assert_cmpuint(f.n_decide_calls, ==, calls + 1);
+    g_assert_cmpuint(f.seen_max_bandwidth.value, ==, GiB);
+    /* the same iteration, judged again: the record says so with the new parameters */
+    g_assert_cmpuint(g_array_index(f.limits, CvU64Field, f.limits->len - 1).value, ==, 300);
+    fixture_clear(&f);
+}
+
 /* While our change is in flight: theirs lands right after ours. Our reply says ours took; the
  * next read shows theirs, reports it, and the restore leaves it. */
 static void
@@ -1909,7 +1934,7 @@ test_outside_while_change_in_flight(void)
     const gchar *const expected[] = {"set-downtime-limit 2101", NULL};
 
     fixture_init(&f, TRUE);
-    script_add(&f, CV_DECISION_SET_DOWNTIME_LIMIT, 2101, 2101);
+    f.raise_to = 2101; /* like the engine: raises, never lowers a value it did not set */
     fixture_start(&f, TRUE);
     cv_target_fake_change_param_after(f.target, "set-downtime-limit", "downtime-limit", 5000);
     start_migration(&f);
@@ -2238,6 +2263,7 @@ main(int argc, char **argv)
     g_test_add_func("/tuner/outside/phase/reconnecting", test_outside_while_reconnecting);
     g_test_add_func("/tuner/outside/phase/watching", test_outside_while_watching);
     g_test_add_func("/tuner/outside/phase/change-in-flight", test_outside_while_change_in_flight);
+    g_test_add_func("/tuner/outside/judged-at-once", test_outside_change_judged_at_once);
     g_test_add_func("/tuner/outside/phase/restoring", test_outside_while_restoring);
     g_test_add_func("/tuner/keep-resumes-paused-guest", test_keep_resumes_paused_guest);
     g_test_add_func("/tuner/cap-broken", test_cap_broken);

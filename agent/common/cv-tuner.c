@@ -426,11 +426,19 @@ refresh_cb(CvActuator *actuator, gboolean differs, const GError *error, gpointer
 
     if (self->phase != PHASE_WATCHING)
         return;
-    if (error == NULL)
-        self->timeouts = 0;
-    else if (cv_target_error_is_gone(error) ||
-             (is_timeout(error) && ++self->timeouts >= MAX_TIMEOUTS))
-        reconnect(self, error);
+    if (error != NULL) {
+        if (cv_target_error_is_gone(error) ||
+            (is_timeout(error) && ++self->timeouts >= MAX_TIMEOUTS))
+            reconnect(self, error);
+        return;
+    }
+    self->timeouts = 0;
+    /* Someone moved a parameter: the engine judges the newest boundary again with it now, not
+     * at the next boundary (a slow iteration can take minutes). A max-bandwidth raised under
+     * our own limit above the cap must lower that limit at once. */
+    if (differs && !self->verify_pending && !cv_actuator_is_busy(self->actuator) &&
+        cv_sample_history_get_n(self->history) > 0)
+        evaluate(self, NULL);
 }
 
 /* Outside changes show up within params_refresh_ms even when the tuner has nothing to change:
