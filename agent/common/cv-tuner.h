@@ -5,7 +5,19 @@
  * Others may change the same parameters while it watches (an operator's `virsh
  * migrate-setmaxdowntime`, libvirt, another tool). The tuner re-reads the parameters before
  * every change it applies (and decides again when they moved), refreshes them at a low rate
- * while watching, and before restoring: a value someone else set after us is left alone. */
+ * while watching (an outside change is judged at once), and before restoring: a value someone
+ * else set after us is left alone, and one it cannot re-read is left alone too (unverified).
+ *
+ * A limit above the policy's cap goes out only when the actuator's own check, from the policy
+ * and the parameters just re-read, agrees with the engine's. A migration that completes above
+ * the cap anyway ends CAP_BROKEN. A command that times out is retried, then the connection is
+ * re-opened (the target's connect after close); only a closed socket or repeated failures mean
+ * QEMU is gone, and the restore is still tried on a new connection. A pass counter that goes
+ * back starts a new epoch (the readings and the engine's history of the old migration go).
+ *
+ * The parts: cv-sampler (reading), cv-sample-history (boundaries), cv-actuator (changing),
+ * cv-restore-ledger (undoing), cv-reconnector, cv-tuner-report (records, summary, exit codes);
+ * this object is the phase machine between them. */
 #pragma once
 
 #include <glib.h>
