@@ -363,6 +363,36 @@ test_lost_reply(void)
     fixture_clear(&f);
 }
 
+/* A pause whose reply was lost may have happened: it still counts as ours, so the restore
+ * resumes the guest (harmless if it runs, essential if it does not). */
+static void
+test_lost_pause_still_ours(void)
+{
+    Fixture f;
+    CvDecision d = {0};
+    CvSample s = reading();
+    CvTunerAction action;
+    g_autoptr(CvRestoreLedger) ledger = NULL;
+
+    fixture_init(&f, FALSE);
+    d.kind = CV_DECISION_PAUSE_GUEST;
+    cv_target_fake_lose_reply(f.target, "stop");
+    g_assert_true(cv_actuator_apply(f.actuator, &d, &s, &action));
+    run_pending();
+    g_assert_cmpuint(f.n_lost, ==, 1);
+    cv_actuator_suspend(f.actuator);
+    cv_actuator_resume(f.actuator, cv_target_fake_get_params(f.target));
+    g_assert_cmpuint(f.done->len, ==, 1);
+    g_assert_cmpint(g_array_index(f.done, CvTunerAction, 0).result, ==, CV_TUNER_RESULT_FAILED);
+    g_assert_nonnull(strstr(g_array_index(f.done, CvTunerAction, 0).error, "unknown"));
+    g_assert_true(cv_actuator_paused_guest(f.actuator));
+    ledger = cv_restore_ledger_new(f.target);
+    cv_actuator_fill_ledger(f.actuator, ledger, TRUE, TRUE);
+    g_assert_cmpuint(cv_restore_ledger_get_n(ledger), ==, 1);
+    g_clear_pointer(&ledger, cv_restore_ledger_free);
+    fixture_clear(&f);
+}
+
 /* Freed with a change and a read in flight: no callback reaches the freed actuator (ASan). */
 static void
 test_free_in_flight(void)
@@ -399,6 +429,7 @@ main(int argc, char **argv)
     g_test_add_func("/actuator/not-sent", test_not_sent);
     g_test_add_func("/actuator/reads", test_reads);
     g_test_add_func("/actuator/lost-reply", test_lost_reply);
+    g_test_add_func("/actuator/lost-pause-still-ours", test_lost_pause_still_ours);
     g_test_add_func("/actuator/free-in-flight", test_free_in_flight);
     return g_test_run();
 }

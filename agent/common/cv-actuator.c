@@ -408,17 +408,19 @@ cv_actuator_fill_not_sent(CvActuator *actuator, const CvDecision *d, const CvSam
                "not sent: cannot re-read the migration parameters first: %s", error->message);
 }
 
+/* @fate_unknown: the error is a lost reply; a pause or an abort that may have happened still
+ * counts as ours (resuming a running guest is harmless, missing a paused one is not). */
 static void
-settle(CvActuator *self, const GError *error)
+settle(CvActuator *self, const GError *error, gboolean fate_unknown)
 {
     CvTunerAction *action = &self->action;
 
     if (error != NULL) {
         action->result = CV_TUNER_RESULT_FAILED;
         g_strlcpy(action->error, error->message, sizeof(action->error));
-        if (action->kind == CV_DECISION_ABORT)
+        if (action->kind == CV_DECISION_ABORT && !fate_unknown)
             self->aborting = FALSE;
-        if (action->kind == CV_DECISION_PAUSE_GUEST)
+        if (action->kind == CV_DECISION_PAUSE_GUEST && !fate_unknown)
             self->paused_guest = FALSE;
     } else {
         action->result = CV_TUNER_RESULT_APPLIED;
@@ -456,7 +458,7 @@ change_done_cb(CvTarget *target, const GError *error, gpointer user_data)
             self->done_func(self, NULL, &self->decision, &self->sample, error, self->user_data);
         return;
     }
-    settle(self, error);
+    settle(self, error, FALSE);
 }
 
 gboolean
@@ -552,51 +554,37 @@ void
 cv_actuator_resume(CvActuator *actuator, const CvParams *fresh)
 {
     CvActuator *self = actuator;
-    gboolean settle_lost = self->lost;
+    gboolean was_lost, parameter;
 
     g_return_if_fail(self != NULL && fresh != NULL);
+    was_lost = self->lost;
+    parameter = self->action.kind == CV_DECISION_SET_DOWNTIME_LIMIT ||
+                self->action.kind == CV_DECISION_SET_SWITCHOVER_BANDWIDTH;
     if (fresh->postcopy_ram != CV_TRI_UNKNOWN)
         self->params.postcopy_ram = fresh->postcopy_ram;
     if (fresh->events != CV_TRI_UNKNOWN)
         self->params.events = fresh->events;
     self->lost = FALSE;
-    if (settle_lost) {
-        gboolean parameter = self->action.kind == CV_DECISION_SET_DOWNTIME_LIMIT ||
-                             self->action.kind == CV_DECISION_SET_SWITCHOVER_BANDWIDTH;
-
-        if (parameter && lost_change_took(self, fresh)) {
-            g_strlcat(self->action.reason, "; its reply was lost, QEMU holds it",
-                      sizeof(self->action.reason));
-            /* the belief follows first, so the merge does not take ours for someone else's */
-            if (self->action.kind == CV_DECISION_SET_DOWNTIME_LIMIT)
-                cv_field_set(&self->params.downtime_limit_ms, self->action.value);
-            else
-                cv_field_set(&self->params.avail_switchover_bandwidth, self->action.value);
-            cv_actuator_merge(self, fresh);
-            settle(self, NULL);
-            return;
-        }
+    if (was_lost && parameter && lost_change_took(self, fresh)) {
+        g_strlcat(self->action.reason, "; its reply was lost, QEMU holds it",
+                  sizeof(self->action.reason));
+        /* the belief follows first, so the merge does not take ours for someone else's */
+        if (self->action.kind == CV_DECISION_SET_DOWNTIME_LIMIT)
+            cv_field_set(&self->params.downtime_limit_ms, self->action.value);
+        else
+            cv_field_set(&self->params.avail_switchover_bandwidth, self->action.value);
+        cv_actuator_merge(self, fresh);
+        settle(self, NULL, FALSE);
+        return;
     }
     cv_actuator_merge(self, fresh);
-    if (settle_lost) {
+    if (was_lost) {
         g_autoptr(GError) error = g_error_new_literal(
             CV_TARGET_ERROR, CV_TARGET_ERROR_TIMEOUT,
-            self->action.kind == CV_DECISION_SET_DOWNTIME_LIMIT ||
-                    self->action.kind == CV_DECISION_SET_SWITCHOVER_BANDWIDTH
-                ? "its reply was lost, and QEMU does not hold it after reconnecting"
-                : "its reply was lost; whether QEMU did it is unknown");
+            parameter ? "its reply was lost, and QEMU does not hold it after reconnecting"
+                      : "its reply was lost; whether QEMU did it is unknown");
 
-        /* a pause or an abort that may have happened still counts as ours */
-        if (self->action.kind == CV_DECISION_PAUSE_GUEST ||
-            self->action.kind == CV_DECISION_ABORT) {
-            gboolean paused = self->paused_guest, aborting = self->aborting;
-
-            settle(self, error);
-            self->paused_guest = paused;
-            self->aborting = aborting;
-            return;
-        }
-        settle(self, error);
+        settle(self, error, TRUE);
     }
 }
 
@@ -608,7 +596,7 @@ cv_actuator_abandon(CvActuator *actuator, const GError *error)
     if (!actuator->lost)
         return;
     actuator->lost = FALSE;
-    settle(actuator, error);
+    settle(actuator, error, TRUE);
 }
 
 /* ---- what to undo ------------------------------------------------------------------------- */
