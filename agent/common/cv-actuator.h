@@ -9,8 +9,8 @@
  *
  * The cap: before a downtime-limit above max-downtime goes out, the actuator checks on its own,
  * from the policy and the parameters just read, not from the engine's prediction, that the rule
- * of the architecture allows it (cv_actuator_check_downtime_limit); the engine computes the
- * same rule separately, and both must agree.
+ * of the architecture allows it (cv-actuator-cap.h); the engine computes the same rule
+ * separately, and both must agree.
  *
  * Every target operation is cancellable: a reconnect or the actuator's free drops their
  * callbacks (cv_target_forget); a change whose reply was lost stays pending until the
@@ -19,6 +19,7 @@
 
 #include <glib.h>
 
+#include "cv-actuator-cap.h"
 #include "cv-decision.h"
 #include "cv-policy.h"
 #include "cv-restore-ledger.h"
@@ -69,16 +70,6 @@ gboolean cv_actuator_is_reading(const CvActuator *actuator);
 guint cv_actuator_get_n_reads(const CvActuator *actuator);
 /* Merge parameters read elsewhere (at a reconnect). Returns whether any differed. */
 gboolean cv_actuator_merge(CvActuator *actuator, const CvParams *fresh);
-
-/* Would @d, decided on @s, be sent with @params? FALSE with @why set when it is refused. */
-gboolean cv_actuator_check(const CvPolicy *policy, const CvParams *params, const CvDecision *d,
-                           const CvSample *s, gchar *why, gsize why_len);
-/* The independent cap check for one downtime-limit (see the top of this file). @engine_blackout
- * is the engine's predicted blackout for it (0: none); @vfio_unbounded: the guest has a VFIO
- * device whose share QEMU does not report (before 11.1). */
-gboolean cv_actuator_check_downtime_limit(const CvPolicy *policy, const CvParams *params,
-                                          guint64 limit_ms, guint64 engine_blackout_ms,
-                                          gboolean vfio_unbounded, gchar *why, gsize why_len);
 
 /* Apply @d (decided on @s, with the parameters just re-read). Fills @action. Returns TRUE when
  * a command was sent (the done func follows); FALSE when it settled at once: NONE, REFUSED (a
