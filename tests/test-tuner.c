@@ -2002,6 +2002,31 @@ test_keep_resumes_paused_guest(void)
     fixture_clear(&f);
 }
 
+/* The policy paused the guest, then aborted: QEMU does not restart a guest that was stopped
+ * before migrate_cancel, so the restore resumes it (main left it paused). */
+static void
+test_abort_resumes_paused_guest(void)
+{
+    Fixture f;
+    const gchar *const expected[] = {"stop", "cancel", "cont", NULL};
+
+    fixture_init(&f, TRUE);
+    script_add(&f, CV_DECISION_PAUSE_GUEST, 0, 0);
+    script_add(&f, CV_DECISION_ABORT, 0, 0);
+    fixture_start(&f, TRUE);
+    start_migration(&f);
+    advance(&f, 300);
+    pass(&f, 3, 2050846720, 1910);
+    advance(&f, 300);
+    g_assert_cmpuint(cv_target_fake_count(f.target, "cancel"), ==, 1);
+    end_with(&f, CV_MIGRATION_STATUS_CANCELLED);
+    g_assert_true(f.finished);
+    g_assert_cmpint(f.summary.outcome, ==, CV_TUNER_OUTCOME_ABORTED);
+    assert_log(&f, expected);
+    g_assert_false(cv_target_fake_is_paused(f.target));
+    fixture_clear(&f);
+}
+
 /* ---- issue 7: the cap -------------------------------------------------------------------- */
 
 typedef struct {
@@ -2266,6 +2291,7 @@ main(int argc, char **argv)
     g_test_add_func("/tuner/outside/judged-at-once", test_outside_change_judged_at_once);
     g_test_add_func("/tuner/outside/phase/restoring", test_outside_while_restoring);
     g_test_add_func("/tuner/keep-resumes-paused-guest", test_keep_resumes_paused_guest);
+    g_test_add_func("/tuner/abort-resumes-paused-guest", test_abort_resumes_paused_guest);
     g_test_add_func("/tuner/cap-broken", test_cap_broken);
     g_test_add_func("/tuner/free-with-operations-in-flight", test_free_with_operations_in_flight);
     add_rows();
