@@ -220,6 +220,30 @@ cv_cli_format_notice(gint64 time_ms, const gchar *message)
     return g_strdup_printf("%7s   -- %s\n", t, message);
 }
 
+/* For people: a restore left unverified reads "left-alone (unverified)". */
+static const gchar *
+result_label(CvTunerResult result)
+{
+    if (result == CV_TUNER_RESULT_LEFT_ALONE_UNVERIFIED)
+        return "left-alone (unverified)";
+    return cv_tuner_result_to_string(result);
+}
+
+/* A restore not done: the value that stays is the one shown. */
+static gboolean
+left_alone(const CvTunerAction *a)
+{
+    return a->result == CV_TUNER_RESULT_LEFT_ALONE ||
+           a->result == CV_TUNER_RESULT_LEFT_ALONE_UNVERIFIED;
+}
+
+static gboolean
+summary_converged(const CvTunerSummary *sum)
+{
+    return sum->outcome == CV_TUNER_OUTCOME_COMPLETED ||
+           sum->outcome == CV_TUNER_OUTCOME_CAP_BROKEN;
+}
+
 gchar *
 cv_cli_format_action(const CvTunerAction *a, gboolean restore)
 {
@@ -230,11 +254,11 @@ cv_cli_format_action(const CvTunerAction *a, gboolean restore)
 
     if (restore && a->kind == CV_DECISION_PAUSE_GUEST)
         what = g_strdup("resume-guest");
-    else if (a->result == CV_TUNER_RESULT_LEFT_ALONE)
+    else if (left_alone(a))
         what = cv_cli_format_decision_action(a->kind, a->previous.value); /* what stays */
     else
         what = cv_cli_format_decision_action(a->kind, a->value);
-    if (a->result == CV_TUNER_RESULT_LEFT_ALONE)
+    if (left_alone(a))
         before = NULL; /* the error names every value */
     else if (a->kind == CV_DECISION_SET_DOWNTIME_LIMIT)
         before = cv_cli_format_field_ms(&a->previous);
@@ -243,13 +267,14 @@ cv_cli_format_action(const CvTunerAction *a, gboolean restore)
                  : cv_field_valid(&a->previous)       ? format_rate(a->previous.value)
                                                       : g_strdup("invalid");
     g_string_append_printf(out, "%7s   %s %s: %s", t, restore ? "<< restore" : ">>",
-                           cv_tuner_result_to_string(a->result), what);
+                           result_label(a->result), what);
     if (before != NULL)
         g_string_append_printf(out, " (was %s)", before);
     switch (a->result) {
     case CV_TUNER_RESULT_FAILED:
     case CV_TUNER_RESULT_REFUSED:
     case CV_TUNER_RESULT_LEFT_ALONE:
+    case CV_TUNER_RESULT_LEFT_ALONE_UNVERIFIED:
         g_string_append_printf(out, ": %s", a->error);
         break;
     case CV_TUNER_RESULT_APPLIED:
@@ -295,8 +320,12 @@ cv_cli_format_summary(const CvTunerSummary *sum)
         out, "\nsummary: %s (exit %d)%s\n", cv_tuner_outcome_to_string(sum->outcome),
         cv_tuner_outcome_to_exit_code(sum->outcome), sum->dry_run ? ", dry run" : "");
     g_string_append_printf(out, "  %s\n", sum->message);
-    g_string_append_printf(out, "  converged:        %s\n",
-                           sum->outcome == CV_TUNER_OUTCOME_COMPLETED ? "yes" : "no");
+    g_string_append_printf(out, "  converged:        %s\n", summary_converged(sum) ? "yes" : "no");
+    if (sum->cap_broken)
+        g_string_append_printf(out,
+                               "  CAP BROKEN:       the guest was paused %" G_GUINT64_FORMAT
+                               " ms, above the policy's cap of %" G_GUINT64_FORMAT " ms\n",
+                               sum->downtime_ms.value, sum->max_downtime_ms);
     g_string_append_printf(out, "  status:           %s\n",
                            cv_migration_status_to_string(sum->final_status));
     g_string_append_printf(out, "  total time:       %s (watched %s)\n", total, elapsed);
@@ -347,26 +376,32 @@ cv_cli_format_summary(const CvTunerSummary *sum)
     if (sum->n_restores > 0) {
         g_string_append_printf(out, "  restored:         %u change(s), %u failure(s)",
                                sum->n_restores - sum->n_restore_failures -
-                                   sum->n_restores_left_alone,
+                                   sum->n_restores_left_alone - sum->n_restores_unverified,
                                sum->n_restore_failures);
         if (sum->n_restores_left_alone > 0)
             g_string_append_printf(out, ", %u left alone (changed by someone else after us)",
                                    sum->n_restores_left_alone);
+        if (sum->n_restores_unverified > 0)
+            g_string_append_printf(out, ", %u left alone unverified (could not be re-read)",
+                                   sum->n_restores_unverified);
         g_string_append_c(out, '\n');
         for (guint i = 0; i < sum->n_restores; i++) {
             const CvTunerAction *r = &sum->restores[i];
             g_autofree gchar *what = r->kind == CV_DECISION_PAUSE_GUEST ? g_strdup("resume-guest")
-                                     : r->result == CV_TUNER_RESULT_LEFT_ALONE
+                                     : left_alone(r)
                                          ? cv_cli_format_decision_action(r->kind, r->previous.value)
                                          : cv_cli_format_decision_action(r->kind, r->value);
 
-            g_string_append_printf(out, "    %s %s%s%s\n", what,
-                                   cv_tuner_result_to_string(r->result),
+            g_string_append_printf(out, "    %s %s%s%s\n", what, result_label(r->result),
                                    r->error[0] != '\0' ? ": " : "", r->error);
         }
     }
     if (sum->restore_skipped)
         g_string_append(out, "  not restored:     our changes were left in place\n");
+    if (sum->n_epochs > 0 || sum->n_reconnects > 0)
+        g_string_append_printf(out,
+                               "  epochs:           %u new migration(s) seen; reconnects: %u\n",
+                               sum->n_epochs, sum->n_reconnects);
     return g_string_free(out, FALSE);
 }
 
@@ -535,7 +570,9 @@ json_summary(const CvTunerSummary *sum)
     json_str(b, "record", "summary");
     json_str(b, "outcome", cv_tuner_outcome_to_string(sum->outcome));
     json_int(b, "exit-code", cv_tuner_outcome_to_exit_code(sum->outcome));
-    json_bool(b, "converged", sum->outcome == CV_TUNER_OUTCOME_COMPLETED);
+    json_bool(b, "converged", summary_converged(sum));
+    /* The promise: the pause the guest got (downtime-ms) against the cap (max-downtime-ms). */
+    json_bool(b, "cap-broken", sum->cap_broken);
     json_str(b, "status", cv_migration_status_to_string(sum->final_status));
     json_str(b, "message", sum->message);
     json_bool(b, "dry-run", sum->dry_run);
@@ -587,6 +624,12 @@ json_summary(const CvTunerSummary *sum)
     /* Only when it happened: the summary's shape stays what scripts already parse. */
     if (sum->n_restores_left_alone > 0)
         json_int(b, "restores-left-alone", sum->n_restores_left_alone);
+    if (sum->n_restores_unverified > 0)
+        json_int(b, "restores-unverified", sum->n_restores_unverified);
+    if (sum->n_epochs > 0)
+        json_int(b, "epochs", sum->n_epochs);
+    if (sum->n_reconnects > 0)
+        json_int(b, "reconnects", sum->n_reconnects);
     json_bool(b, "restore-skipped", sum->restore_skipped);
     json_builder_end_object(b);
     return json_finish(b);

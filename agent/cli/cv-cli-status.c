@@ -92,7 +92,9 @@ cv_cli_status(CvCliGlobal *global, gint argc, gchar **argv)
         !cv_target_query_params_sync(target, &params, &error) ||
         !cv_target_query_migrate_sync(target, &sample, &error)) {
         cv_cli_error("status", "%s", error->message);
-        return cv_target_error_is_gone(error)
+        /* one reading, no retry: a QEMU that does not answer is as gone as a closed socket */
+        return cv_target_error_is_gone(error) ||
+                       g_error_matches(error, CV_TARGET_ERROR, CV_TARGET_ERROR_TIMEOUT)
                    ? cv_tuner_outcome_to_exit_code(CV_TUNER_OUTCOME_VANISHED)
                    : CV_CLI_EXIT_ERROR;
     }

@@ -15,7 +15,7 @@ cv_cli_tune(CvCliGlobal *global, gint argc, gchar **argv)
     g_autofree gchar *migrate_uri = NULL;
     gboolean dry_run = FALSE, json = FALSE, keep = FALSE, no_events = FALSE;
     gint max_passes = 0;
-    gdouble timeout = 0.0, speed = 1.0, start_timeout = 60.0, poll = 1.0;
+    gdouble timeout = 0.0, speed = 1.0, start_timeout = 60.0, poll = 1.0, qmp_timeout = 10.0;
     const GOptionEntry entries[] = {
         {"qmp", 0, 0, G_OPTION_ARG_FILENAME, &qmp, "QEMU's QMP unix socket", "PATH"},
         {"policy", 'p', 0, G_OPTION_ARG_STRING, &policy_name, "policy to apply (default: default)",
@@ -36,6 +36,8 @@ cv_cli_tune(CvCliGlobal *global, gint argc, gchar **argv)
         {"migrate", 0, 0, G_OPTION_ARG_STRING, &migrate_uri,
          "start the migration to URI once attached (QEMU's monitor takes one client at a time)",
          "URI"},
+        {"qmp-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &qmp_timeout,
+         "how long a QMP command may wait for its reply, in real seconds (default 10)", "SECONDS"},
         {"keep", 0, 0, G_OPTION_ARG_NONE, &keep,
          "when watching stops early, leave the changes in place", NULL},
         {"no-events", 0, 0, G_OPTION_ARG_NONE, &no_events,
@@ -66,9 +68,10 @@ cv_cli_tune(CvCliGlobal *global, gint argc, gchar **argv)
         cv_cli_error("tune", "--qmp PATH is required");
         return CV_CLI_EXIT_ERROR;
     }
-    if (!(speed > 0.0) || max_passes < 0 || timeout < 0.0 || start_timeout < 0.0 || !(poll > 0.0)) {
-        cv_cli_error("tune", "--speed and --poll must be positive, --max-passes and the "
-                             "timeouts not negative");
+    if (!(speed > 0.0) || max_passes < 0 || timeout < 0.0 || start_timeout < 0.0 || !(poll > 0.0) ||
+        !(qmp_timeout > 0.0) || qmp_timeout > 3600.0) {
+        cv_cli_error("tune", "--speed, --poll and --qmp-timeout (at most 3600) must be positive, "
+                             "--max-passes and the timeouts not negative");
         return CV_CLI_EXIT_ERROR;
     }
     cv_tuner_options_init(&options);
@@ -87,6 +90,7 @@ cv_cli_tune(CvCliGlobal *global, gint argc, gchar **argv)
     clock = speed == 1.0 ? cv_clock_new_monotonic() : cv_clock_new_scaled(speed);
     target = cv_target_qmp_new(qmp, NULL);
     cv_target_qmp_set_enable_events(target, !no_events);
+    cv_target_qmp_set_timeout(target, (guint)ceil(qmp_timeout * 1000.0));
     tuner = cv_tuner_new(target, clock, &options);
     rc = cv_cli_run_tuner(tuner, json);
     /* The tuner, then its target (which drops the tuner's callbacks still in flight). */
