@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -90,6 +91,8 @@ main(int argc, char **argv)
     gint i;
 
     setlocale(LC_ALL, "");
+    /* A libvirtd that goes away mid-call must cost an error, not the process (as virsh). */
+    signal(SIGPIPE, SIG_IGN);
     global.prgname = "virt-converge";
     g_set_prgname(global.prgname);
 

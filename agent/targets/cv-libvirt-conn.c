@@ -10,9 +10,11 @@
 /* keepalive: a ping every 5 s, the connection declared dead after 3 unanswered ones */
 #define KEEPALIVE_INTERVAL_S 5
 #define KEEPALIVE_COUNT 3
-#define RECONNECT_TIMEOUT_MS 30000
+/* libvirtd, stopped with a migration call in progress, waits 30 s for it before it exits
+ * (measured on 9.0); a restart must fit in the window with room for the start. */
+#define RECONNECT_TIMEOUT_MS 90000
 #define BACKOFF_FIRST_MS 250
-#define BACKOFF_MAX_MS 4000
+#define BACKOFF_MAX_MS 2000
 
 static gint n_workers; /* atomic */
 
@@ -27,6 +29,9 @@ quiet_error_func(void *user_data, virErrorPtr error)
 static gpointer
 init_once(gpointer data)
 {
+    /* required before libvirt is used from more than one thread */
+    if (virInitialize() < 0)
+        g_warning("cannot initialise libvirt");
     virSetErrorFunc(NULL, quiet_error_func);
     if (virEventRegisterDefaultImpl() < 0)
         g_warning("cannot register libvirt's default event loop: domain events will not arrive");

@@ -56,7 +56,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(CvLibvirtConn, cv_libvirt_conn_unref)
 const gchar *cv_libvirt_conn_get_uri(const CvLibvirtConn *conn);
 gboolean cv_libvirt_conn_is_read_only(const CvLibvirtConn *conn);
 /* How long the worker keeps trying to reconnect before a call fails with CLOSED (default
- * 30000 ms); 0 = never reconnect. */
+ * 90000 ms); 0 = never reconnect. */
 void cv_libvirt_conn_set_reconnect_timeout(CvLibvirtConn *conn, guint timeout_ms);
 
 /* Given to a work function, on the worker thread. @generation changes with every (re)connect:

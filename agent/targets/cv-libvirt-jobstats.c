@@ -227,8 +227,10 @@ cv_libvirt_job_stats_to_sample(gint job_type, const virTypedParameter *params, g
 
     /* The same check as QMP: a dirty rate whose bytes/s would overflow is garbage. */
     if (cv_field_valid(&sample->ram_dirty_pages_rate) && cv_field_valid(&sample->ram_page_size) &&
-        sample->ram_dirty_pages_rate.value > CV_SAMPLE_MAX_BYTES / sample->ram_page_size.value)
+        sample->ram_dirty_pages_rate.value > CV_SAMPLE_MAX_BYTES / sample->ram_page_size.value) {
         sample->ram_dirty_pages_rate.state = CV_FIELD_INVALID;
+        sample->ram_dirty_pages_rate.value = 0;
+    }
 
     /* memory_bps is bytes/s (QEMU's mbps x 10^6 / 8); libvirt leaves it out when it is 0. */
     read_u64(params, nparams, VIR_DOMAIN_JOB_MEMORY_BPS, CV_SAMPLE_MAX_BYTES, CHECK_BOUNDED, &bps);
