@@ -43,22 +43,6 @@ cv_cli_parse_monitor_commands(const gchar *command, const gchar *value, const Cv
     return TRUE;
 }
 
-static const gchar *
-source_text(CvConfigSource source)
-{
-    switch (source) {
-    case CV_CONFIG_SOURCE_METADATA:
-        return "named in the domain's <metadata>";
-    case CV_CONFIG_SOURCE_DOMAIN:
-        return "a [domain:PATTERN] rule matches its name";
-    case CV_CONFIG_SOURCE_VFIO:
-        return "the domain has VFIO host devices";
-    case CV_CONFIG_SOURCE_DEFAULT:
-    default:
-        return "no rule names another";
-    }
-}
-
 gboolean
 cv_cli_domain_open(CvCliGlobal *global, const gchar *command, const CvCliDomainOptions *opts,
                    CvCliDomain *d)
@@ -67,7 +51,6 @@ cv_cli_domain_open(CvCliGlobal *global, const gchar *command, const CvCliDomainO
     g_autoptr(CvConfig) config = cv_cli_load_config(opts->config_file, &error);
     const CvConfigMetadata *metadata;
     CvConfigMonitorCommands mode;
-    CvConfigSource source = CV_CONFIG_SOURCE_DEFAULT;
     g_autofree gchar *why = NULL;
     const gchar *name;
 
@@ -108,10 +91,8 @@ cv_cli_domain_open(CvCliGlobal *global, const gchar *command, const CvCliDomainO
     } else {
         cv_config_policy_for_domain(config, name, metadata,
                                     metadata != NULL && cv_config_metadata_has_vfio(metadata),
-                                    &d->policy, &source, &why);
-        d->policy_note =
-            g_strdup_printf("policy '%s' (%s%s%s)", d->policy.name, source_text(source),
-                            why != NULL ? "; " : "", why != NULL ? why : "");
+                                    &d->policy, NULL, &why);
+        d->policy_note = g_strdup_printf("policy '%s' (%s)", d->policy.name, why);
     }
     cv_target_libvirt_set_wants_switchover_bandwidth(d->target, d->policy.switchover_bandwidth > 0);
     return TRUE;

@@ -8,6 +8,15 @@
 #include "cv-cli.h"
 #include "cv-target-libvirt.h"
 
+/* How long to wait for virDomainMigrateToURI3 to return once the tuner is done. */
+#define MIGRATE_RETURN_GUARD_S 60
+
+static gboolean
+tick_cb(gpointer user_data)
+{
+    return G_SOURCE_CONTINUE;
+}
+
 gint
 cv_cli_migrate(CvCliGlobal *global, gint argc, gchar **argv)
 {
@@ -114,6 +123,16 @@ cv_cli_migrate(CvCliGlobal *global, gint argc, gchar **argv)
     target = g_steal_pointer(&dom.target);
     tuner = cv_tuner_new(target, clock, &options);
     rc = cv_cli_run_tuner(tuner, json);
+    /* libvirt's migrate call returns a moment after the end (it waits for the source QEMU
+     * to exit): let it, rather than drop the connection under it */
+    if (cv_migration_status_is_final(cv_tuner_get_summary(tuner)->final_status)) {
+        gint64 until = g_get_monotonic_time() + MIGRATE_RETURN_GUARD_S * G_USEC_PER_SEC;
+        guint tick = g_timeout_add_seconds(1, tick_cb, NULL);
+
+        while (cv_target_libvirt_is_migrating(target) && g_get_monotonic_time() < until)
+            g_main_context_iteration(NULL, TRUE);
+        g_source_remove(tick);
+    }
     cv_tuner_free(tuner);
     g_clear_pointer(&target, cv_target_free);
     return rc;

@@ -166,6 +166,7 @@ struct _Core {
     gint events_wanted;        /* atomic */
     gint lost;                 /* atomic: the close callback saw the connection die */
     gint lost_reported;        /* atomic: LOST posted for this connection */
+    gint64 lost_since;         /* under lock: when the connection was found gone; 0 = not */
 
     /* The worker's own. */
     virConnectPtr vconn;
@@ -286,8 +287,18 @@ post_notice(Core *core, CvLibvirtEventKind kind, GError *error)
 }
 
 static void
+mark_lost_since(Core *core)
+{
+    g_mutex_lock(&core->lock);
+    if (core->lost_since == 0)
+        core->lost_since = g_get_monotonic_time();
+    g_mutex_unlock(&core->lock);
+}
+
+static void
 report_lost(Core *core, const gchar *why)
 {
+    mark_lost_since(core);
     if (!g_atomic_int_compare_and_exchange(&core->lost_reported, 0, 1))
         return;
     g_message("lost the connection to libvirt at %s (%s); reconnecting on the next call",
@@ -481,13 +492,21 @@ ensure_connected(Core *core, GError **error)
     if (core->vconn != NULL)
         return TRUE;
     start = g_get_monotonic_time();
+    mark_lost_since(core);
     deadline = start + (gint64)timeout_ms * G_TIME_SPAN_MILLISECOND;
     for (;;) {
         g_clear_error(&last);
         if (try_connect(core, &last)) {
+            gint64 since;
+
+            g_mutex_lock(&core->lock);
+            since = core->lost_since;
+            core->lost_since = 0;
+            g_mutex_unlock(&core->lock);
             if (core->ever_connected) {
-                g_message("reconnected to libvirt at %s after %.1f s", core_uri(core),
-                          (gdouble)(g_get_monotonic_time() - start) / G_USEC_PER_SEC);
+                g_message("reconnected to libvirt at %s, %.1f s after the connection was lost",
+                          core_uri(core),
+                          (gdouble)(g_get_monotonic_time() - since) / G_USEC_PER_SEC);
                 post_notice(core, CV_LIBVIRT_EVENT_RECONNECTED, NULL);
             }
             core->ever_connected = TRUE;

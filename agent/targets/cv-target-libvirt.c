@@ -1354,6 +1354,12 @@ cv_target_libvirt_set_migrate_options(CvTarget *target, guint flags, guint64 ban
     self->migrate_uri = g_strdup(migrate_uri);
 }
 
+gboolean
+cv_target_libvirt_is_migrating(const CvTarget *target)
+{
+    return lv_self((CvTarget *)target)->migrate_running;
+}
+
 const gchar *
 cv_target_libvirt_get_name(const CvTarget *target)
 {

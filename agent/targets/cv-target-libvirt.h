@@ -39,6 +39,10 @@ void cv_target_libvirt_set_wants_switchover_bandwidth(CvTarget *target, gboolean
 void cv_target_libvirt_set_migrate_options(CvTarget *target, guint flags, guint64 bandwidth_mib,
                                            const gchar *migrate_uri);
 
+/* Our virDomainMigrateToURI3 (cv_target_migrate) has not returned yet: libvirt is still
+ * finishing the migration (it returns a moment after the guest runs on the destination). */
+gboolean cv_target_libvirt_is_migrating(const CvTarget *target);
+
 /* After connect. */
 const gchar *cv_target_libvirt_get_name(const CvTarget *target);
 /* The domain's XML as read at connect (live definition). */

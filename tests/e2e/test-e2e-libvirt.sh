@@ -20,7 +20,7 @@ LOW_CAP_MS=800  # the holding policy's cap: below the ~1000 ms this guest needs
 BW=64           # MiB/s: 64 MiB region / 64 MiB/s = the 1000 ms QEMU expects
 
 # CV_E2E_LIBVIRT_CASES=16 runs cases 1 and 6 only (debugging)
-CASES=${CV_E2E_LIBVIRT_CASES:-123456}
+CASES=${CV_E2E_LIBVIRT_CASES:-1234567}
 want() { [[ $CASES == *$1* ]]; }
 n=0
 failed=0
@@ -262,6 +262,14 @@ for _ in $(seq 600); do
     sleep 0.05
 done
 now=$(virsh -c "$SRC" migrate-getmaxdowntime dirtier | head -1)
+vc list >"$W/list.out" 2>&1
+check "list: shows the migrating domain with its limit" \
+    grep -Eq "^dirtier +[0-9]+ .* $raised ms " "$W/list.out"
+vc status dirtier --json >"$W/status.json" 2>&1
+check "status: active, read on a read-only connection" grep -q '"status":"active"' "$W/status.json"
+timeout -s INT 3 "$CLI" -c "$SRC" watch dirtier >"$W/watch.out" 2>&1
+check "watch: one line per iteration until interrupted" \
+    test "$(grep -Ec '^ +[0-9.]+s +[0-9]+ ' "$W/watch.out")" -ge 1
 check "abort: the tuner raised the limit to ${raised:-nothing} ms, within the ${LOW_CAP_MS} ms cap" \
     all_within $LOW_CAP_MS $raised
 check "abort: virsh migrate-getmaxdowntime agrees ($now ms)" test -n "$raised" -a "$now" = "$raised"
@@ -291,7 +299,7 @@ vc migrate dirtier "$DST" --live --p2p --migrateuri tcp://127.0.0.1 --bandwidth 
 rc=$?
 check "migrate: exits 0 (completed)" [ $rc = 0 ]
 check "migrate: tuned with the metadata's policy" \
-    grep -q "policy 'e2e-meta' (named in the domain's <metadata>" "$W/migrate-cv.out"
+    grep -q "policy 'e2e-meta' (named in the domain's metadata)" "$W/migrate-cv.out"
 check "migrate: the guest runs on the destination" \
     [ "$(virsh -c "$DST" domstate dirtier 2>/dev/null | head -1)" = running ]
 real=$(completed_downtime)
@@ -356,6 +364,25 @@ if [ $rc = 3 ]; then
 fi
 diag "$W/restart.err"
 tail -4 "$W/restart.out" | diag /dev/stdin
+fi
+
+# ---- 7. monitor-commands = auto: the link-rate policy goes through QEMU's monitor ---------
+if want 7; then
+reset_guest && start_migration && wait_iterations 1
+taints_before=$(grep -c 'custom-monitor' "$W/src/log/qemu/dirtier.log" 2>/dev/null)
+vc tune dirtier --policy e2e-link --config "$CONF" --monitor-commands auto \
+    >"$W/auto.out" 2>"$W/auto.err"
+rc=$?
+finish_migration
+taints_after=$(grep -c 'custom-monitor' "$W/src/log/qemu/dirtier.log" 2>/dev/null)
+check "auto: exits 0 (completed)" [ $rc = 0 ]
+check "auto: says once why it uses QEMU's monitor" \
+    test "$(grep -c "using QEMU's monitor through libvirt because the policy sets avail-switchover-bandwidth" "$W/auto.err")" = 1
+check "auto: libvirt tainted the domain (custom-monitor lines: ${taints_before:-0} -> ${taints_after:-0})" \
+    test "${taints_after:-0}" -gt "${taints_before:-0}"
+real=$(completed_downtime)
+check "auto: achieved downtime ${real:-?} ms within the 500 ms cap" all_within 500 $real
+[ $rc = 0 ] || diag "$W/auto.err"
 fi
 
 echo "1..$n"
