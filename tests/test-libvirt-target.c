@@ -35,6 +35,13 @@ iterate_until(const gboolean *flag, const gchar *what)
     g_source_remove(guard);
 }
 
+static gboolean
+set_flag_cb(gpointer data)
+{
+    *(gboolean *)data = TRUE;
+    return G_SOURCE_REMOVE;
+}
+
 /* Let the workers of released connections finish, so nothing is left for the leak check. */
 static void
 drain_workers(void)
@@ -46,9 +53,15 @@ drain_workers(void)
             ;
         g_usleep(1000);
     }
-    while (g_main_context_iteration(NULL, FALSE))
-        ;
     g_assert_cmpuint(cv_libvirt_conn_get_n_workers(), ==, 0);
+    /* libvirt frees deregistered event callbacks from its event loop's next dispatch */
+    {
+        gboolean done = FALSE;
+
+        g_timeout_add(100, set_flag_cb, &done);
+        while (!done)
+            g_main_context_iteration(NULL, TRUE);
+    }
 }
 
 typedef struct {

@@ -3,12 +3,15 @@
  * devices, and say whether the domain's policy can make its migration converge, with what
  * pause, and what it would set.
  *
- * The model is the one QEMU's switchover rule implies: a pass at the link rate b re-sends what
- * the guest dirtied meanwhile. calc-dirty-rate counts the distinct pages written during its
- * period T, so r x T is the RAM a T-second pass leaves dirty; when r >= b precopy never gets
- * below it, and the pause that switches over is r x T / b. When r < b every pass is shorter
- * than the one before and the RAM converges on its own. VFIO device state is not reported by
- * libvirt (nor by QEMU before 11.1): it adds to the pause by an amount this cannot know. */
+ * The model follows QEMU's switchover rule: a pass at the link rate b re-sends what the guest
+ * dirtied meanwhile. calc-dirty-rate counts the distinct pages written during its period, so
+ * it is measured twice, over T and 2T. The same bytes both times (D2T < 1.5 x DT) is a working
+ * set the guest keeps re-dirtying: precopy never gets below it, and switching over needs a
+ * pause of W / b, W their mean; it converges on its own when that fits in the
+ * current downtime-limit. Twice the bytes in twice the time is memory dirtied at a steady rate
+ * r: passes shrink by r / b each, so it converges on its own when r < b; otherwise nothing is
+ * ever clean and the pause is all of RAM / b. VFIO device state is reported neither by
+ * libvirt nor by QEMU before 11.1: it adds to the pause by an amount this cannot know. */
 #include "config.h"
 
 #include <math.h>
@@ -25,8 +28,10 @@
 typedef struct {
     guint64 link;          /* bytes/s, 0 = unknown */
     const gchar *link_src; /* where the link rate came from */
+    gboolean working_set;  /* the same bytes re-dirtied, not a steady rate */
+    gdouble dirty_bytes;   /* what a pass leaves dirty: the working set, or all of RAM */
     gboolean converges_alone;
-    guint64 needed_ms; /* 0 when unknown */
+    guint64 needed_ms; /* the pause switching over needs; 0 when unknown */
     gboolean policy_can;
     guint64 would_limit_ms;
     gboolean would_switchover;
@@ -48,13 +53,28 @@ judge(const CvLibvirtDomainCheck *c, const CvPolicy *policy, guint64 link_opt, C
     }
     if (!c->dirty_rate_measured || v->link == 0)
         return;
-    v->converges_alone = c->dirty_rate_bytes < v->link;
-    if (!v->converges_alone) {
-        gdouble dirty = (gdouble)c->dirty_rate_bytes * (gdouble)c->dirty_rate_period_s;
+    {
+        gdouble d1 = (gdouble)c->dirty_rate_bytes * (gdouble)c->dirty_rate_period_s;
+        gdouble d2 = (gdouble)c->dirty_rate_long_bytes * 2.0 * (gdouble)c->dirty_rate_period_s;
+        gdouble limit =
+            cv_field_valid(&c->downtime_limit_ms) ? (gdouble)c->downtime_limit_ms.value : 300.0;
+        gdouble pause_ms;
 
-        if (c->memory_bytes > 0 && dirty > (gdouble)c->memory_bytes)
-            dirty = (gdouble)c->memory_bytes;
-        v->needed_ms = (guint64)ceil(dirty * 1000.0 / (gdouble)v->link);
+        v->working_set = d2 < 1.5 * d1;
+        if (v->working_set) {
+            /* page sampling is noisy (tens of percent on a small guest): both estimates
+             * measure the same set */
+            v->dirty_bytes = (d1 + d2) / 2.0;
+            pause_ms = v->dirty_bytes * 1000.0 / (gdouble)v->link;
+            v->converges_alone = pause_ms <= limit;
+        } else {
+            v->converges_alone = c->dirty_rate_long_bytes < v->link;
+            v->dirty_bytes = (gdouble)c->memory_bytes;
+            pause_ms = v->dirty_bytes * 1000.0 / (gdouble)v->link;
+        }
+        v->needed_ms = (guint64)ceil(pause_ms);
+    }
+    if (!v->converges_alone) {
         /* as the engine rounds a limit: needed x (1 + margin), up to the next 10 ms */
         v->would_limit_ms =
             (guint64)ceil((gdouble)v->needed_ms * (1.0 + policy->margin) / 10.0 - 1e-9) * 10;
@@ -86,10 +106,12 @@ print_human(const CvLibvirtDomainCheck *c, guint n_vfio, const CvCliDomain *d,
     printf("domain: %s, %s of RAM, downtime-limit %s\n", c->name, mem, limit);
     printf("%s\n", d->policy_note);
     if (c->dirty_rate_measured) {
-        g_autofree gchar *r = rate_text(c->dirty_rate_bytes);
+        g_autofree gchar *r1 = rate_text(c->dirty_rate_bytes);
+        g_autofree gchar *r2 = rate_text(c->dirty_rate_long_bytes);
 
-        printf("dirty rate: %s (libvirt's dirty-rate calculation over %" G_GUINT64_FORMAT " s)\n",
-               r, c->dirty_rate_period_s);
+        printf("dirty rate: %s over %" G_GUINT64_FORMAT " s, %s over %" G_GUINT64_FORMAT
+               " s (libvirt's dirty-rate calculation)\n",
+               r1, c->dirty_rate_period_s, r2, 2 * c->dirty_rate_period_s);
     } else {
         printf("dirty rate: unknown (%s)\n",
                c->dirty_rate_error != NULL ? c->dirty_rate_error : "not measured");
@@ -115,14 +137,32 @@ print_human(const CvLibvirtDomainCheck *c, guint n_vfio, const CvCliDomain *d,
         printf("verdict: cannot judge without a dirty rate\n");
         return;
     }
+    {
+        gchar dirty[32];
+
+        cv_format_bytes((guint64)v->dirty_bytes, dirty, sizeof(dirty));
+        if (v->working_set)
+            printf("dirtying: a working set of about %s, re-dirtied faster than a pass sends "
+                   "it\n",
+                   dirty);
+        else
+            printf("dirtying: a steady rate, no working set in sight (all %s of RAM may stay "
+                   "dirty)\n",
+                   dirty);
+    }
     if (v->converges_alone) {
-        printf("verdict: converges on its own: the guest dirties memory slower than the link "
-               "sends it\n");
+        if (v->working_set)
+            printf("verdict: converges on its own: the working set fits in the current "
+                   "downtime-limit (a pause of about %" G_GUINT64_FORMAT " ms)\n",
+                   v->needed_ms);
+        else
+            printf("verdict: converges on its own: the guest dirties memory slower than the "
+                   "link sends it\n");
         printf("would set: nothing\n");
         return;
     }
-    printf("verdict: does not converge on its own: the guest dirties memory at least as fast as "
-           "the link sends it; switching over needs a pause of about %" G_GUINT64_FORMAT " ms%s\n",
+    printf("verdict: does not converge on its own: switching over needs a pause of about "
+           "%" G_GUINT64_FORMAT " ms%s\n",
            v->needed_ms, n_vfio > 0 ? " plus the VFIO device state" : "");
     if (v->policy_can) {
         printf("policy '%s' can converge it: pause about %" G_GUINT64_FORMAT
@@ -173,6 +213,13 @@ print_json(const CvLibvirtDomainCheck *c, guint n_vfio, const CvCliDomain *d, co
         json_builder_add_int_value(b, (gint64)c->dirty_rate_bytes);
     else
         json_builder_add_null_value(b);
+    json_builder_set_member_name(b, "dirty-rate-long");
+    if (c->dirty_rate_measured)
+        json_builder_add_int_value(b, (gint64)c->dirty_rate_long_bytes);
+    else
+        json_builder_add_null_value(b);
+    json_builder_set_member_name(b, "working-set");
+    json_builder_add_boolean_value(b, v->working_set);
     json_builder_set_member_name(b, "dirty-rate-error");
     if (c->dirty_rate_error != NULL)
         json_builder_add_string_value(b, c->dirty_rate_error);
@@ -214,7 +261,7 @@ cv_cli_check(CvCliGlobal *global, gint argc, gchar **argv)
          "switchover-bandwidth, else the domain's migration speed limit)",
          "RATE"},
         {"seconds", 0, 0, G_OPTION_ARG_INT, &seconds,
-         "measure the dirty rate over SECONDS (default 1; a pass lasts about that long)", "N"},
+         "measure the dirty rate over SECONDS, then over twice that (default 1)", "N"},
         {"policy", 'p', 0, G_OPTION_ARG_STRING, &policy_name,
          "judge with this policy (default: the domain's, as tune)", "NAME"},
         {"config", 0, 0, G_OPTION_ARG_FILENAME, &config, "configuration file with the policies",

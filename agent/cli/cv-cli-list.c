@@ -45,6 +45,26 @@ judge(const CvConfig *config, CvLibvirtDomainRow *row, ListEntry *e)
     e->have_decision = TRUE;
 }
 
+/* One reading cannot show a stall (that needs a history), but it shows whether QEMU can
+ * switch over at all right now: its expected downtime against the limit. */
+static gboolean
+over_limit(const ListEntry *e)
+{
+    const CvSample *s = &e->row->sample;
+
+    return cv_field_valid(&s->expected_downtime_ms) && cv_field_valid(&e->row->downtime_limit_ms) &&
+           cv_field_valid(&s->ram_dirty_sync_count) && s->ram_dirty_sync_count.value >= 2 &&
+           s->expected_downtime_ms.value > e->row->downtime_limit_ms.value;
+}
+
+static const gchar *
+verdict_text(const ListEntry *e)
+{
+    if (e->decision.verdict == CV_VERDICT_WARMUP && over_limit(e))
+        return "over-limit";
+    return cv_verdict_to_string(e->decision.verdict);
+}
+
 static void
 json_field(JsonBuilder *b, const gchar *name, const CvU64Field *f)
 {
@@ -85,6 +105,8 @@ print_json(GPtrArray *entries, const gchar *uri)
         json_field(b, "downtime-limit-ms", &e->row->downtime_limit_ms);
         json_builder_set_member_name(b, "verdict");
         json_builder_add_string_value(b, cv_verdict_to_string(e->decision.verdict));
+        json_builder_set_member_name(b, "expected-over-limit");
+        json_builder_add_boolean_value(b, over_limit(e));
         json_builder_set_member_name(b, "policy");
         json_builder_add_string_value(b, e->policy.name);
         json_builder_set_member_name(b, "policy-source");
@@ -116,8 +138,7 @@ print_table(GPtrArray *entries)
                 : g_strdup("-");
 
         printf("%-20s %5s %12s %9s %9s %-11s %s (%s)\n", e->row->name, iter, remaining, expected,
-               limit, cv_verdict_to_string(e->decision.verdict), e->policy.name,
-               cv_config_source_to_string(e->source));
+               limit, verdict_text(e), e->policy.name, cv_config_source_to_string(e->source));
     }
 }
 
@@ -136,8 +157,9 @@ cv_cli_list(CvCliGlobal *global, gint argc, gchar **argv)
     g_autoptr(GOptionContext) context = cv_cli_option_context_new(
         global, "list", NULL,
         "The domains of -c URI with an outgoing migration: iteration, remaining RAM, expected "
-        "downtime, downtime-limit, the engine's verdict on that one reading, and the policy "
-        "the domain would be tuned with. Read-only.");
+        "downtime, downtime-limit, the engine's verdict on that one reading (over-limit: QEMU "
+        "expects more downtime than the limit allows, so it cannot switch over now), and the "
+        "policy the domain would be tuned with. Read-only.");
     g_autoptr(GError) error = NULL;
     g_autoptr(CvConfig) config = NULL;
     g_autoptr(CvLibvirtConn) conn = NULL;

@@ -224,10 +224,11 @@ check_work_free(gpointer data)
 }
 
 /* libvirt's dirty-rate calculation: start it, then read the domain's dirtyrate.* statistics
- * until they say measured. */
-static void
+ * until they say measured. Page sampling, the default: the dirty-bitmap mode made QEMU 7.2
+ * under TCG exit (seen here), and the dirty ring needs KVM. */
+static gboolean
 measure_dirty_rate(const CvLibvirtWorker *worker, virDomainPtr dom, guint seconds,
-                   CvLibvirtDomainCheck *check)
+                   CvLibvirtDomainCheck *check, guint64 *bytes_per_s)
 {
     virDomainPtr doms[] = {dom, NULL};
     gint64 deadline;
@@ -238,7 +239,7 @@ measure_dirty_rate(const CvLibvirtWorker *worker, virDomainPtr dom, guint second
             cv_libvirt_error_from_last(worker->conn, "virDomainStartDirtyRateCalc");
 
         check->dirty_rate_error = g_strdup(e->message);
-        return;
+        return FALSE;
     }
     deadline = g_get_monotonic_time() + (gint64)(seconds + 10) * G_USEC_PER_SEC;
     while (g_get_monotonic_time() < deadline) {
@@ -253,7 +254,7 @@ measure_dirty_rate(const CvLibvirtWorker *worker, virDomainPtr dom, guint second
             g_autoptr(GError) e = cv_libvirt_error_from_last(worker->conn, "dirty-rate statistics");
 
             check->dirty_rate_error = g_strdup(e->message);
-            return;
+            return FALSE;
         }
         if (n > 0) {
             virTypedParamsGetInt(records[0]->params, records[0]->nparams, "dirtyrate.calc_status",
@@ -263,13 +264,12 @@ measure_dirty_rate(const CvLibvirtWorker *worker, virDomainPtr dom, guint second
         }
         virDomainStatsRecordListFree(records);
         if (status == DIRTYRATE_MEASURED && mib_per_s >= 0) {
-            check->dirty_rate_measured = TRUE;
-            check->dirty_rate_bytes = (guint64)mib_per_s * MIB;
-            check->dirty_rate_period_s = seconds;
-            return;
+            *bytes_per_s = (guint64)mib_per_s * MIB;
+            return TRUE;
         }
     }
     check->dirty_rate_error = g_strdup("the dirty-rate calculation did not finish in time");
+    return FALSE;
 }
 
 static gpointer
@@ -292,9 +292,12 @@ check_work(const CvLibvirtWorker *worker, gpointer data, GError **error)
     if (virDomainMigrateGetMaxSpeed(dom, &speed, 0) == 0 && (guint64)speed * MIB / MIB == speed &&
         (guint64)speed * MIB <= CV_SAMPLE_MAX_BYTES)
         cv_field_set(&check->max_bandwidth, (guint64)speed * MIB);
-    if (w->seconds > 0 && check->active)
-        measure_dirty_rate(worker, dom, w->seconds, check);
-    else if (w->seconds > 0)
+    if (w->seconds > 0 && check->active &&
+        measure_dirty_rate(worker, dom, w->seconds, check, &check->dirty_rate_bytes) &&
+        measure_dirty_rate(worker, dom, 2 * w->seconds, check, &check->dirty_rate_long_bytes)) {
+        check->dirty_rate_measured = TRUE;
+        check->dirty_rate_period_s = w->seconds;
+    } else if (w->seconds > 0)
         check->dirty_rate_error = g_strdup("the domain is not running");
     virDomainFree(dom);
     return g_steal_pointer(&check);

@@ -39,17 +39,22 @@ typedef struct {
     gboolean active;
     CvU64Field downtime_limit_ms;
     CvU64Field max_bandwidth; /* bytes/s; ABSENT = unlimited or unknown */
-    /* libvirt's dirty-rate calculation (QEMU calc-dirty-rate, page sampling) */
+    /* libvirt's dirty-rate calculation (QEMU calc-dirty-rate, page sampling), twice: over
+     * the period asked for and over twice that, which tells a working set the guest keeps
+     * re-dirtying (the same bytes in both) from memory it dirties at a steady rate (twice the
+     * bytes in twice the time) */
     gboolean dirty_rate_measured;
-    guint64 dirty_rate_bytes; /* bytes/s */
+    guint64 dirty_rate_bytes; /* bytes/s over dirty_rate_period_s */
     guint64 dirty_rate_period_s;
-    gchar *dirty_rate_error; /* why there is no measurement */
+    guint64 dirty_rate_long_bytes; /* bytes/s over 2 x dirty_rate_period_s */
+    gchar *dirty_rate_error;       /* why there is no measurement */
 } CvLibvirtDomainCheck;
 
 void cv_libvirt_domain_check_free(CvLibvirtDomainCheck *check);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CvLibvirtDomainCheck, cv_libvirt_domain_check_free)
 
-/* Read what `check` needs, measuring the dirty rate over @seconds (0 = do not measure). */
+/* Read what `check` needs, measuring the dirty rate over @seconds and then over twice that
+ * (0 = do not measure). */
 CvLibvirtDomainCheck *cv_libvirt_check_domain(CvLibvirtConn *conn, const gchar *domain,
                                               guint seconds, GError **error);
 

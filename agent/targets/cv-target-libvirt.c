@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-glib/json-glib.h>
@@ -144,6 +145,7 @@ work_free(gpointer data)
 
 typedef struct {
     gchar *name;
+    gchar *uri; /* the connection's, as libvirt resolved it */
     guchar uuid[VIR_UUID_BUFLEN];
     gchar *xml;
     gulong hv_version;
@@ -156,6 +158,7 @@ connect_result_free(gpointer data)
     ConnectResult *r = data;
 
     g_free(r->name);
+    g_free(r->uri);
     g_free(r->xml);
     g_free(r);
 }
@@ -180,6 +183,12 @@ connect_work(const CvLibvirtWorker *worker, gpointer data, GError **error)
     r->xml = g_strdup(xml);
     free(xml);
     r->name = g_strdup(virDomainGetName(dom));
+    {
+        char *uri = virConnectGetURI(worker->conn);
+
+        r->uri = g_strdup(uri);
+        free(uri);
+    }
     memcpy(r->uuid, w->handle->uuid, sizeof(r->uuid));
     if (virConnectGetVersion(worker->conn, &r->hv_version) < 0)
         r->hv_version = 0;
@@ -922,8 +931,8 @@ connect_done(GObject *source, GAsyncResult *result, gpointer user_data)
     g_free(self->parent.version);
     self->parent.version = r->hv_version > 0 ? format_version(r->hv_version) : NULL;
     g_free(self->parent.description);
-    self->parent.description =
-        g_strdup_printf("libvirt:%s/%s", cv_libvirt_conn_get_uri(self->conn), self->name);
+    self->parent.description = g_strdup_printf(
+        "libvirt:%s/%s", r->uri != NULL ? r->uri : cv_libvirt_conn_get_uri(self->conn), self->name);
     choose_monitor(self);
     self->parent.connected = TRUE;
     self->parent.events = TRUE;
@@ -989,6 +998,14 @@ query_done(GObject *source, GAsyncResult *result, gpointer user_data)
     if (!cv_migration_status_is_final(s.status) && s.status != CV_MIGRATION_STATUS_NONE &&
         s.status != CV_MIGRATION_STATUS_UNKNOWN)
         self->saw_job = TRUE;
+    /* libvirt keeps the statistics of a domain's last finished job across restarts of the
+     * domain: an end we did not see begin (no running job, no job-completed event, no
+     * "stopped, migrated") belongs to an earlier migration */
+    if (cv_migration_status_is_final(s.status) && !self->saw_job && !self->have_final &&
+        !self->stopped_migrated) {
+        cv_sample_init(&s);
+        s.status = CV_MIGRATION_STATUS_NONE;
+    }
     /* The job is gone without a trace (libvirt 9.0 keeps no statistics for a cancelled or
      * failed migration), or its end is still being written: say how it ended. Our own
      * migrate call that has not returned yet means it has not begun. */

@@ -67,8 +67,9 @@ cleanup() {
     for p in $SRCPID $DSTPID $MIGPID; do wait "$p" 2>/dev/null; done
     # A QEMU whose libvirtd died first lives on in that daemon's mount namespace: ours are
     # the ones whose mounts name this suite's directory.
-    for p in $(pgrep -x qemu-system-x86); do
-        grep -qs "$W" "/proc/$p/mountinfo" && kill "$p" 2>/dev/null
+    for p in /proc/[0-9]*; do
+        [ "$(cat "$p/comm" 2>/dev/null)" = qemu-system-x86 ] || continue
+        grep -qs "$W" "$p/mountinfo" && kill "${p#/proc/}" 2>/dev/null
     done
     rm -rf "$W"
 }
