@@ -392,6 +392,91 @@ test_close(void)
     drain_workers();
 }
 
+/* A domain with a VFIO host device: the test driver defines and "runs" it without hardware. */
+static const gchar vfio_xml[] =
+    "<domain type='test'><name>vgpu</name><memory unit='MiB'>512</memory><vcpu>1</vcpu>"
+    "<os><type arch='x86_64'>hvm</type></os><devices>"
+    "<hostdev mode='subsystem' type='pci' managed='yes'><source>"
+    "<address domain='0x0000' bus='0x3b' slot='0x00' function='0x0'/></source></hostdev>"
+    "</devices></domain>";
+
+static gpointer
+define_vfio_work(const CvLibvirtWorker *worker, gpointer data, GError **error)
+{
+    virDomainPtr dom = virDomainLookupByName(worker->conn, "vgpu");
+
+    if (dom == NULL) {
+        dom = virDomainDefineXML(worker->conn, vfio_xml);
+        if (dom == NULL || virDomainCreate(dom) < 0) {
+            g_propagate_error(error, cv_libvirt_error_from_last(worker->conn, "define"));
+            if (dom != NULL)
+                virDomainFree(dom);
+            return NULL;
+        }
+    }
+    virDomainFree(dom);
+    return GINT_TO_POINTER(1);
+}
+
+static void
+test_monitor_choice(void)
+{
+    g_autoptr(CvLibvirtConn) conn = cv_libvirt_conn_new(TEST_URI, FALSE);
+    g_autoptr(CvLibvirtConn) ro = cv_libvirt_conn_new(TEST_URI, TRUE);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(CvTarget) plain = NULL;
+    g_autoptr(CvTarget) vfio = NULL;
+    g_autoptr(CvTarget) never = NULL;
+    g_autoptr(CvTarget) read_only = NULL;
+    g_auto(Call) params = {0};
+
+    g_assert_nonnull(cv_libvirt_conn_run_sync(conn, define_vfio_work, NULL, NULL, NULL, &error));
+    g_assert_no_error(error);
+    /* auto: job statistics for a plain domain ... */
+    plain = connected_target(conn, "test", &error);
+    g_assert_false(cv_target_libvirt_uses_monitor(plain));
+    /* ... and for it too once the policy states a link rate, the monitor */
+    cv_target_libvirt_set_wants_switchover_bandwidth(plain, TRUE);
+    g_assert_true(cv_target_libvirt_uses_monitor(plain));
+    g_assert_nonnull(strstr(cv_target_libvirt_get_monitor_reason(plain),
+                            "the policy sets avail-switchover-bandwidth"));
+    /* a VFIO device: libvirt's statistics do not count its state, so the monitor */
+    vfio = connected_target(conn, "vgpu", &error);
+    g_assert_no_error(error);
+    g_assert_true(cv_target_libvirt_uses_monitor(vfio));
+    g_assert_nonnull(strstr(cv_target_libvirt_get_monitor_reason(vfio), "1 VFIO host device"));
+    /* the engine is told the guest has VFIO devices; the monitor's query-migrate is what the
+     * test driver cannot answer */
+    cv_target_query_params(vfio, params_cb, &params);
+    iterate_until(&params.done, "params");
+    g_assert_nonnull(params.error);
+    /* never: job statistics only, the estimate RAM-only, said so */
+    never = cv_target_libvirt_new(conn, "vgpu");
+    cv_target_libvirt_set_monitor_commands(never, CV_CONFIG_MONITOR_COMMANDS_NEVER);
+    g_assert_true(cv_target_connect_sync(never, &error));
+    g_assert_false(cv_target_libvirt_uses_monitor(never));
+    g_assert_nonnull(strstr(cv_target_libvirt_get_monitor_reason(never), "RAM-only"));
+    g_clear_pointer(&params.error, g_error_free);
+    params.done = FALSE;
+    cv_target_query_params(never, params_cb, &params);
+    iterate_until(&params.done, "params");
+    g_assert_no_error(params.error);
+    g_assert_cmpint(params.params.vfio_devices, ==, CV_TRI_YES);
+    /* a read-only connection cannot use the monitor whatever the setting */
+    read_only = cv_target_libvirt_new(ro, "vgpu");
+    cv_target_libvirt_set_monitor_commands(read_only, CV_CONFIG_MONITOR_COMMANDS_ALWAYS);
+    g_assert_true(cv_target_connect_sync(read_only, &error));
+    g_assert_false(cv_target_libvirt_uses_monitor(read_only));
+    g_assert_nonnull(strstr(cv_target_libvirt_get_monitor_reason(read_only), "read-only"));
+    g_clear_pointer(&plain, cv_target_free);
+    g_clear_pointer(&vfio, cv_target_free);
+    g_clear_pointer(&never, cv_target_free);
+    g_clear_pointer(&read_only, cv_target_free);
+    g_clear_pointer(&conn, cv_libvirt_conn_unref);
+    g_clear_pointer(&ro, cv_libvirt_conn_unref);
+    drain_workers();
+}
+
 /* ---- the CLI's one-shot requests -------------------------------------------------------- */
 
 static void
@@ -489,6 +574,7 @@ main(int argc, char **argv)
     g_test_add_func("/libvirt-target/errors", test_errors);
     g_test_add_func("/libvirt-target/switchover-refused", test_switchover_refused);
     g_test_add_func("/libvirt-target/events", test_events);
+    g_test_add_func("/libvirt-target/monitor-choice", test_monitor_choice);
     g_test_add_func("/libvirt-target/read-only", test_read_only);
     g_test_add_func("/libvirt-target/free-drops-pending", test_free_drops_pending);
     g_test_add_func("/libvirt-target/close", test_close);

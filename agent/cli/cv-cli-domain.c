@@ -60,9 +60,6 @@ cv_cli_domain_open(CvCliGlobal *global, const gchar *command, const CvCliDomainO
     }
     if (!cv_cli_parse_monitor_commands(command, opts->monitor_commands, config, &mode))
         return FALSE;
-    /* QEMU's monitor needs a read-write connection: a read-only command reads job statistics */
-    if (opts->read_only)
-        mode = CV_CONFIG_MONITOR_COMMANDS_NEVER;
     d->conn = cv_libvirt_conn_new(global->connect_uri, opts->read_only);
     d->target = cv_target_libvirt_new(d->conn, opts->domain);
     cv_target_libvirt_set_monitor_commands(d->target, mode);

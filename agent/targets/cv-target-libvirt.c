@@ -867,6 +867,18 @@ choose_monitor(CvTargetLibvirt *self)
     else if (self->wants_switchover)
         need = g_strdup("the policy sets avail-switchover-bandwidth, which libvirt cannot set");
     g_clear_pointer(&self->monitor_reason, g_free);
+    if (cv_libvirt_conn_is_read_only(self->conn)) {
+        /* libvirt refuses virDomainQemuMonitorCommand on a read-only connection */
+        self->monitor = FALSE;
+        self->monitor_reason =
+            need != NULL ? g_strdup_printf("read-only connection although %s: job statistics "
+                                           "only, the estimate is RAM-only",
+                                           need)
+                         : g_strdup("read-only connection: job statistics only");
+        if (need != NULL)
+            log_monitor_once(self, self->monitor_reason);
+        return;
+    }
     switch (self->monitor_mode) {
     case CV_CONFIG_MONITOR_COMMANDS_ALWAYS:
         self->monitor = TRUE;
