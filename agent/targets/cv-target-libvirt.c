@@ -412,8 +412,17 @@ change_work(const CvLibvirtWorker *worker, gpointer data, GError **error)
     default:
         g_assert_not_reached();
     }
-    if (rc < 0)
-        g_propagate_error(error, cv_libvirt_error_from_last(worker->conn, api));
+    if (rc < 0) {
+        GError *e = cv_libvirt_error_from_last(worker->conn, api);
+        virDomainJobInfo info;
+
+        /* "not valid" for a job control on a domain without a job: say that */
+        if (e->code == CV_TARGET_ERROR_OPERATION_INVALID &&
+            (w->kind == CHANGE_ABORT || w->kind == CHANGE_POSTCOPY) &&
+            virDomainGetJobInfo(dom, &info) == 0 && info.type == VIR_DOMAIN_JOB_NONE)
+            e->code = CV_TARGET_ERROR_NO_MIGRATION;
+        g_propagate_error(error, e);
+    }
     return NULL;
 }
 
@@ -516,6 +525,7 @@ typedef struct {
     gboolean have_final;
     CvSample final; /* from the job-completed event */
     gboolean stopped_migrated;
+    gboolean reconnected;     /* the connection was lost and reopened while the job ran */
     gboolean migrate_running; /* our virDomainMigrateToURI3 has not returned */
     gboolean migrate_ended;
     GError *migrate_error;
@@ -792,8 +802,10 @@ conn_event_cb(CvLibvirtConn *conn, const CvLibvirtEvent *event, gpointer user_da
     if (event->kind == CV_LIBVIRT_EVENT_LOST || event->kind == CV_LIBVIRT_EVENT_RECONNECTED) {
         /* Calls wait for the reconnect (or fail with CLOSED after its timeout); events missed
          * meanwhile are made up by the next query. */
-        if (event->kind == CV_LIBVIRT_EVENT_RECONNECTED && !self->closed)
+        if (event->kind == CV_LIBVIRT_EVENT_RECONNECTED && !self->closed) {
+            self->reconnected |= self->saw_job;
             emit_status(self, CV_MIGRATION_STATUS_UNKNOWN);
+        }
         return;
     }
     if (self->closed || memcmp(event->uuid, self->uuid, VIR_UUID_BUFLEN) != 0)
@@ -976,6 +988,14 @@ end_without_stats(CvTargetLibvirt *self, CvSample *s)
         return;
     }
     s->status = CV_MIGRATION_STATUS_CANCELLED;
+    if (self->reconnected) {
+        /* libvirtd, restarted, cancels an outgoing migration it was running (precopy) */
+        g_message("domain '%s': the migration job is gone after libvirtd came back: its restart "
+                  "cancelled the migration",
+                  self->name);
+        g_strlcpy(s->error_desc, "cancelled by libvirtd's restart", sizeof(s->error_desc));
+        return;
+    }
     g_strlcpy(s->error_desc,
               "the migration job ended without statistics (libvirt keeps none for a cancelled or "
               "failed migration)",

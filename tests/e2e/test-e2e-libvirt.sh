@@ -360,6 +360,8 @@ check "restart: the tuner reconnected and says so" grep -q 'reconnected to libvi
 check "restart: it ends by telling how (exit $rc: 0 completed or 3 cancelled by libvirtd's recovery)" \
     test $rc = 0 -o $rc = 3
 if [ $rc = 3 ]; then
+    check "restart: says libvirtd's restart cancelled the migration" \
+        grep -q "its restart cancelled the migration" "$W/restart.err"
     check "restart: cancelled, so the downtime-limit is back to 300 ms" \
         [ "$(virsh -c "$SRC" migrate-getmaxdowntime dirtier | head -1)" = 300 ]
 fi
