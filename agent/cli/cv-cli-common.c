@@ -46,7 +46,7 @@ cv_cli_option_context_new(CvCliGlobal *global, const gchar *name, const gchar *p
 {
     const GOptionEntry global_entries[] = {
         {"connect", 'c', 0, G_OPTION_ARG_CALLBACK, connect_option_cb,
-         "libvirt URI (not used by the QMP commands)", "URI"},
+         "libvirt URI, as virsh's (not used with --qmp)", "URI"},
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &global->verbose,
          "log decisions and QMP traffic on stderr", NULL},
         G_OPTION_ENTRY_NULL,
