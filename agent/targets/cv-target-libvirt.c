@@ -522,6 +522,7 @@ typedef struct {
 
     /* What the migration showed so far, to tell its end when libvirt keeps no statistics. */
     gboolean saw_job;
+    CvSample last_running; /* the last reading of the running job */
     gboolean have_final;
     CvSample final; /* from the job-completed event */
     gboolean stopped_migrated;
@@ -974,7 +975,14 @@ end_without_stats(CvTargetLibvirt *self, CvSample *s)
         *s = self->final;
         return;
     }
-    cv_sample_init(s);
+    /* the figures of the last reading, for the summary; no downtime: there was none */
+    if (self->saw_job) {
+        *s = self->last_running;
+        s->expected_downtime_ms.state = CV_FIELD_ABSENT;
+        s->error_desc[0] = '\0';
+    } else {
+        cv_sample_init(s);
+    }
     if (self->stopped_migrated) {
         s->status = CV_MIGRATION_STATUS_COMPLETED;
         return;
@@ -1028,8 +1036,10 @@ query_done(GObject *source, GAsyncResult *result, gpointer user_data)
     }
     s = *sample;
     if (!cv_migration_status_is_final(s.status) && s.status != CV_MIGRATION_STATUS_NONE &&
-        s.status != CV_MIGRATION_STATUS_UNKNOWN)
+        s.status != CV_MIGRATION_STATUS_UNKNOWN) {
         self->saw_job = TRUE;
+        self->last_running = s;
+    }
     /* libvirt keeps the statistics of a domain's last finished job across restarts of the
      * domain: an end we did not see begin (no running job, no job-completed event, no
      * "stopped, migrated") belongs to an earlier migration */
