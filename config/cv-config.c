@@ -33,6 +33,7 @@ struct _CvConfig {
     guint64 poll_interval_ms;
     gboolean dry_run;
     CvConfigLogLevel log_level;
+    CvConfigMonitorCommands monitor_commands;
     GPtrArray *policies;        /* PolicyEntry *, in definition order */
     GHashTable *policy_by_name; /* borrowed name -> PolicyEntry * */
     GPtrArray *domains;         /* DomainRule *, in file order */
@@ -267,6 +268,43 @@ parse_log_level(CvConfig *config, const gchar *value, GError **error)
     return FALSE;
 }
 
+static const gchar *const monitor_commands_names[] = {
+    [CV_CONFIG_MONITOR_COMMANDS_AUTO] = "auto",
+    [CV_CONFIG_MONITOR_COMMANDS_ALWAYS] = "always",
+    [CV_CONFIG_MONITOR_COMMANDS_NEVER] = "never",
+};
+
+const gchar *
+cv_config_monitor_commands_to_string(CvConfigMonitorCommands mode)
+{
+    if ((guint)mode >= G_N_ELEMENTS(monitor_commands_names))
+        return "unknown";
+    return monitor_commands_names[mode];
+}
+
+gboolean
+cv_config_monitor_commands_from_string(const gchar *str, CvConfigMonitorCommands *mode)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(monitor_commands_names); i++) {
+        if (g_strcmp0(monitor_commands_names[i], str) == 0) {
+            *mode = (CvConfigMonitorCommands)i;
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+static gboolean
+parse_monitor_commands(CvConfig *config, const gchar *value, GError **error)
+{
+    if (!cv_config_monitor_commands_from_string(value, &config->monitor_commands)) {
+        g_set_error(error, CV_CONFIG_ERROR, CV_CONFIG_ERROR_BAD_VALUE,
+                    "'%s': expected auto, always or never", value);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 typedef gboolean (*DaemonKeyParseFunc)(CvConfig *config, const gchar *value, GError **error);
 
 /* The [daemon] defaults; data/virt-converged.conf explains each. */
@@ -279,6 +317,7 @@ static const struct {
     {"poll-interval", "1s", parse_poll_interval},
     {"dry-run", "false", parse_dry_run},
     {"log-level", "message", parse_log_level},
+    {"monitor-commands", "auto", parse_monitor_commands},
 };
 
 static gboolean
@@ -572,7 +611,7 @@ load_daemon_group(Loader *l, FileIndex *f, const GroupIndex *g, GError **error)
         if (!known) {
             set_error_at(error, CV_CONFIG_ERROR_UNKNOWN_KEY, f->path, key_line(g, key),
                          "unknown key '%s' in [daemon] (known: uri, poll-interval, dry-run, "
-                         "log-level)",
+                         "log-level, monitor-commands)",
                          key);
             return FALSE;
         }
@@ -938,6 +977,13 @@ cv_config_get_poll_interval_ms(const CvConfig *config)
 {
     g_return_val_if_fail(config != NULL, 0);
     return config->poll_interval_ms;
+}
+
+CvConfigMonitorCommands
+cv_config_get_monitor_commands(const CvConfig *config)
+{
+    g_return_val_if_fail(config != NULL, CV_CONFIG_MONITOR_COMMANDS_AUTO);
+    return config->monitor_commands;
 }
 
 gboolean

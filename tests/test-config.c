@@ -557,7 +557,7 @@ static const BadRow bad_rows[] = {
     {"unknown-daemon-key", "bad-unknown-daemon-key.conf", NULL, "bad-unknown-daemon-key.conf", 3,
      CV_CONFIG_ERROR_UNKNOWN_KEY,
      "unknown key 'state-directory' in [daemon] (known: uri, poll-interval, dry-run, "
-     "log-level)"},
+     "log-level, monitor-commands)"},
     {"unknown-domain-key", "bad-domain-unknown-key.conf", NULL, "bad-domain-unknown-key.conf", 3,
      CV_CONFIG_ERROR_UNKNOWN_KEY, "unknown key 'colour' in [domain:web-*] (known: policy)"},
     {"bad-unit", "bad-unit.conf", NULL, "bad-unit.conf", 3, CV_CONFIG_ERROR_BAD_UNIT,
@@ -612,6 +612,8 @@ static const BadRow bad_rows[] = {
      CV_CONFIG_ERROR_BAD_VALUE, "poll-interval: '5ms': must be from 10ms to 1min"},
     {"daemon-bool", "bad-daemon-bool.conf", NULL, "bad-daemon-bool.conf", 2,
      CV_CONFIG_ERROR_BAD_VALUE, "dry-run: 'yes': expected true or false"},
+    {"daemon-monitor", "bad-daemon-monitor.conf", NULL, "bad-daemon-monitor.conf", 2,
+     CV_CONFIG_ERROR_BAD_VALUE, "monitor-commands: 'sometimes': expected auto, always or never"},
     {"not-utf8", "bad-utf8.conf", NULL, "bad-utf8.conf", 2, CV_CONFIG_ERROR_PARSE,
      "not valid UTF-8"},
     {"duplicate-policy-across-files", "dup/main.conf", "dup/policies.d",
@@ -698,6 +700,9 @@ test_new_default(void)
     g_assert_false(cv_config_get_dry_run(config));
     g_assert_cmpint(cv_config_get_log_level(config), ==, CV_CONFIG_LOG_LEVEL_MESSAGE);
     g_assert_cmpstr(cv_config_log_level_to_string(CV_CONFIG_LOG_LEVEL_DEBUG), ==, "debug");
+    g_assert_cmpint(cv_config_get_monitor_commands(config), ==, CV_CONFIG_MONITOR_COMMANDS_AUTO);
+    g_assert_cmpstr(cv_config_monitor_commands_to_string(CV_CONFIG_MONITOR_COMMANDS_NEVER), ==,
+                    "never");
     g_assert_cmpstrv(names, ((const gchar *const[]){"default", NULL}));
     g_assert_nonnull(p);
     cv_config_policy_init_builtin(&builtin);
@@ -757,6 +762,7 @@ test_dropins(void)
     g_assert_cmpstrv(cv_config_get_uris(config),
                      ((const gchar *const[]){"qemu:///system", "test:///default", NULL}));
     g_assert_cmpint(cv_config_get_log_level(config), ==, CV_CONFIG_LOG_LEVEL_INFO);
+    g_assert_cmpint(cv_config_get_monitor_commands(config), ==, CV_CONFIG_MONITOR_COMMANDS_NEVER);
     /* A drop-in policy can inherit from the main file. */
     g_assert_cmpuint(cv_config_get_policy(config, "a")->max_downtime_ms, ==, 3000);
     g_assert_cmpfloat(cv_config_get_policy(config, "a")->margin, ==, 0.25);
