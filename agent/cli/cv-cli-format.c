@@ -5,6 +5,7 @@
 #include <json-glib/json-glib.h>
 
 #include "cv-cli-format.h"
+#include "cv-config-policy.h"
 
 const gchar *
 cv_cli_estimate_source_id(CvEstimateSource source)
@@ -957,6 +958,8 @@ cv_cli_format_policy(const CvPolicy *p)
                                p->completion_timeout_ms_per_gib);
     else
         g_string_append(out, "completion-timeout = none\n");
+    g_string_append_printf(out, "on-outside-change = %s\n",
+                           cv_config_outside_change_to_string(p->on_outside_change));
     return g_string_free(out, FALSE);
 }
 
@@ -989,6 +992,7 @@ cv_cli_format_policy_json(const CvPolicy *p)
     json_int(b, "wait-time-ms", (gint64)p->wait_time_ms);
     json_int(b, "completion-timeout-ms", (gint64)p->completion_timeout_ms);
     json_int(b, "completion-timeout-ms-per-gib", (gint64)p->completion_timeout_ms_per_gib);
+    json_str(b, "on-outside-change", cv_config_outside_change_to_string(p->on_outside_change));
     json_builder_end_object(b);
     return json_finish(b);
 }
