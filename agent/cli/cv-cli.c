@@ -16,6 +16,7 @@ static const CvCliCommand commands[] = {
     {"simulate", cv_cli_simulate, "SCENARIO",
      "tune a migration of the simulator, print the timeline"},
     {"policy", cv_cli_policy, "list|show NAME", "the policies the configuration defines"},
+    {"history", cv_cli_history, "[DOM]", "decisions and outcomes virt-converged recorded"},
 };
 
 static void
