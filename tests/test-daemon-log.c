@@ -107,7 +107,13 @@ test_message_ids(void)
                           CV_LOG_ID_RESTORE,  CV_LOG_ID_ATTACH,        CV_LOG_ID_RECOVERED,
                           CV_LOG_ID_RELOAD,   CV_LOG_ID_STATE_PROBLEM, CV_LOG_ID_LIFECYCLE};
 
+    g_autofree gchar *man = NULL;
+
+    /* operators look them up in virt-converged(8) */
+    g_assert_true(g_file_get_contents(SOURCE_DATADIR "/virt-converged.8.rst", &man, NULL, NULL));
     for (gsize i = 0; i < G_N_ELEMENTS(ids); i++) {
+        if (strstr(man, ids[i]) == NULL)
+            g_error("MESSAGE_ID %s is not in virt-converged.8.rst", ids[i]);
         g_assert_cmpuint(strlen(ids[i]), ==, 32);
         g_assert_cmpuint(strspn(ids[i], "0123456789abcdef"), ==, 32);
         for (gsize j = 0; j < i; j++)
