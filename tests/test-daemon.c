@@ -531,8 +531,8 @@ test_restart_records(Fixture *f, gconstpointer data)
     f->daemon = new_daemon(NULL);
     start_ok(f);
     g_assert_cmpuint(cv_daemon_get_orphan_records(f->daemon)->len, ==, 2);
-    while (take_log("found: it is adopted or restored") != NULL)
-        ;
+    for (Logged *l; (l = take_log("found: it is adopted or restored")) != NULL;)
+        logged_free(l);
 }
 
 static void
