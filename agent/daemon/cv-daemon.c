@@ -409,6 +409,7 @@ prepare_dir(const gchar *path, const gchar *what, GError **error)
 {
     struct stat st;
 
+    errno = 0; /* "not a directory" below is not an errno */
     if (g_mkdir_with_parents(path, DIR_MODE) < 0 || stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
         g_set_error(error, CV_DAEMON_ERROR, CV_DAEMON_ERROR_DIRECTORY, "%s directory %s: %s", what,
                     path, errno != 0 ? g_strerror(errno) : "not a directory");
