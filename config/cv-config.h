@@ -80,6 +80,12 @@ guint64 cv_config_get_poll_interval_ms(const CvConfig *config);
 gboolean cv_config_get_dry_run(const CvConfig *config);
 CvConfigLogLevel cv_config_get_log_level(const CvConfig *config);
 CvConfigMonitorCommands cv_config_get_monitor_commands(const CvConfig *config);
+/* node_exporter textfile: an absolute path ending in .prom; NULL when off (the default). */
+const gchar *cv_config_get_metrics_file(const CvConfig *config);
+/* The history file is rotated when a record would take it past this many bytes, and this
+ * many rotated files are kept (history.jsonl.1 the newest). */
+guint64 cv_config_get_history_max_size(const CvConfig *config);
+guint cv_config_get_history_keep(const CvConfig *config);
 const gchar *cv_config_log_level_to_string(CvConfigLogLevel level);
 
 /* Policies. The pointer is valid as long as @config; NULL when no such policy. */

@@ -20,6 +20,13 @@ typedef enum {
 #define CV_POLICY_NAME_MAX 64
 #define CV_POLICY_MAX_ESCALATION 8
 
+/* What the daemon does when someone else changes a parameter after it did. Not read by the
+ * engine: the daemon acts on it (see agent/daemon/cv-daemon.c). YIELD is 0, the default. */
+typedef enum {
+    CV_OUTSIDE_CHANGE_YIELD = 0,   /* stop tuning that migration, leave the other's value */
+    CV_OUTSIDE_CHANGE_KEEP_TUNING, /* log it and keep deciding with the new value */
+} CvOutsideChange;
+
 typedef struct {
     CvEscalationAction action;
     /* How long this step is given before the next one is taken (ms); 0 = the policy's
@@ -40,6 +47,7 @@ typedef struct {
     guint64 wait_time_ms;                  /* default bound of each escalation step */
     guint64 completion_timeout_ms;         /* absolute; 0 = none */
     guint64 completion_timeout_ms_per_gib; /* per GiB of guest RAM; 0 = none */
+    CvOutsideChange on_outside_change;     /* the daemon's, not the engine's */
 } CvPolicy;
 
 /* The built-in defaults, the same values data/virt-converged.conf documents. */

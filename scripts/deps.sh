@@ -4,8 +4,9 @@
 
 # Build and run time. libvirt-daemon-system is deliberately absent: it pulls systemd-sysv,
 # which would replace init on a host that does not run systemd.
+# libsystemd-dev: virt-converged's sd_notify (optional in meson: a built-in sender otherwise).
 CV_BUILD_PACKAGES="gcc libc6-dev pkg-config meson ninja-build git ca-certificates
- libglib2.0-dev libglib2.0-bin libjson-glib-dev libxml2-dev libvirt-dev"
+ libglib2.0-dev libglib2.0-bin libjson-glib-dev libxml2-dev libvirt-dev libsystemd-dev"
 # Tests: real QEMU for e2e, GNU as/ld for the guest payload, linters and man pages.
 CV_TEST_PACKAGES="qemu-system-x86 binutils python3 clang-format libxml2-utils
  python3-docutils libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu systemd"

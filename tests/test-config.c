@@ -45,6 +45,7 @@ assert_policy_equal(const CvPolicy *a, const CvPolicy *b)
     g_assert_cmpuint(a->wait_time_ms, ==, b->wait_time_ms);
     g_assert_cmpuint(a->completion_timeout_ms, ==, b->completion_timeout_ms);
     g_assert_cmpuint(a->completion_timeout_ms_per_gib, ==, b->completion_timeout_ms_per_gib);
+    g_assert_cmpint(a->on_outside_change, ==, b->on_outside_change);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -427,6 +428,14 @@ static const KeyRow key_rows[] = {
     K_BAD("completion-timeout/per-GB", COMPLETION_TIMEOUT, "150s/GB", BAD_UNIT,
           "completion-timeout: invalid duration per GiB '150s/GB': expected a duration "
           "followed by '/GiB' (e.g. 150s/GiB)"),
+    K_OK("on-outside-change/yield", ON_OUTSIDE_CHANGE, "yield", "yield"),
+    K_OK("on-outside-change/keep-tuning", ON_OUTSIDE_CHANGE, "keep-tuning", "keep-tuning"),
+    K_BAD("on-outside-change/capitalised", ON_OUTSIDE_CHANGE, "Yield", BAD_VALUE,
+          "on-outside-change: 'Yield': expected yield or keep-tuning"),
+    K_BAD("on-outside-change/keep", ON_OUTSIDE_CHANGE, "keep", BAD_VALUE,
+          "on-outside-change: 'keep': expected yield or keep-tuning"),
+    K_BAD("on-outside-change/empty", ON_OUTSIDE_CHANGE, "", BAD_VALUE,
+          "on-outside-change: '': expected yield or keep-tuning"),
 };
 
 static void
@@ -513,6 +522,11 @@ test_builtin_defaults(void)
     g_assert_cmpuint(p.wait_time_ms, ==, 120000);
     g_assert_cmpuint(p.completion_timeout_ms, ==, 0);
     g_assert_cmpuint(p.completion_timeout_ms_per_gib, ==, 150000);
+    g_assert_cmpint(p.on_outside_change, ==, CV_OUTSIDE_CHANGE_YIELD);
+    g_assert_cmpstr(cv_config_outside_change_to_string(p.on_outside_change), ==, "yield");
+    g_assert_cmpstr(cv_config_outside_change_to_string(CV_OUTSIDE_CHANGE_KEEP_TUNING), ==,
+                    "keep-tuning");
+    g_assert_null(cv_config_outside_change_to_string((CvOutsideChange)7));
 }
 
 /* policy/ keeps its own cv_policy_init_default() ("the same values data/virt-converged.conf
@@ -545,7 +559,7 @@ typedef struct {
 
 #define KNOWN_POLICY_KEYS                                                                          \
     "inherits, max-downtime, margin, switchover-bandwidth, stall-window, stall-min-progress, "     \
-    "escalation, wait-time, completion-timeout"
+    "escalation, wait-time, completion-timeout, on-outside-change"
 
 static const BadRow bad_rows[] = {
     {"unknown-group", "bad-unknown-group.conf", NULL, "bad-unknown-group.conf", 5,
@@ -557,7 +571,7 @@ static const BadRow bad_rows[] = {
     {"unknown-daemon-key", "bad-unknown-daemon-key.conf", NULL, "bad-unknown-daemon-key.conf", 3,
      CV_CONFIG_ERROR_UNKNOWN_KEY,
      "unknown key 'state-directory' in [daemon] (known: uri, poll-interval, dry-run, "
-     "log-level, monitor-commands)"},
+     "log-level, monitor-commands, metrics-file, history-max-size, history-keep)"},
     {"unknown-domain-key", "bad-domain-unknown-key.conf", NULL, "bad-domain-unknown-key.conf", 3,
      CV_CONFIG_ERROR_UNKNOWN_KEY, "unknown key 'colour' in [domain:web-*] (known: policy)"},
     {"bad-unit", "bad-unit.conf", NULL, "bad-unit.conf", 3, CV_CONFIG_ERROR_BAD_UNIT,
@@ -614,6 +628,27 @@ static const BadRow bad_rows[] = {
      CV_CONFIG_ERROR_BAD_VALUE, "dry-run: 'yes': expected true or false"},
     {"daemon-monitor", "bad-daemon-monitor.conf", NULL, "bad-daemon-monitor.conf", 2,
      CV_CONFIG_ERROR_BAD_VALUE, "monitor-commands: 'sometimes': expected auto, always or never"},
+    {"metrics-relative", "bad-metrics-relative.conf", NULL, "bad-metrics-relative.conf", 3,
+     CV_CONFIG_ERROR_BAD_VALUE,
+     "metrics-file: 'virt-converge.prom': expected an absolute path or off"},
+    {"metrics-not-prom", "bad-metrics-suffix.conf", NULL, "bad-metrics-suffix.conf", 2,
+     CV_CONFIG_ERROR_BAD_VALUE,
+     "metrics-file: '/var/lib/prometheus/node-exporter/virt-converge.txt': the file name must "
+     "end in .prom (node_exporter's textfile collector reads only those) and not start with "
+     "'.'"},
+    {"metrics-directory", "bad-metrics-dir.conf", NULL, "bad-metrics-dir.conf", 2,
+     CV_CONFIG_ERROR_BAD_VALUE,
+     "metrics-file: '/var/lib/prometheus/': expected the path of a file (no whitespace, no "
+     "trailing '/')"},
+    {"history-too-small", "bad-history-size.conf", NULL, "bad-history-size.conf", 4,
+     CV_CONFIG_ERROR_BAD_VALUE, "history-max-size: '4KiB': must be from 64KiB to 1GiB"},
+    {"history-size-unit", "bad-history-unit.conf", NULL, "bad-history-unit.conf", 2,
+     CV_CONFIG_ERROR_BAD_UNIT,
+     "history-max-size: invalid size '16 MiB': no space allowed between number and unit"},
+    {"history-keep-zero", "bad-history-keep.conf", NULL, "bad-history-keep.conf", 3,
+     CV_CONFIG_ERROR_BAD_VALUE, "history-keep: '0': expected a number of files from 1 to 32"},
+    {"outside-change-word", "bad-outside-change.conf", NULL, "bad-outside-change.conf", 3,
+     CV_CONFIG_ERROR_BAD_VALUE, "on-outside-change: 'ignore': expected yield or keep-tuning"},
     {"not-utf8", "bad-utf8.conf", NULL, "bad-utf8.conf", 2, CV_CONFIG_ERROR_PARSE,
      "not valid UTF-8"},
     {"duplicate-policy-across-files", "dup/main.conf", "dup/policies.d",
@@ -703,6 +738,9 @@ test_new_default(void)
     g_assert_cmpint(cv_config_get_monitor_commands(config), ==, CV_CONFIG_MONITOR_COMMANDS_AUTO);
     g_assert_cmpstr(cv_config_monitor_commands_to_string(CV_CONFIG_MONITOR_COMMANDS_NEVER), ==,
                     "never");
+    g_assert_null(cv_config_get_metrics_file(config));
+    g_assert_cmpuint(cv_config_get_history_max_size(config), ==, 16 * 1024 * 1024);
+    g_assert_cmpuint(cv_config_get_history_keep(config), ==, 3);
     g_assert_cmpstrv(names, ((const gchar *const[]){"default", NULL}));
     g_assert_nonnull(p);
     cv_config_policy_init_builtin(&builtin);
@@ -710,6 +748,28 @@ test_new_default(void)
     g_assert_cmpstr(cv_config_get_policy_origin(config, "default"), ==, "built-in");
     g_assert_null(cv_config_get_policy(config, "vfio"));
     g_assert_null(cv_config_get_policy_origin(config, "vfio"));
+}
+
+/* The daemon's own keys, at their bounds, and a policy that keeps tuning. */
+static void
+test_daemon_keys(void)
+{
+    g_autofree gchar *path = data_path("daemon-keys.conf");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(CvConfig) config = cv_config_load(path, NULL, &error);
+
+    g_assert_no_error(error);
+    g_assert_cmpstr(cv_config_get_metrics_file(config), ==,
+                    "/var/lib/prometheus/node-exporter/virt-converge.prom");
+    g_assert_cmpuint(cv_config_get_history_max_size(config), ==, 64 * 1024);
+    g_assert_cmpuint(cv_config_get_history_keep(config), ==, 32);
+    g_assert_cmpint(cv_config_get_policy(config, "default")->on_outside_change, ==,
+                    CV_OUTSIDE_CHANGE_YIELD);
+    g_assert_cmpint(cv_config_get_policy(config, "shared")->on_outside_change, ==,
+                    CV_OUTSIDE_CHANGE_KEEP_TUNING);
+    /* inherited like every other key */
+    g_assert_cmpint(cv_config_get_policy(config, "shared-child")->on_outside_change, ==,
+                    CV_OUTSIDE_CHANGE_KEEP_TUNING);
 }
 
 static void
@@ -1406,6 +1466,7 @@ main(int argc, char **argv)
     g_test_add_func("/config/file/missing-dir-is-empty", test_missing_dir_is_empty);
     g_test_add_func("/config/file/crlf", test_crlf);
     g_test_add_func("/config/file/new-default", test_new_default);
+    g_test_add_func("/config/file/daemon-keys", test_daemon_keys);
     g_test_add_func("/config/file/inherit-chain", test_inherit_chain);
     g_test_add_func("/config/file/dropins", test_dropins);
     g_test_add_func("/config/file/default-paths", test_default_paths);

@@ -5,6 +5,7 @@
 #include <json-glib/json-glib.h>
 
 #include "cv-cli-format.h"
+#include "cv-config-policy.h"
 
 const gchar *
 cv_cli_estimate_source_id(CvEstimateSource source)
@@ -1061,6 +1062,8 @@ cv_cli_format_policy(const CvPolicy *p)
                                p->completion_timeout_ms_per_gib);
     else
         g_string_append(out, "completion-timeout = none\n");
+    g_string_append_printf(out, "on-outside-change = %s\n",
+                           cv_config_outside_change_to_string(p->on_outside_change));
     {
         g_autofree gchar *rule = format_cap_rule(p);
 
@@ -1104,6 +1107,7 @@ cv_cli_format_policy_json(const CvPolicy *p)
         g_strdelimit(rule, "\x1f", ' ');
         json_str(b, "cap-rule", rule);
     }
+    json_str(b, "on-outside-change", cv_config_outside_change_to_string(p->on_outside_change));
     json_builder_end_object(b);
     return json_finish(b);
 }

@@ -20,6 +20,7 @@ static const CvCliCommand commands[] = {
      "the configured policies; a domain's policy in its <metadata>"},
     {"simulate", cv_cli_simulate, "SCENARIO",
      "tune a migration of the simulator, print the timeline"},
+    {"history", cv_cli_history, "[DOM]", "decisions and outcomes virt-converged recorded"},
 };
 
 static void

@@ -38,6 +38,7 @@ gint cv_cli_status(CvCliGlobal *global, gint argc, gchar **argv);
 gint cv_cli_watch(CvCliGlobal *global, gint argc, gchar **argv);
 gint cv_cli_simulate(CvCliGlobal *global, gint argc, gchar **argv);
 gint cv_cli_policy(CvCliGlobal *global, gint argc, gchar **argv);
+gint cv_cli_history(CvCliGlobal *global, gint argc, gchar **argv);
 
 /* A GOptionContext for command @name with the global options (-c, -v) added, so they work
  * after the command too. */
