@@ -18,7 +18,7 @@
  * next from the last:
  *
  *   factor f      per-iteration factor of pending: the median of P(k+1)/P(k) over the newest
- *                 CV_POLICY_FORECAST_RATIOS pairs of usable boundaries. A pair that spans
+ *                 CV_POLICY_FORECAST_RATIOS (3) pairs of usable boundaries. A pair that spans
  *                 several passes (the counter jumped: passes faster than readings, coalesced
  *                 events) counts as that many iterations: (P(k+1)/P(k))^(1/passes). The median,
  *                 not the last pair, so one noisy boundary decides nothing.
@@ -59,12 +59,14 @@ compare_double(gconstpointer a, gconstpointer b)
     return x < y ? -1 : x > y ? 1 : 0;
 }
 
-/* Sorts @v in place. */
+/* Sorts @v in place. Between the two middle values of an even count, their geometric mean:
+ * for factors that is the median of their logarithms, so of two ratios around one odd
+ * boundary (P1 -> outlier -> P3) it gives (P3 / P1)^(1/2), the outlier cancelled. */
 static gdouble
 median(gdouble *v, guint n)
 {
     qsort(v, n, sizeof(*v), compare_double);
-    return n % 2 != 0 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+    return n % 2 != 0 ? v[n / 2] : sqrt(v[n / 2 - 1] * v[n / 2]);
 }
 
 /* A reading flagged mid-iteration at @pass, whose previous reading (any) was at @prev_pass,

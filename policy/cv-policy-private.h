@@ -115,7 +115,7 @@ typedef enum {
  * span less than the minimum time). */
 #define CV_POLICY_FORECAST_MIN_BOUNDARIES 3
 #define CV_POLICY_FORECAST_MIN_SPAN_MS 1000
-#define CV_POLICY_FORECAST_RATIOS 4
+#define CV_POLICY_FORECAST_RATIOS 3
 /* A mid-iteration reading may read low by what one iteration sends; below this share of pending
  * that is noise and the reading counts as a boundary (RAM drained, passes a few ms long). */
 #define CV_POLICY_FORECAST_SAWTOOTH_SHARE 0.01

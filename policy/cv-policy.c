@@ -18,7 +18,9 @@
  *      by itself within the policy's patience -> CONVERGING, no action; never at this limit or
  *      not within the patience -> STALLED. When no forecast is possible (too few boundaries,
  *      no rate, patience = off, old QEMU with VFIO), the stall window decides instead
- *      (cv-policy-stall.c): not filled -> WARMUP; progress -> CONVERGING, no action.
+ *      (cv-policy-stall.c): not filled -> WARMUP; progress -> CONVERGING, no action. A
+ *      forecast of convergence that the filled window contradicts (no progress over it) is
+ *      overruled by the window.
  *   7. stalled: at most one change per iteration (a new boundary after the last change).
  *   8. avail-switchover-bandwidth first, when the policy states the link rate and nobody
  *      else has set one.
@@ -371,6 +373,7 @@ decide_rules(const CvPolicy *policy, const CvSample *samples, gsize n_samples,
     gchar no_forecast[144] = "";
     guint64 after_pass = 0;
     gboolean ladder;
+    gboolean overruled = FALSE;
 
     memset(&d, 0, sizeof(d));
     d.verdict = CV_VERDICT_BLIND;
@@ -416,6 +419,25 @@ decide_rules(const CvPolicy *policy, const CvSample *samples, gsize n_samples,
     } else {
         cv_policy_forecast(policy, samples, n_samples, &view, &forecast);
     }
+    if (forecast.outcome == CV_FORECAST_CONVERGES && forecast.within_patience) {
+        CvStall check;
+
+        /* A forecast of convergence rests on a model and a few boundaries: readings a little
+         * late in their iteration drift low and fake a slow fall. The stall window checks it
+         * against what happened, so the forecast never waits longer than the window did. */
+        cv_policy_judge_stall(policy, samples, n_samples, after_pass, &check);
+        if (check.judged && check.stalled) {
+            gchar eta[32];
+
+            cv_policy_format_duration(forecast.eta_ms, eta, sizeof(eta));
+            g_snprintf(no_forecast, sizeof(no_forecast),
+                       "; the forecast (converges by itself in about %" G_GUINT64_FORMAT
+                       " iterations/%s) is not borne out over the window",
+                       forecast.iterations, eta);
+            forecast.outcome = CV_FORECAST_NONE;
+            overruled = TRUE;
+        }
+    }
     if (forecast.outcome != CV_FORECAST_NONE) {
         /* Rule 6 by the forecast: converging within the patience is left alone. */
         cv_policy_describe_forecast(policy, &forecast, what, sizeof(what));
@@ -436,7 +458,7 @@ decide_rules(const CvPolicy *policy, const CvSample *samples, gsize n_samples,
         by_forecast = &forecast;
     } else {
         /* Rule 6 by the stall window, the fallback when no forecast is possible. */
-        if (policy->patience_ms > 0)
+        if (policy->patience_ms > 0 && !overruled)
             g_snprintf(no_forecast, sizeof(no_forecast), "; no forecast: %s", forecast.why);
         cv_policy_judge_stall(policy, samples, n_samples, after_pass, &stall);
         if (!stall.judged) {
