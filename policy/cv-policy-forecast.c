@@ -27,6 +27,9 @@
  *
  *   P <= T        QEMU switches over at its next check: converging now.
  *   f >= 1        pending does not shrink: never at this limit.
+ *   dirty >= rate QEMU's dirty rate at or above its transfer rate at every boundary of the span:
+ *                 each iteration dirties what it sends, so never at this limit, whatever f
+ *                 reads (readings that lag their boundary a little more each time fake a fall).
  *   f < 1         at the threshold after N = ceil(ln(T/P) / ln f) iterations, about N x d.
  *
  * A geometric model overstates progress toward a floor (a dirty set that settles above T, a
@@ -83,6 +86,27 @@ sawtooth_matters(const CvSample *s, guint64 pending, guint64 prev_pass, gint64 p
         (gdouble)(s->time_ms - prev_ms) / (gdouble)(s->ram_dirty_sync_count.value - prev_pass);
     bound = (gdouble)thr * iteration_ms / 1000.0;
     return !(bound <= CV_POLICY_FORECAST_SAWTOOTH_SHARE * (gdouble)pending);
+}
+
+/* Did the dirty rate QEMU measured stay at or above its transfer rate at every boundary of
+ * the span? Then each iteration dirties at least what it sends, and pending that seems to fall
+ * is a reading's lag behind its boundary (the sawtooth), or a dirty set settling on its floor:
+ * nothing the geometric model may extrapolate to the threshold. */
+static gboolean
+dirty_outpaces(const CvSample *samples, const Boundary *bounds, gsize first, gsize n_bounds,
+               CvForecast *f)
+{
+    guint64 dirty = 0, thr = 0;
+
+    for (gsize j = first; j < n_bounds; j++) {
+        const CvSample *s = &samples[bounds[j].index];
+
+        if (!cv_sample_dirty_rate(s, &dirty) || !cv_sample_throughput(s, &thr) || dirty < thr)
+            return FALSE;
+    }
+    f->dirty_rate = dirty;
+    f->transfer_rate = thr;
+    return TRUE;
 }
 
 static void set_none(CvForecast *f, gboolean gathering, const gchar *format, ...)
@@ -230,6 +254,12 @@ cv_policy_forecast(const CvPolicy *policy, const CvSample *samples, gsize n_samp
     }
     f->factor = median(ratios, n_ratios);
     f->iteration_ms = median(durations, n_ratios);
+    if (f->factor < 1.0 && f->threshold > 0 &&
+        dirty_outpaces(samples, bounds, first, n_bounds, f)) {
+        f->outcome = CV_FORECAST_NEVER;
+        f->outpaced = TRUE;
+        return;
+    }
     if (!(f->factor < 1.0) || f->threshold == 0) {
         f->outcome = CV_FORECAST_NEVER;
         return;
@@ -314,7 +344,18 @@ cv_policy_describe_forecast(const CvPolicy *policy, const CvForecast *f, gchar *
                    f->within_patience ? "within" : "not within", patience);
         break;
     case CV_FORECAST_NEVER:
-        g_snprintf(buf + used, len - used, ": never at %" G_GUINT64_FORMAT " ms", f->limit_ms);
+        if (f->outpaced) {
+            gchar dirty[32], transfer[32];
+
+            cv_format_rate(f->dirty_rate, dirty, sizeof(dirty));
+            cv_format_rate(f->transfer_rate, transfer, sizeof(transfer));
+            g_snprintf(buf + used, len - used,
+                       ": never at %" G_GUINT64_FORMAT
+                       " ms, dirty rate %s >= transfer %s at every boundary",
+                       f->limit_ms, dirty, transfer);
+        } else {
+            g_snprintf(buf + used, len - used, ": never at %" G_GUINT64_FORMAT " ms", f->limit_ms);
+        }
         break;
     case CV_FORECAST_NONE:
     default:

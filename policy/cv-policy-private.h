@@ -140,6 +140,9 @@ typedef struct {
     guint64 iterations;
     gdouble eta_ms;
     gboolean within_patience; /* NOW, or CONVERGES within policy->patience_ms */
+    gboolean outpaced;        /* NEVER because the dirty rate kept up with the transfer rate */
+    guint64 dirty_rate;       /* outpaced: at the newest boundary */
+    guint64 transfer_rate;    /* outpaced: at the newest boundary */
 } CvForecast;
 
 /* Forecast from @samples at the current limit of @view. policy->patience_ms == 0 gives NONE. */

@@ -202,10 +202,13 @@ typedef struct {
     }
 
 /* The forecast's series, QEMU 7.2 shape: one iteration boundary a second, the stream held to
- * 64 MiB/s (ram.mbps 536.87), so QEMU's threshold at 300 ms is 19.20 MiB. */
+ * 64 MiB/s (ram.mbps 536.87), so QEMU's threshold at 300 ms is 19.20 MiB. The guest dirties
+ * 32 MiB/s (8192 pages), below the transfer rate, so pending alone decides; FCD: 64 MiB/s, as
+ * fast as the stream. */
 #define M64 536.870912
-#define FC(t, pass, ram) P(t, pass, 0, ram, 999, M64, 16384)
-#define FCMID(t, pass, ram) PMID(t, pass, 0, ram, 999, M64, 16384)
+#define FC(t, pass, ram) P(t, pass, 0, ram, 999, M64, 8192)
+#define FCMID(t, pass, ram) PMID(t, pass, 0, ram, 999, M64, 8192)
+#define FCD(t, pass, ram) P(t, pass, 0, ram, 999, M64, 16384)
 /* the bulk pass, before the first boundary */
 #define FC_HEAD P(500, 1, 0, 200 * MIB, 300, M64, 0)
 #define FC_FLAT                                                                                    \
@@ -577,6 +580,27 @@ static const Row rows[] = {
      .verdict = CV_VERDICT_STALLED,
      .source = CV_ESTIMATE_QEMU_RAM_ONLY,
      .reason = {"pending 57.60 MiB x1.20 per iteration", "never at 300 ms"}},
+    /* ram-hog read with pass events: each reading lags its boundary a little more and reads
+     * lower, then one lands early again; the median ratio fakes a fall, but QEMU's dirty rate
+     * has kept up with its transfer rate at every boundary: never, acted on at once */
+    {.name = "forecast/dirty-outpaces-transfer",
+     .policy = "max=2s",
+     .pts = {FC_HEAD, FCD(1000, 2, 66 * MIB), FCD(2000, 3, 65 * MIB), FCD(3000, 4, 64 * MIB),
+             FCD(4000, 5, 66 * MIB), FCD(5000, 6, 65 * MIB)},
+     .kind = CV_DECISION_SET_DOWNTIME_LIMIT,
+     .vmin = 1100,
+     .vmax = 1100,
+     .verdict = CV_VERDICT_STALLED,
+     .source = CV_ESTIMATE_QEMU_RAM_ONLY,
+     .reason = {"x0.98 per iteration over 4 boundaries",
+                "never at 300 ms, dirty rate 64.00 MiB/s >= transfer 64.00 MiB/s at every "
+                "boundary"}},
+    /* the dirty rate caught up only at the newest boundary: pending, falling, still decides */
+    {.name = "forecast/dirty-outpaces-newest-only",
+     .policy = "max=2s",
+     .pts = {FC_HEAD, FC(1000, 2, 128 * MIB), FC(2000, 3, 64 * MIB), FCD(3000, 4, 32 * MIB)},
+     .verdict = CV_VERDICT_CONVERGING,
+     .reason = {"converging: pending 32.00 MiB x0.50 per iteration"}},
     /* readings drifting later into their iteration read lower each time, then jump back: the
      * median ratio fakes a slow fall; the window sees no progress and overrules it */
     {.name = "forecast/converging-overruled-by-window",
