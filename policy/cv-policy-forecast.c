@@ -27,9 +27,10 @@
  *
  *   P <= T        QEMU switches over at its next check: converging now.
  *   f >= 1        pending does not shrink: never at this limit.
- *   dirty >= rate QEMU's dirty rate at or above its transfer rate at every boundary of the span:
- *                 each iteration dirties what it sends, so never at this limit, whatever f
- *                 reads (readings that lag their boundary a little more each time fake a fall).
+ *   dirty ~ rate  QEMU's dirty rate over its transfer rate, the median over the span, at least
+ *                 1 - CV_POLICY_FORECAST_DIRTY_TOLERANCE: each iteration dirties (nearly) what
+ *                 it sends, so never at this limit, whatever f reads (readings that lag their
+ *                 boundary a little more each time fake a fall).
  *   f < 1         at the threshold after N = ceil(ln(T/P) / ln f) iterations, about N x d.
  *
  * A geometric model overstates progress toward a floor (a dirty set that settles above T, a
@@ -88,25 +89,34 @@ sawtooth_matters(const CvSample *s, guint64 pending, guint64 prev_pass, gint64 p
     return !(bound <= CV_POLICY_FORECAST_SAWTOOTH_SHARE * (gdouble)pending);
 }
 
-/* Did the dirty rate QEMU measured stay at or above its transfer rate at every boundary of
- * the span? Then each iteration dirties at least what it sends, and pending that seems to fall
- * is a reading's lag behind its boundary (the sawtooth), or a dirty set settling on its floor:
- * nothing the geometric model may extrapolate to the threshold. */
+/* Does the guest dirty about as much as QEMU sends? The median over the span's boundaries of
+ * QEMU's dirty rate over its transfer rate, at least 1 - CV_POLICY_FORECAST_DIRTY_TOLERANCE:
+ * each iteration then dirties (nearly) what it sends, and pending that seems to fall is a
+ * reading's lag behind its boundary, or a dirty set settling on its floor: nothing the geometric
+ * model may extrapolate to the threshold. QEMU measures the two over different periods (the
+ * dirty rate over about a second, the transfer rate over the last 100 ms or so), so two equal
+ * rates read a few per cent apart. A boundary without both rates: no evidence. */
 static gboolean
 dirty_outpaces(const CvSample *samples, const Boundary *bounds, gsize first, gsize n_bounds,
                CvForecast *f)
 {
+    g_autofree gdouble *shares = g_new0(gdouble, n_bounds - first);
     guint64 dirty = 0, thr = 0;
+    guint n = 0;
 
     for (gsize j = first; j < n_bounds; j++) {
         const CvSample *s = &samples[bounds[j].index];
 
-        if (!cv_sample_dirty_rate(s, &dirty) || !cv_sample_throughput(s, &thr) || dirty < thr)
+        if (!cv_sample_dirty_rate(s, &dirty) || !cv_sample_throughput(s, &thr) || thr == 0)
             return FALSE;
+        shares[n++] = (gdouble)dirty / (gdouble)thr;
     }
+    if (n == 0)
+        return FALSE;
+    f->dirty_share = median(shares, n);
     f->dirty_rate = dirty;
     f->transfer_rate = thr;
-    return TRUE;
+    return f->dirty_share >= 1.0 - CV_POLICY_FORECAST_DIRTY_TOLERANCE;
 }
 
 static void set_none(CvForecast *f, gboolean gathering, const gchar *format, ...)
@@ -351,8 +361,9 @@ cv_policy_describe_forecast(const CvPolicy *policy, const CvForecast *f, gchar *
             cv_format_rate(f->transfer_rate, transfer, sizeof(transfer));
             g_snprintf(buf + used, len - used,
                        ": never at %" G_GUINT64_FORMAT
-                       " ms, dirty rate %s >= transfer %s at every boundary",
-                       f->limit_ms, dirty, transfer);
+                       " ms, the guest dirties x%.2f of what is sent (median; dirty rate %s, "
+                       "transfer %s)",
+                       f->limit_ms, f->dirty_share, dirty, transfer);
         } else {
             g_snprintf(buf + used, len - used, ": never at %" G_GUINT64_FORMAT " ms", f->limit_ms);
         }
