@@ -1021,8 +1021,9 @@ format_patience_rule(const CvPolicy *p)
     return g_strdup_printf(
         "patience: at every iteration the engine forecasts from QEMU's numbers whether the "
         "migration converges by itself at its current downtime-limit. Within %s it is left "
-        "alone and pays no longer pause; if it never converges at that limit, or only later, "
-        "the engine accepts the longer pause at once. A longer patience means fewer and later "
+        "alone and pays no longer pause; if it never converges at that limit (pending does not "
+        "shrink, or the guest dirties at least 95%% of what QEMU sends), or only later, the "
+        "engine accepts the longer pause at once. A longer patience means fewer and later "
         "changes (longer migrations, shorter pauses); a shorter one, sooner completion with "
         "longer pauses, up to max-downtime. When even max-downtime cannot converge it, the raise "
         "to max-downtime waits for the patience too, while escalation runs. Without a forecast "
