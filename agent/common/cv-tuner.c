@@ -315,7 +315,9 @@ new_epoch(CvTuner *self, const CvU64Field *before, const CvSample *s)
     const CvU64Field *orig = &cv_actuator_get_original(self->actuator)->downtime_limit_ms;
 
     summary(self)->n_epochs++;
-    cv_policy_history_init(&self->engine);
+    /* Not _init(): the values we set persist in QEMU across migrations, and a limit of ours
+     * above the cap must still read as ours, or the ceiling could not lower it. */
+    cv_policy_history_new_epoch(&self->engine);
     if (cv_field_valid(orig))
         self->engine.original_downtime_limit_ms = orig->value;
     cv_tuner_report_notice(
