@@ -269,6 +269,106 @@ test_lower_bound(void)
     }
 }
 
+/* ---- the fallback notice before 8.2 ----------------------------------------------------- */
+
+#define MB_ABSENT G_MAXUINT64
+#define MB_INVALID (G_MAXUINT64 - 1)
+
+typedef struct {
+    const gchar *name;
+    guint64 stated;        /* the policy's switchover-bandwidth; 0 = none */
+    guint64 max_bandwidth; /* as read; MB_ABSENT, MB_INVALID */
+    gboolean vfio;
+    const gchar *expected; /* in the notice; NULL = no notice (8.2+) */
+} FallbackRow;
+
+#define MiB_ (G_GUINT64_CONSTANT(1) << 20)
+#define GiB_ (G_GUINT64_CONSTANT(1) << 30)
+
+static const FallbackRow fallback_rows[] = {
+    /* the one case where a limit above the cap is allowed: the prediction has both rates */
+    {"throttled", GiB_, 64 * MiB_, FALSE,
+     "max-bandwidth 64.00 MiB/s bounds the precopy rate: blackout predicted as limit x 64.00 "
+     "MiB/s / 1.00 GiB/s (stated), so the limit may go above the cap while that stays within "
+     "500 ms"},
+    {"at-stated", GiB_, GiB_, FALSE, "blackout predicted as limit x 1.00 GiB/s / 1.00 GiB/s"},
+    {"unlimited", GiB_, 0, FALSE,
+     "max-bandwidth is unlimited (0): nothing bounds the precopy rate QEMU will measure, so the "
+     "limit is held to the cap of 500 ms"},
+    {"unknown", GiB_, MB_ABSENT, FALSE, "max-bandwidth is unknown: nothing bounds"},
+    {"invalid", GiB_, MB_INVALID, FALSE,
+     "max-bandwidth is unlimited or invalid: nothing bounds the precopy rate QEMU will measure, so "
+     "the limit "
+     "is held to the cap of 500 ms"},
+    {"above-stated", GiB_, 2 * GiB_, FALSE,
+     "max-bandwidth 2.00 GiB/s is above the stated link rate 1.00 GiB/s, so the limit is held to "
+     "the cap of 500 ms"},
+    {"vfio", GiB_, 64 * MiB_, TRUE,
+     "a VFIO device's share is not reported (before 11.1) and max-bandwidth does not bound it, "
+     "so the limit is held to the cap of 500 ms"},
+    {"no-link-rate", 0, 64 * MiB_, FALSE,
+     "the policy states no link rate, so the limit is held to the cap of 500 ms"},
+    {"supported", GiB_, 64 * MiB_, FALSE, NULL},
+};
+
+static void
+notice_cb(CvTuner *tuner, const CvTunerRecord *record, gpointer user_data)
+{
+    GPtrArray *notices = user_data;
+
+    if (record->kind == CV_TUNER_RECORD_NOTICE)
+        g_ptr_array_add(notices, g_strdup(record->message));
+}
+
+/* Before 8.2 the tuner says how it bounds the blackout, from the parameters it read: the
+ * prediction is limit x max-bandwidth / stated, and with max-bandwidth unlimited, unreadable or
+ * above the stated rate the limit is held to the cap. It used to say "blackout predicted as
+ * pending / RATE" whatever max-bandwidth was, a rule the engine no longer follows. */
+static void
+test_fallback_notice(gconstpointer data)
+{
+    const FallbackRow *row = data;
+    g_autoptr(CvTarget) target = cv_target_fake_new(NULL);
+    g_autoptr(CvClock) clock = cv_clock_new_manual(1000);
+    g_autoptr(CvTunerReport) report = NULL;
+    g_autoptr(GPtrArray) notices = g_ptr_array_new_with_free_func(g_free);
+    CvPolicy policy;
+    CvParams params;
+
+    cv_policy_init_default(&policy);
+    policy.max_downtime_ms = 500;
+    policy.switchover_bandwidth = row->stated;
+    cv_params_init(&params);
+    cv_field_set(&params.downtime_limit_ms, 300);
+    if (row->expected != NULL)
+        params.avail_switchover_bandwidth.state = CV_FIELD_ABSENT;
+    else
+        cv_field_set(&params.avail_switchover_bandwidth, 0);
+    if (row->max_bandwidth == MB_ABSENT)
+        params.max_bandwidth.state = CV_FIELD_ABSENT;
+    else if (row->max_bandwidth == MB_INVALID)
+        params.max_bandwidth.state = CV_FIELD_INVALID;
+    else
+        cv_field_set(&params.max_bandwidth, row->max_bandwidth);
+    params.vfio_devices = row->vfio ? CV_TRI_YES : CV_TRI_NO;
+    report = cv_tuner_report_new(NULL, target, clock, &policy, FALSE);
+    cv_tuner_report_set_record_func(report, notice_cb, notices);
+    cv_tuner_report_start(report);
+    cv_tuner_report_switchover_support(report, &params);
+    if (row->expected == NULL) {
+        g_assert_cmpuint(notices->len, ==, 0);
+        g_assert_cmpint(cv_tuner_report_get_summary(report)->switchover_bandwidth, ==, CV_TRI_YES);
+        return;
+    }
+    g_assert_cmpuint(notices->len, ==, 1);
+    g_test_message("notice: %s", (const gchar *)notices->pdata[0]);
+    g_assert_true(g_str_has_prefix(notices->pdata[0], "fallback: this QEMU has no "
+                                                      "avail-switchover-bandwidth (before 8.2)"));
+    g_assert_nonnull(strstr(notices->pdata[0], row->expected));
+    g_assert_null(strstr(notices->pdata[0], "pending /"));
+    g_assert_cmpint(cv_tuner_report_get_summary(report)->switchover_bandwidth, ==, CV_TRI_NO);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -282,6 +382,12 @@ main(int argc, char **argv)
         g_autofree gchar *path = g_strdup_printf("/tuner-report/cap/%s", cap_rows[i].name);
 
         g_test_add_data_func(path, &cap_rows[i], test_cap);
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(fallback_rows); i++) {
+        g_autofree gchar *path =
+            g_strdup_printf("/tuner-report/fallback/%s", fallback_rows[i].name);
+
+        g_test_add_data_func(path, &fallback_rows[i], test_fallback_notice);
     }
     g_test_add_func("/tuner-report/folding", test_folding);
     g_test_add_func("/tuner-report/folding-bounded", test_folding_bounded);

@@ -275,10 +275,18 @@ cv_tuner_report_pending_source(CvTunerReport *report, const CvSample *s)
                                        "system-wide remaining (before 11.1)");
 }
 
+/* Without avail-switchover-bandwidth (before 8.2) QEMU switches over once pending fits the
+ * limit at the rate it measures then, and only max-bandwidth bounds that rate: say, from the
+ * parameters just read, what the blackout of a limit is predicted as, or why the limit is held
+ * to the cap (the over-cap rule of cv-policy.h and cv-actuator-cap.h). */
 void
 cv_tuner_report_switchover_support(CvTunerReport *report, const CvParams *params)
 {
-    gchar rate[32];
+    static const gchar head[] = "fallback: this QEMU has no avail-switchover-bandwidth (before "
+                                "8.2): never sent";
+    const CvU64Field *mb = &params->max_bandwidth;
+    guint64 cap, stated;
+    gchar rate[32], max_bw[32];
 
     g_return_if_fail(report != NULL && params != NULL);
     if (cv_params_supports_switchover_bandwidth(params)) {
@@ -286,18 +294,46 @@ cv_tuner_report_switchover_support(CvTunerReport *report, const CvParams *params
         return;
     }
     report->summary.switchover_bandwidth = CV_TRI_NO;
-    if (report->switchover_bandwidth > 0) {
-        cv_format_rate(report->switchover_bandwidth, rate, sizeof(rate));
+    cap = report->summary.max_downtime_ms;
+    stated = report->switchover_bandwidth;
+    cv_format_rate(stated, rate, sizeof(rate));
+    if (cv_field_valid(mb) && mb->value > 0)
+        cv_format_rate(mb->value, max_bw, sizeof(max_bw));
+    if (stated == 0)
         cv_tuner_report_notice(report,
-                               "fallback: this QEMU has no avail-switchover-bandwidth (before "
-                               "8.2): never sent; blackout predicted as pending / %s",
-                               rate);
-    } else {
+                               "%s; the policy states no link rate, so the limit is held to the "
+                               "cap of %" G_GUINT64_FORMAT " ms",
+                               head, cap);
+    else if (params->vfio_devices == CV_TRI_YES)
         cv_tuner_report_notice(report,
-                               "fallback: this QEMU has no avail-switchover-bandwidth (before "
-                               "8.2): never sent; the policy states no link rate, so the limit "
-                               "is held to the cap");
-    }
+                               "%s; a VFIO device's share is not reported (before 11.1) and "
+                               "max-bandwidth does not bound it, so the limit is held to the cap "
+                               "of %" G_GUINT64_FORMAT " ms",
+                               head, cap);
+    else if (!cv_field_valid(mb) || mb->value == 0)
+        /* libvirt's "unlimited" (INT64_MAX, rounded) reads as out of range: invalid */
+        cv_tuner_report_notice(report,
+                               "%s; max-bandwidth is %s: nothing bounds the precopy rate QEMU "
+                               "will measure, so the limit is held to the cap of %" G_GUINT64_FORMAT
+                               " ms (re-checked when max-bandwidth changes)",
+                               head,
+                               cv_field_valid(mb)             ? "unlimited (0)"
+                               : mb->state == CV_FIELD_ABSENT ? "unknown"
+                                                              : "unlimited or invalid",
+                               cap);
+    else if (mb->value > stated)
+        cv_tuner_report_notice(report,
+                               "%s; max-bandwidth %s is above the stated link rate %s, so the "
+                               "limit is held to the cap of %" G_GUINT64_FORMAT
+                               " ms (re-checked when max-bandwidth changes)",
+                               head, max_bw, rate, cap);
+    else
+        cv_tuner_report_notice(report,
+                               "%s; max-bandwidth %s bounds the precopy rate: blackout predicted "
+                               "as limit x %s / %s (stated), so the limit may go above the cap "
+                               "while that stays within %" G_GUINT64_FORMAT
+                               " ms (re-checked when max-bandwidth changes)",
+                               head, max_bw, max_bw, rate, cap);
 }
 
 CvTunerSummary *
