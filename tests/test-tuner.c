@@ -250,6 +250,21 @@ end_with(Fixture *f, CvMigrationStatus status)
     run_pending();
 }
 
+/* A migration that completed: QEMU's achieved downtime (what the fake reported) within the
+ * policy's cap, and the summary says so: completed, not cap-broken, exit 0. Every test that
+ * completes a migration ends with this (test_cap_broken is the one that must break it). */
+static void
+assert_completed_within_cap(Fixture *f)
+{
+    g_assert_true(f->finished);
+    g_assert_cmpint(f->summary.outcome, ==, CV_TUNER_OUTCOME_COMPLETED);
+    g_assert_cmpint(cv_tuner_outcome_to_exit_code(f->summary.outcome), ==, 0);
+    g_assert_false(f->summary.cap_broken);
+    g_assert_cmpuint(f->summary.max_downtime_ms, ==, f->opts.policy.max_downtime_ms);
+    g_assert_true(cv_field_valid(&f->summary.downtime_ms));
+    g_assert_cmpuint(f->summary.downtime_ms.value, <=, f->opts.policy.max_downtime_ms);
+}
+
 /* Start a migration and get two stalled boundaries so the script's first decisions run. */
 static void
 start_migration(Fixture *f)
@@ -331,7 +346,7 @@ test_stale_final_status(void)
     start_migration(&f);
     end_with(&f, CV_MIGRATION_STATUS_COMPLETED);
     g_assert_true(f.finished);
-    g_assert_cmpint(f.summary.outcome, ==, CV_TUNER_OUTCOME_COMPLETED);
+    assert_completed_within_cap(&f);
     g_assert_cmpuint(f.summary.downtime_ms.value, ==, 1950);
     fixture_clear(&f);
 }
@@ -358,7 +373,7 @@ test_completed_stats_late(void)
     cv_field_set(&s->total_time_ms, 22902);
     advance(&f, 100);
     g_assert_true(f.finished);
-    g_assert_cmpint(f.summary.outcome, ==, CV_TUNER_OUTCOME_COMPLETED);
+    assert_completed_within_cap(&f);
     g_assert_cmpuint(f.summary.downtime_ms.value, ==, 67);
     g_assert_cmpuint(f.summary.total_time_ms.value, ==, 22902);
     fixture_clear(&f);
@@ -381,7 +396,7 @@ test_completed_stats_never(void)
     cv_target_fake_emit_status(f.target, CV_MIGRATION_STATUS_COMPLETED);
     advance(&f, 2000);
     g_assert_true(f.finished);
-    g_assert_cmpint(f.summary.outcome, ==, CV_TUNER_OUTCOME_COMPLETED);
+    assert_completed_within_cap(&f);
     g_assert_cmpuint(f.summary.downtime_ms.value, ==, 0);
     fixture_clear(&f);
 }
@@ -398,7 +413,7 @@ test_start_uri(void)
     /* We started it, so a completed status is ours even without having seen it active. */
     end_with(&f, CV_MIGRATION_STATUS_COMPLETED);
     g_assert_true(f.finished);
-    g_assert_cmpint(f.summary.outcome, ==, CV_TUNER_OUTCOME_COMPLETED);
+    assert_completed_within_cap(&f);
     fixture_clear(&f);
 }
 
@@ -581,7 +596,7 @@ test_apply_and_complete(void)
     advance(&f, 300);
     end_with(&f, CV_MIGRATION_STATUS_COMPLETED);
     g_assert_true(f.finished);
-    g_assert_cmpint(f.summary.outcome, ==, CV_TUNER_OUTCOME_COMPLETED);
+    assert_completed_within_cap(&f);
     assert_log(&f, expected);
     g_assert_cmpuint(f.summary.n_changes, ==, 2);
     g_assert_cmpuint(f.summary.downtime_ms.value, ==, 1950);
@@ -1829,7 +1844,7 @@ test_timeout_then_recovery(void)
     advance(&f, 300);
     end_with(&f, CV_MIGRATION_STATUS_COMPLETED);
     g_assert_true(f.finished);
-    g_assert_cmpint(f.summary.outcome, ==, CV_TUNER_OUTCOME_COMPLETED);
+    assert_completed_within_cap(&f);
     g_assert_cmpuint(f.summary.n_reconnects, ==, 1);
     assert_log(&f, expected);
     fixture_clear(&f);
