@@ -221,7 +221,7 @@ test_end_cap_broken(void)
     last.status = CV_MIGRATION_STATUS_COMPLETED;
     cv_field_set(&last.downtime_ms, 1299);
     cv_field_set(&last.total_time_ms, 130000);
-    end.last = &last;
+    cv_tuner_report_observe(report, &last);
     cv_field_set(&end.downtime_limit, 5360);
     end.limit_is_ours = TRUE;
     g_test_expect_message("cv-agent", G_LOG_LEVEL_WARNING,
@@ -258,15 +258,137 @@ test_lower_bound(void)
     for (gsize i = 0; i < G_N_ELEMENTS(rows); i++) {
         g_autoptr(CvTunerReport) report = NULL;
         CvTunerReportEnd end = {.outcome = CV_TUNER_OUTCOME_FAILED};
+        CvSample precopy;
 
         policy.switchover_bandwidth = rows[i].rate;
         report = cv_tuner_report_new(NULL, target, clock, &policy, FALSE);
-        end.have_stopcopy = TRUE;
-        end.stopcopy_bytes = rows[i].bytes;
+        /* the system-wide remaining last seen in precopy: what was left at switchover */
+        cv_sample_init(&precopy);
+        precopy.status = CV_MIGRATION_STATUS_ACTIVE;
+        cv_field_set(&precopy.remaining, rows[i].bytes);
+        cv_tuner_report_observe(report, &precopy);
         cv_tuner_report_end(report, &end, "x");
         g_assert_true(cv_field_valid(&cv_tuner_report_get_summary(report)->lower_bound_ms));
         g_assert_cmpuint(cv_tuner_report_get_summary(report)->lower_bound_ms.value, ==, rows[i].ms);
     }
+}
+
+/* ---- a final reading's outcome ---------------------------------------------------------- */
+
+typedef struct {
+    const gchar *name;
+    CvMigrationStatus status;
+    const gchar *error_desc;
+    gboolean aborting;
+    CvTunerOutcome outcome;
+    const gchar *message;
+} FinalRow;
+
+static const FinalRow final_rows[] = {
+    {"completed", CV_MIGRATION_STATUS_COMPLETED, "", FALSE, CV_TUNER_OUTCOME_COMPLETED,
+     "the migration completed"},
+    /* our abort request does not turn a completion into an abort */
+    {"completed-while-aborting", CV_MIGRATION_STATUS_COMPLETED, "", TRUE,
+     CV_TUNER_OUTCOME_COMPLETED, "the migration completed"},
+    {"failed-with-desc", CV_MIGRATION_STATUS_FAILED, "Unable to write to socket", FALSE,
+     CV_TUNER_OUTCOME_FAILED, "the migration failed: Unable to write to socket"},
+    {"failed", CV_MIGRATION_STATUS_FAILED, "", TRUE, CV_TUNER_OUTCOME_FAILED,
+     "the migration failed"},
+    {"cancelled", CV_MIGRATION_STATUS_CANCELLED, "", FALSE, CV_TUNER_OUTCOME_CANCELLED,
+     "the migration was cancelled"},
+    {"cancelled-by-policy", CV_MIGRATION_STATUS_CANCELLED, "", TRUE, CV_TUNER_OUTCOME_ABORTED,
+     "the policy aborted the migration"},
+};
+
+static void
+test_final(gconstpointer data)
+{
+    const FinalRow *row = data;
+    gchar message[CV_TUNER_MESSAGE_MAX] = "";
+    CvSample s;
+
+    cv_sample_init(&s);
+    s.status = row->status;
+    g_strlcpy(s.error_desc, row->error_desc, sizeof(s.error_desc));
+    g_assert_cmpint(cv_tuner_outcome_for_final(&s, row->aborting, message, sizeof(message)), ==,
+                    row->outcome);
+    g_assert_cmpstr(message, ==, row->message);
+}
+
+/* The readings observed: the last one is kept whatever its status, the stop-copy bytes only
+ * from precopy (a post-copy or completed reading says nothing about what was left at
+ * switchover); the pending source is said once. The epochs and outside changes go out as
+ * NOTICE records. */
+typedef struct {
+    guint n_notices;
+    gchar *last_notice;
+    const gchar *parameter;
+} Heard;
+
+static void
+heard_cb(CvTuner *tuner, const CvTunerRecord *record, gpointer user_data)
+{
+    Heard *h = user_data;
+
+    if (record->kind != CV_TUNER_RECORD_NOTICE)
+        return;
+    h->n_notices++;
+    g_free(h->last_notice);
+    h->last_notice = g_strdup(record->message);
+    h->parameter = record->parameter;
+}
+
+static void
+test_observe(void)
+{
+    g_autoptr(CvTarget) target = cv_target_fake_new(NULL);
+    g_autoptr(CvClock) clock = cv_clock_new_manual(1000);
+    g_autoptr(CvTunerReport) report = NULL;
+    CvTunerReportEnd end = {.outcome = CV_TUNER_OUTCOME_COMPLETED};
+    CvU64Field before = {0}, b = {0}, a = {0};
+    Heard heard = {0};
+    CvPolicy policy;
+    CvSample s;
+
+    cv_policy_init_default(&policy);
+    policy.switchover_bandwidth = G_GUINT64_CONSTANT(1) << 30;
+    report = cv_tuner_report_new(NULL, target, clock, &policy, FALSE);
+    cv_tuner_report_set_record_func(report, heard_cb, &heard);
+    g_assert_null(cv_tuner_report_get_last(report));
+    cv_sample_init(&s);
+    s.status = CV_MIGRATION_STATUS_ACTIVE;
+    cv_field_set(&s.ram_dirty_sync_count, 7);
+    cv_field_set(&s.remaining, 2050846720);
+    cv_tuner_report_observe(report, &s);
+    cv_tuner_report_observe(report, &s);
+    g_assert_cmpuint(heard.n_notices, ==, 1); /* which pending: once */
+    g_assert_nonnull(strstr(heard.last_notice, "system-wide remaining"));
+    s.status = CV_MIGRATION_STATUS_POSTCOPY_ACTIVE;
+    cv_field_set(&s.remaining, 1);
+    cv_tuner_report_observe(report, &s);
+    s.status = CV_MIGRATION_STATUS_COMPLETED;
+    cv_field_set(&s.ram_dirty_sync_count, 9);
+    cv_field_set(&s.downtime_ms, 781);
+    s.remaining.state = CV_FIELD_ABSENT;
+    cv_tuner_report_observe(report, &s);
+    g_assert_cmpuint(cv_tuner_report_get_last(report)->ram_dirty_sync_count.value, ==, 9);
+    cv_field_set(&before, 9);
+    cv_field_set(&s.ram_dirty_sync_count, 1);
+    cv_tuner_report_new_epoch(report, &before, &s, 1);
+    g_assert_nonnull(strstr(heard.last_notice, "the pass counter went back (1 after 9)"));
+    cv_field_set(&b, 300);
+    cv_field_set(&a, 5000);
+    cv_tuner_report_outside_change(report, "downtime-limit", &b, &a, "changed behind us");
+    g_assert_cmpstr(heard.parameter, ==, "downtime-limit");
+    g_assert_cmpstr(heard.last_notice, ==, "changed behind us");
+    cv_tuner_report_end(report, &end, "the migration completed");
+    g_assert_cmpint(cv_tuner_report_get_summary(report)->final_status, ==,
+                    CV_MIGRATION_STATUS_COMPLETED);
+    g_assert_cmpuint(cv_tuner_report_get_summary(report)->downtime_ms.value, ==, 781);
+    g_assert_cmpuint(cv_tuner_report_get_summary(report)->n_epochs, ==, 1);
+    /* 1.91 GiB left at switchover, from the last precopy reading, at 1 GiB/s */
+    g_assert_cmpuint(cv_tuner_report_get_summary(report)->lower_bound_ms.value, ==, 1910);
+    g_free(heard.last_notice);
 }
 
 /* ---- the fallback notice before 8.2 ----------------------------------------------------- */
@@ -389,6 +511,12 @@ main(int argc, char **argv)
 
         g_test_add_data_func(path, &fallback_rows[i], test_fallback_notice);
     }
+    for (gsize i = 0; i < G_N_ELEMENTS(final_rows); i++) {
+        g_autofree gchar *path = g_strdup_printf("/tuner-report/final/%s", final_rows[i].name);
+
+        g_test_add_data_func(path, &final_rows[i], test_final);
+    }
+    g_test_add_func("/tuner-report/observe", test_observe);
     g_test_add_func("/tuner-report/folding", test_folding);
     g_test_add_func("/tuner-report/folding-bounded", test_folding_bounded);
     g_test_add_func("/tuner-report/restore-counts", test_restore_counts);
