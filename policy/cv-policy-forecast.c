@@ -144,11 +144,67 @@ append_mid(CvForecast *f)
                    f->n_mid, f->n_mid == 1 ? "reading" : "readings");
 }
 
+/* No forecast from pending (polls slower than iterations: every reading mid-iteration, its
+ * sawtooth too large to use), but the rates need no boundary: QEMU's dirty and transfer rates
+ * are per-period figures, and a mid-iteration reading of pending is a lower bound of the
+ * boundary's (pages are only sent after the sync). So when the guest dirties about what is sent
+ * (dirty_outpaces) over the newest readings whose pass advanced, with the same evidence as
+ * boundaries (CV_POLICY_FORECAST_MIN_BOUNDARIES over CV_POLICY_FORECAST_MIN_SPAN_MS), and even
+ * the newest reading's pending is above QEMU's threshold, it never converges at this limit.
+ * Anything else: FALSE, no forecast. */
+static gboolean
+forecast_from_rates(const CvSample *samples, const Boundary *reads, gsize n_reads,
+                    const CvPolicyView *view, CvForecast *f)
+{
+    gsize first;
+    const Boundary *newest;
+    guint64 rate = 0;
+    CvForecast r;
+
+    if (n_reads == 0)
+        return FALSE;
+    first = n_reads > CV_POLICY_FORECAST_RATIOS + 1 ? n_reads - CV_POLICY_FORECAST_RATIOS - 1 : 0;
+    while (first > 0 && reads[n_reads - 1].time_ms - reads[first].time_ms <
+                            (gint64)CV_POLICY_FORECAST_MIN_SPAN_MS)
+        first--;
+    newest = &reads[n_reads - 1];
+    if (n_reads - first < CV_POLICY_FORECAST_MIN_BOUNDARIES ||
+        newest->time_ms - reads[first].time_ms < (gint64)CV_POLICY_FORECAST_MIN_SPAN_MS ||
+        !view->current_limit_known || newest->pass == reads[first].pass)
+        return FALSE;
+    if (view->knob_rate_fixed)
+        rate = view->knob_rate;
+    else if (!cv_sample_throughput(&samples[newest->index], &rate))
+        return FALSE;
+    r = *f;
+    r.rate = rate;
+    r.rate_fixed = view->knob_rate_fixed;
+    r.limit_ms = view->current_limit;
+    r.threshold = cv_policy_mul_div(rate, r.limit_ms, 1000, FALSE);
+    if (r.threshold == 0 || newest->pending <= r.threshold ||
+        !dirty_outpaces(samples, reads, first, n_reads, &r))
+        return FALSE;
+    r.outcome = CV_FORECAST_NEVER;
+    r.outpaced = TRUE;
+    r.from_rates = TRUE;
+    r.n_boundaries = (guint)(n_reads - first);
+    r.span_ms = newest->time_ms - reads[first].time_ms;
+    r.newest_index = newest->index;
+    r.newest_pass = newest->pass;
+    r.newest_time_ms = newest->time_ms;
+    r.pending = newest->pending;
+    r.iteration_ms = (gdouble)r.span_ms / (gdouble)(newest->pass - reads[first].pass);
+    *f = r;
+    return TRUE;
+}
+
 void
 cv_policy_forecast(const CvPolicy *policy, const CvSample *samples, gsize n_samples,
                    const CvPolicyView *view, CvForecast *f)
 {
     g_autofree Boundary *bounds = NULL;
+    g_autofree Boundary *reads = NULL;
+    gsize n_reads = 0;
     g_autofree gdouble *ratios = NULL;
     g_autofree gdouble *durations = NULL;
     gsize n_bounds = 0, first;
@@ -169,6 +225,7 @@ cv_policy_forecast(const CvPolicy *policy, const CvSample *samples, gsize n_samp
         return;
     }
     bounds = g_new0(Boundary, n_samples);
+    reads = g_new0(Boundary, n_samples);
     for (gsize i = 0; i < n_samples; i++) {
         const CvSample *s = &samples[i];
         guint64 pass, pending = 0;
@@ -178,10 +235,17 @@ cv_policy_forecast(const CvPolicy *policy, const CvSample *samples, gsize n_samp
         pass = s->ram_dirty_sync_count.value;
         if (have_pass && pass < last_pass) {
             n_bounds = 0;
+            n_reads = 0;
             f->n_mid = 0;
         } else if (have_pass && pass > last_pass && s->status == CV_MIGRATION_STATUS_ACTIVE &&
                    cv_sample_pending(s, &pending, NULL) &&
-                   (n_bounds == 0 || s->time_ms >= bounds[n_bounds - 1].time_ms)) {
+                   (n_bounds == 0 || s->time_ms >= bounds[n_bounds - 1].time_ms) &&
+                   (n_reads == 0 || s->time_ms >= reads[n_reads - 1].time_ms)) {
+            reads[n_reads].index = i;
+            reads[n_reads].pass = pass;
+            reads[n_reads].time_ms = s->time_ms;
+            reads[n_reads].pending = pending;
+            n_reads++;
             if (s->mid_iteration && sawtooth_matters(s, pending, last_pass, last_ms)) {
                 f->n_mid++;
             } else {
@@ -204,6 +268,8 @@ cv_policy_forecast(const CvPolicy *policy, const CvSample *samples, gsize n_samp
         first--;
     f->n_boundaries = (guint)(n_bounds - first);
     if (n_bounds == 0) {
+        if (f->n_mid > 0 && forecast_from_rates(samples, reads, n_reads, view, f))
+            return;
         set_none(f, TRUE, "no usable iteration boundary yet");
         append_mid(f);
         return;
@@ -216,6 +282,8 @@ cv_policy_forecast(const CvPolicy *policy, const CvSample *samples, gsize n_samp
     f->pending = newest->pending;
     if (f->n_boundaries < CV_POLICY_FORECAST_MIN_BOUNDARIES ||
         f->span_ms < (gint64)CV_POLICY_FORECAST_MIN_SPAN_MS) {
+        if (f->n_mid > 0 && forecast_from_rates(samples, reads, n_reads, view, f))
+            return;
         set_none(f, TRUE, "%u %s over %.1f s (needs %d over %.1f s)", f->n_boundaries,
                  f->n_boundaries == 1 ? "boundary" : "boundaries", (gdouble)f->span_ms / 1000.0,
                  CV_POLICY_FORECAST_MIN_BOUNDARIES, CV_POLICY_FORECAST_MIN_SPAN_MS / 1000.0);
@@ -333,11 +401,18 @@ cv_policy_describe_forecast(const CvPolicy *policy, const CvForecast *f, gchar *
     if (f->n_mid > 0)
         g_snprintf(mid, sizeof(mid), ", %u mid-iteration %s left out", f->n_mid,
                    f->n_mid == 1 ? "reading" : "readings");
-    g_snprintf(buf, len,
-               "pending %s %s per iteration over %u boundaries/%s (iteration %s%s), threshold %s "
-               "(%s %s x %" G_GUINT64_FORMAT " ms)",
-               pending, factor, f->n_boundaries, span, iteration, mid, threshold,
-               f->rate_fixed ? "switchover" : "measured", rate, f->limit_ms);
+    if (f->from_rates)
+        g_snprintf(buf, len,
+                   "pending at least %s (mid-iteration readings included) over %u readings/%s "
+                   "(iteration %s), threshold %s (%s %s x %" G_GUINT64_FORMAT " ms)",
+                   pending, f->n_boundaries, span, iteration, threshold,
+                   f->rate_fixed ? "switchover" : "measured", rate, f->limit_ms);
+    else
+        g_snprintf(buf, len,
+                   "pending %s %s per iteration over %u boundaries/%s (iteration %s%s), threshold "
+                   "%s (%s %s x %" G_GUINT64_FORMAT " ms)",
+                   pending, factor, f->n_boundaries, span, iteration, mid, threshold,
+                   f->rate_fixed ? "switchover" : "measured", rate, f->limit_ms);
     used = strlen(buf);
     if (used + 1 >= len)
         return;

@@ -147,6 +147,7 @@ typedef struct {
     gboolean within_patience; /* NOW, or CONVERGES within policy->patience_ms */
     gboolean outpaced;        /* NEVER because the guest dirties about what is sent */
     gdouble dirty_share;      /* outpaced: median dirty rate / transfer rate over the span */
+    gboolean from_rates;      /* outpaced on mid-iteration readings: no factor, pending a bound */
     guint64 dirty_rate;       /* outpaced: at the newest boundary */
     guint64 transfer_rate;    /* outpaced: at the newest boundary */
 } CvForecast;
