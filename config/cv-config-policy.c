@@ -81,6 +81,31 @@ format_max_downtime(const CvPolicy *policy)
     return cv_config_format_duration(policy->max_downtime_ms);
 }
 
+/* A reserve beyond a minute is a unit typo: no switchover has fixed costs like that. */
+#define SWITCHOVER_RESERVE_MAX_MS 60000
+
+static gboolean
+parse_switchover_reserve(CvPolicy *policy, const gchar *value, GError **error)
+{
+    guint64 ms = 0;
+
+    if (!cv_config_parse_duration(value, &ms, error))
+        return FALSE;
+    if (ms > SWITCHOVER_RESERVE_MAX_MS) {
+        g_set_error(error, CV_CONFIG_ERROR, CV_CONFIG_ERROR_BAD_VALUE,
+                    "'%s': above 60s, more than any switchover's fixed costs", value);
+        return FALSE;
+    }
+    policy->switchover_reserve_ms = ms;
+    return TRUE;
+}
+
+static gchar *
+format_switchover_reserve(const CvPolicy *policy)
+{
+    return cv_config_format_duration(policy->switchover_reserve_ms);
+}
+
 static gboolean
 parse_margin(CvPolicy *policy, const gchar *value, GError **error)
 {
@@ -428,6 +453,9 @@ format_on_outside_change(const CvPolicy *policy)
 static const KeyInfo keys[CV_CONFIG_POLICY_N_KEYS] = {
     [CV_CONFIG_POLICY_KEY_MAX_DOWNTIME] = {"max-downtime", "1s", parse_max_downtime,
                                            format_max_downtime},
+    [CV_CONFIG_POLICY_KEY_SWITCHOVER_RESERVE] = {"switchover-reserve", "50ms",
+                                                 parse_switchover_reserve,
+                                                 format_switchover_reserve},
     [CV_CONFIG_POLICY_KEY_MARGIN] = {"margin", "10%", parse_margin, format_margin},
     [CV_CONFIG_POLICY_KEY_SWITCHOVER_BANDWIDTH] = {"switchover-bandwidth", "off",
                                                    parse_switchover_bandwidth,
@@ -530,6 +558,9 @@ cv_config_policy_copy_key(CvPolicy *dst, const CvPolicy *src, CvConfigPolicyKey 
     switch (key) {
     case CV_CONFIG_POLICY_KEY_MAX_DOWNTIME:
         dst->max_downtime_ms = src->max_downtime_ms;
+        break;
+    case CV_CONFIG_POLICY_KEY_SWITCHOVER_RESERVE:
+        dst->switchover_reserve_ms = src->switchover_reserve_ms;
         break;
     case CV_CONFIG_POLICY_KEY_MARGIN:
         dst->margin = src->margin;

@@ -12,6 +12,7 @@ G_BEGIN_DECLS
 /* Documentation order. `inherits` is not here: it only exists in files. */
 typedef enum {
     CV_CONFIG_POLICY_KEY_MAX_DOWNTIME = 0,
+    CV_CONFIG_POLICY_KEY_SWITCHOVER_RESERVE,
     CV_CONFIG_POLICY_KEY_MARGIN,
     CV_CONFIG_POLICY_KEY_SWITCHOVER_BANDWIDTH,
     CV_CONFIG_POLICY_KEY_PATIENCE,

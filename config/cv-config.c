@@ -80,6 +80,7 @@ typedef struct {
     gchar *inherits;
     guint inherits_line;
     gboolean has_key[CV_CONFIG_POLICY_N_KEYS];
+    guint key_line[CV_CONFIG_POLICY_N_KEYS];
     CvPolicy own; /* the fields of the keys in has_key */
     DefState state;
     CvPolicy resolved;
@@ -765,6 +766,7 @@ load_policy_group(Loader *l, FileIndex *f, const GroupIndex *g, const gchar *nam
             return FALSE;
         }
         def->has_key[k] = TRUE;
+        def->key_line[k] = key_line(g, key);
     }
     return TRUE;
 }
@@ -934,6 +936,22 @@ resolve_def(Loader *l, PolicyDef *def, GPtrArray *stack, GError **error)
     for (guint k = 0; k < CV_CONFIG_POLICY_N_KEYS; k++) {
         if (def->has_key[k])
             cv_config_policy_copy_key(&base, &def->own, (CvConfigPolicyKey)k);
+    }
+    if (base.switchover_reserve_ms >= base.max_downtime_ms) {
+        CvConfigPolicyKey at = def->has_key[CV_CONFIG_POLICY_KEY_SWITCHOVER_RESERVE]
+                                   ? CV_CONFIG_POLICY_KEY_SWITCHOVER_RESERVE
+                                   : CV_CONFIG_POLICY_KEY_MAX_DOWNTIME;
+        g_autofree gchar *reserve =
+            cv_config_policy_format_key(&base, CV_CONFIG_POLICY_KEY_SWITCHOVER_RESERVE);
+        g_autofree gchar *cap =
+            cv_config_policy_format_key(&base, CV_CONFIG_POLICY_KEY_MAX_DOWNTIME);
+
+        set_error_at(error, CV_CONFIG_ERROR_BAD_VALUE, def->path,
+                     def->has_key[at] ? def->key_line[at] : def->line,
+                     "[policy:%s]: switchover-reserve %s is not below max-downtime %s: no "
+                     "downtime-limit could keep the cap",
+                     def->name, reserve, cap);
+        return FALSE;
     }
     /* Cleared first so no byte of the parent's name is left behind the new one. */
     memset(base.name, 0, sizeof(base.name));
@@ -1241,6 +1259,13 @@ cv_config_policy_for_domain(const CvConfig *config, const gchar *domain_name,
     if (metadata != NULL && cv_config_metadata_apply_overrides(metadata, policy) > 0) {
         g_autofree gchar *desc = cv_config_metadata_describe_overrides(metadata);
         g_string_append_printf(reason, "; metadata overrides %s", desc);
+        if (policy->switchover_reserve_ms >= policy->max_downtime_ms)
+            g_string_append_printf(reason,
+                                   "; switchover-reserve %" G_GUINT64_FORMAT
+                                   " ms is not below max-downtime %" G_GUINT64_FORMAT
+                                   " ms: %" G_GUINT64_FORMAT " ms (a tenth of it) is reserved",
+                                   policy->switchover_reserve_ms, policy->max_downtime_ms,
+                                   cv_policy_reserve(policy));
     }
     if (source != NULL)
         *source = src;

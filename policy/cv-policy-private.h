@@ -63,13 +63,16 @@ guint64 cv_policy_mul_div(guint64 a, guint64 b, guint64 c, gboolean round_up);
  * cv_policy_decide() in cv-policy.h. */
 typedef struct {
     guint64 cap;     /* policy->max_downtime_ms */
-    guint64 ceiling; /* >= cap */
-    /* TRUE: the over-cap conditions hold; ceiling = cap x stated / max_bandwidth (which equals
-     * the cap when max_bandwidth == stated) and the blackout is predicted from max_bandwidth */
+    guint64 reserve; /* policy->switchover_reserve_ms, below cap */
+    guint64 room;    /* cap - reserve: the highest limit without the over-cap rule */
+    guint64 ceiling; /* >= room */
+    /* TRUE: the over-cap conditions hold; ceiling = room x stated / max_bandwidth (which
+     * equals room when max_bandwidth == stated) and the blackout is predicted from
+     * max_bandwidth */
     gboolean over_cap;
     guint64 stated;        /* policy->switchover_bandwidth; 0 = not stated */
     guint64 max_bandwidth; /* params->max_bandwidth when valid, else 0 */
-    /* !over_cap: why the ceiling is the cap, e.g. "no link rate stated"; NULL when over_cap */
+    /* !over_cap: why the ceiling is room, e.g. "no link rate stated"; NULL when over_cap */
     const gchar *held;
     /* !over_cap because of max-bandwidth (stated rate, QEMU < 8.2, no VFIO) */
     gboolean held_by_max_bandwidth;

@@ -572,7 +572,8 @@ typedef struct {
 } BadRow;
 
 #define KNOWN_POLICY_KEYS                                                                          \
-    "inherits, max-downtime, margin, switchover-bandwidth, patience, stall-window, "               \
+    "inherits, max-downtime, switchover-reserve, margin, switchover-bandwidth, patience, "         \
+    "stall-window, "                                                                               \
     "stall-min-progress, "                                                                         \
     "escalation, wait-time, completion-timeout, on-outside-change"
 
@@ -664,6 +665,17 @@ static const BadRow bad_rows[] = {
      CV_CONFIG_ERROR_BAD_VALUE, "history-keep: '0': expected a number of files from 1 to 32"},
     {"patience-word", "bad-patience.conf", NULL, "bad-patience.conf", 4, CV_CONFIG_ERROR_BAD_UNIT,
      "patience: invalid duration 'forever': expected a number"},
+    {"reserve-not-below-cap", "bad-reserve-not-below-cap.conf", NULL,
+     "bad-reserve-not-below-cap.conf", 4, CV_CONFIG_ERROR_BAD_VALUE,
+     "[policy:gold]: switchover-reserve 1s is not below max-downtime 1s: no downtime-limit "
+     "could keep the cap"},
+    {"reserve-inherited-not-below-cap", "bad-reserve-inherited.conf", NULL,
+     "bad-reserve-inherited.conf", 7, CV_CONFIG_ERROR_BAD_VALUE,
+     "[policy:tight]: switchover-reserve 200ms is not below max-downtime 150ms: no "
+     "downtime-limit could keep the cap"},
+    {"reserve-huge", "bad-reserve-huge.conf", NULL, "bad-reserve-huge.conf", 2,
+     CV_CONFIG_ERROR_BAD_VALUE,
+     "switchover-reserve: '2min': above 60s, more than any switchover's fixed costs"},
     {"outside-change-word", "bad-outside-change.conf", NULL, "bad-outside-change.conf", 3,
      CV_CONFIG_ERROR_BAD_VALUE, "on-outside-change: 'ignore': expected yield or keep-tuning"},
     {"not-utf8", "bad-utf8.conf", NULL, "bad-utf8.conf", 2, CV_CONFIG_ERROR_PARSE,

@@ -56,7 +56,7 @@ typedef struct {
 
 typedef struct {
     const gchar *name;
-    const gchar *policy;  /* over cv_policy_init_default() */
+    const gchar *policy;  /* over cv_policy_init_default(), switchover-reserve 0 */
     const gchar *params;  /* over "limit=300" (no avail-switchover-bandwidth: 7.2) */
     const gchar *history; /* over cv_policy_history_init() */
     const gchar *status;  /* the newest sample's status; NULL = active */
@@ -1192,6 +1192,76 @@ static const Row rows[] = {
      .source = CV_ESTIMATE_QEMU_ALL_DEVICES,
      .reason = {"downtime-limit 5000 ms (cap 5000 ms)"}},
 
+    /* the switchover reserve: what QEMU's threshold does not count (vCPU stop, unreported
+     * device state, the last sync) is kept out of every limit, so limit + reserve <= cap */
+    {.name = "reserve/cap-less-reserve",
+     .policy = "max=5s sw=1GiB res=200ms",
+     .params = "limit=300 avail=1GiB",
+     .vfio = TRUE,
+     .pts = VGPU_SERIES(4545),
+     .kind = CV_DECISION_SET_DOWNTIME_LIMIT,
+     .vmin = 4800,
+     .vmax = 4800,
+     .bmin = 5000,
+     .bmax = 5000,
+     .verdict = CV_VERDICT_ESCALATING,
+     .source = CV_ESTIMATE_QEMU_ALL_DEVICES,
+     .esc_next = 1,
+     .reason = {"5000 ms exceeds cap 5000 ms less the 200 ms switchover reserve",
+                "300 -> 4800 ms (the cap less the 200 ms switchover reserve)"}},
+    {.name = "reserve/fits-below-room",
+     .policy = "max=5s sw=1GiB res=200ms",
+     .params = "limit=300 avail=1GiB",
+     .vfio = TRUE,
+     .pts = VGPU_SERIES(4000),
+     .kind = CV_DECISION_SET_DOWNTIME_LIMIT,
+     .vmin = 4400,
+     .vmax = 4400,
+     .bmin = 4600,
+     .bmax = 4600,
+     .verdict = CV_VERDICT_STALLED,
+     .source = CV_ESTIMATE_QEMU_ALL_DEVICES,
+     .reason = {"downtime-limit 4400 ms (cap 5000 ms less the 200 ms switchover reserve)"}},
+    {.name = "reserve/over-cap-bound-counts-it",
+     .policy = "max=500ms sw=1GiB win=3 winms=0 pat=off res=50ms",
+     .params = "limit=300 maxbw=64MiB",
+     .ram_total = Q72_RAM_TOTAL,
+     .pts = Q72_SERIES,
+     .kind = CV_DECISION_SET_DOWNTIME_LIMIT,
+     .vmin = 1100,
+     .vmax = 1100,
+     .bmin = 119,
+     .bmax = 119,
+     .verdict = CV_VERDICT_STALLED,
+     .source = CV_ESTIMATE_QEMU_RAM_ONLY,
+     .reason = {"predicted blackout 119 ms (1100 ms x max-bandwidth 64.00 MiB/s / stated "
+                "1.00 GiB/s + 50 ms switchover reserve) within cap 500 ms"}},
+    {.name = "reserve/ladder-stops-below-cap",
+     .policy = "max=5s res=300ms",
+     .params = "limit=4000 avail=0",
+     .history = "changes=3 ladder=3 lastpass=3 lastt=4000",
+     .vfio = TRUE,
+     .pts = FLAT_SERIES(300),
+     .kind = CV_DECISION_SET_DOWNTIME_LIMIT,
+     .vmin = 4700,
+     .vmax = 4700,
+     .bmin = 5000,
+     .bmax = 5000,
+     .verdict = CV_VERDICT_STALLED,
+     .source = CV_ESTIMATE_LADDER,
+     .reason = {"4000 -> 4700 ms (cap 5000 ms less the 300 ms switchover reserve)"}},
+    {.name = "reserve/not-below-cap-a-tenth",
+     .policy = "max=500ms res=800ms",
+     .params = "limit=300 avail=0",
+     .vfio = TRUE,
+     .pts = FLAT_SERIES(300),
+     .kind = CV_DECISION_SET_DOWNTIME_LIMIT,
+     .vmin = 450,
+     .vmax = 450,
+     .verdict = CV_VERDICT_STALLED,
+     .source = CV_ESTIMATE_LADDER,
+     .reason = {"300 -> 450 ms (cap 500 ms less the 50 ms switchover reserve)"}},
+
     /* ladder: QEMU < 11.1 with VFIO, the device's share unknown */
     {.name = "ladder/first-step",
      .policy = "max=5s",
@@ -1982,6 +2052,9 @@ build_policy(const Row *row, CvPolicy *policy)
     g_auto(GStrv) kv = g_strsplit(row->policy != NULL ? row->policy : "", " ", -1);
 
     cv_policy_init_default(policy);
+    /* The rows state the rules with no switchover reserve (a legal policy: `switchover-reserve
+     * = 0`), so their numbers read as QEMU's; rows with res= test the reserve itself. */
+    policy->switchover_reserve_ms = 0;
     for (guint i = 0; kv[i] != NULL; i++) {
         g_auto(GStrv) p = NULL;
 
@@ -1991,6 +2064,8 @@ build_policy(const Row *row, CvPolicy *policy)
         g_assert_nonnull(p[1]);
         if (g_str_equal(p[0], "max"))
             policy->max_downtime_ms = parse_value(p[0], p[1]);
+        else if (g_str_equal(p[0], "res"))
+            policy->switchover_reserve_ms = parse_value(p[0], p[1]);
         else if (g_str_equal(p[0], "margin"))
             policy->margin = g_ascii_strtod(p[1], NULL);
         else if (g_str_equal(p[0], "sw"))
@@ -2148,21 +2223,26 @@ static guint64
 independent_ceiling(const CvPolicy *policy, const CvParams *params, gboolean vfio, guint64 limit,
                     guint64 *predicted)
 {
-    guint64 cap = policy->max_downtime_ms;
+    /* the reserve, as the policy's contract says: below the cap, else a tenth of it */
+    guint64 reserve = policy->switchover_reserve_ms < policy->max_downtime_ms
+                          ? policy->switchover_reserve_ms
+                          : policy->max_downtime_ms / 10;
+    guint64 room = policy->max_downtime_ms - reserve;
     guint64 stated = policy->switchover_bandwidth;
     guint64 mb = params->max_bandwidth.value;
     gdouble c;
 
-    *predicted = limit;
+    *predicted = limit + reserve;
     if (stated == 0 || params->avail_switchover_bandwidth.state != CV_FIELD_ABSENT || vfio ||
         params->vfio_devices == CV_TRI_YES || params->max_bandwidth.state != CV_FIELD_VALID ||
         mb == 0 || mb > stated)
-        return cap;
-    *predicted = (guint64)ceill((long double)limit * (long double)mb / (long double)stated);
-    c = floor((gdouble)cap * (gdouble)stated / (gdouble)mb / 10.0) * 10.0;
+        return room;
+    *predicted =
+        (guint64)ceill((long double)limit * (long double)mb / (long double)stated) + reserve;
+    c = floor((gdouble)room * (gdouble)stated / (gdouble)mb / 10.0) * 10.0;
     if (c > 2000000.0)
         c = 2000000.0;
-    return MAX((guint64)c, cap);
+    return MAX((guint64)c, room);
 }
 
 /* Every downtime-limit decision: on the 10 ms grid, within QEMU's range, both numbers
@@ -2184,8 +2264,7 @@ check_limit_decision(const CvPolicy *policy, const CvParams *params, gboolean vf
     g_assert_cmpuint(d->value, <=, ceiling);
     g_assert_cmpuint(d->predicted_blackout_ms, >, 0);
     g_assert_cmpuint(d->predicted_blackout_ms, <=, policy->max_downtime_ms);
-    if (d->value > policy->max_downtime_ms)
-        g_assert_cmpuint(d->predicted_blackout_ms, ==, predicted);
+    g_assert_cmpuint(d->predicted_blackout_ms, ==, predicted);
 }
 
 static gboolean
@@ -2328,8 +2407,8 @@ test_replay_qemu72_stated_rate(void)
             g_assert_cmpuint(pass, ==, 5);
             g_assert_cmpuint(d.value, ==, 1100);
             g_assert_cmpint(d.verdict, ==, CV_VERDICT_STALLED);
-            /* 1100 ms x 64 MiB/s / 1 GiB/s */
-            g_assert_cmpuint(d.predicted_blackout_ms, ==, 69);
+            /* 1100 ms x 64 MiB/s / 1 GiB/s, + the default 50 ms switchover reserve */
+            g_assert_cmpuint(d.predicted_blackout_ms, ==, 69 + 50);
         } else {
             g_assert_cmpint(d.kind, ==, CV_DECISION_NONE);
         }
@@ -2377,7 +2456,7 @@ test_replay_qemu72_no_rate(void)
         cv_policy_history_record(&history, &d, &samples[k - 1]);
         apply(&d, &params);
     }
-    g_assert_cmpuint(max_limit, ==, 500);
+    g_assert_cmpuint(max_limit, ==, 500 - 50); /* the cap less the default reserve */
     g_assert_cmpuint(history.escalation_index, ==, 1);
     g_assert_cmpint(history.cap_reached_ms, ==, 3514);
     g_assert_cmpint(history.escalation_started_ms, ==, 3514);
@@ -2454,14 +2533,15 @@ typedef struct {
 } SwingRow;
 
 static const SwingRow swing_rows[] = {
-    /* no bound on the rate: the limit is held to the cap */
-    {"unlimited", 0, 0, 0, 500, FALSE},
-    /* max-bandwidth at what the stream reaches, below the stated 1 GiB/s: 530 ms */
-    {"max-bandwidth-8gbit", 1000000000, 0, 0, 530, FALSE},
-    /* throttled to 256 MiB/s: up to 2000 ms, until max-bandwidth goes back to unlimited */
-    {"max-bandwidth-raised", 256 * MIB, 60000, 0, 2000, TRUE},
+    /* no bound on the rate: the limit is held to the cap less the default 50 ms reserve */
+    {"unlimited", 0, 0, 0, 450, FALSE},
+    /* max-bandwidth at what the stream reaches, below the stated 1 GiB/s: 450 x 1.07 -> 480 ms */
+    {"max-bandwidth-8gbit", 1000000000, 0, 0, 480, FALSE},
+    /* throttled to 256 MiB/s: up to 450 x 4 = 1800 ms, until max-bandwidth goes back to
+     * unlimited */
+    {"max-bandwidth-raised", 256 * MIB, 60000, 0, 1800, TRUE},
     /* ... or to 512 MiB/s: the ceiling halves */
-    {"max-bandwidth-doubled", 256 * MIB, 60000, 512 * MIB, 2000, TRUE},
+    {"max-bandwidth-doubled", 256 * MIB, 60000, 512 * MIB, 1800, TRUE},
 };
 
 static void
@@ -2616,7 +2696,7 @@ test_scenario_escalation_walk(void)
     g_assert_cmpint(seen_t[2] - seen_t[1], <=, 65000);
     g_assert_cmpint(seen_t[3] - seen_t[2], >=, 30000);
     g_assert_cmpint(seen_t[3] - seen_t[2], <=, 35000);
-    g_assert_cmpuint(params.downtime_limit_ms.value, ==, 5000);
+    g_assert_cmpuint(params.downtime_limit_ms.value, ==, 5000 - 50); /* less the reserve */
     g_assert_true(history.postcopy_started && history.guest_paused && history.aborted);
     g_assert_cmpuint(history.escalation_index, ==, 4);
     g_assert_cmpint(history.cap_reached_ms, ==, seen_t[0]);
@@ -2667,7 +2747,7 @@ test_forecast_replay_qemu72(void)
              * reading that may read low is above the threshold */
             g_assert_cmpuint(pass, ==, 4);
             g_assert_cmpuint(d.value, ==, 1100);
-            g_assert_cmpuint(d.predicted_blackout_ms, ==, 69);
+            g_assert_cmpuint(d.predicted_blackout_ms, ==, 69 + 50); /* + the reserve */
             g_assert_nonnull(strstr(d.reason, "pending at least 32.05 MiB (mid-iteration readings "
                                               "included) over 3 readings/1.5 s"));
             g_assert_nonnull(strstr(d.reason, "never at 300 ms, the guest dirties x0.98"));
@@ -2811,7 +2891,7 @@ test_forecast_scenario_converge_late(gconstpointer data)
         if (d.kind == CV_DECISION_SET_DOWNTIME_LIMIT) {
             changes++;
             raised_at = t;
-            g_assert_cmpuint(d.value, ==, policy.max_downtime_ms);
+            g_assert_cmpuint(d.value, ==, policy.max_downtime_ms - cv_policy_reserve(&policy));
             g_assert_nonnull(strstr(d.reason, "patience 30.0 s spent"));
         }
         cv_policy_history_record(&history, &d, &window[n - 1]);
@@ -2961,7 +3041,7 @@ test_history_new_epoch(void)
     build_sample(&(Pt)P(1000, 1, 0, GIB, 2000, 0.0, 0), FALSE, 4 * GIB, &s);
     d = cv_policy_decide(&policy, &s, 1, &params, &h);
     g_assert_cmpint(d.kind, ==, CV_DECISION_SET_DOWNTIME_LIMIT);
-    g_assert_cmpuint(d.value, ==, 500);
+    g_assert_cmpuint(d.value, ==, 500 - 50); /* the cap less the default reserve */
     g_assert_cmpint(d.verdict, ==, CV_VERDICT_WARMUP);
 }
 

@@ -985,26 +985,35 @@ static gchar *
 format_cap_rule(const CvPolicy *p)
 {
     g_autofree gchar *stated = NULL;
+    guint64 reserve = cv_policy_reserve(p);
+    guint64 room = p->max_downtime_ms - reserve;
+    g_autofree gchar *head = g_strdup_printf(
+        "max-downtime bounds the blackout, which is downtime-limit plus what QEMU's threshold "
+        "does not count (vCPU stop, device state outside remaining, the last sync): "
+        "switchover-reserve keeps %" G_GUINT64_FORMAT "\x1fms of the %" G_GUINT64_FORMAT
+        "\x1fms for it",
+        reserve, p->max_downtime_ms);
 
     if (p->switchover_bandwidth == 0)
         return g_strdup_printf(
-            "max-downtime bounds the blackout; no link rate is stated, so downtime-limit never "
-            "exceeds %" G_GUINT64_FORMAT "\x1fms. A limit someone else set is never lowered; "
-            "the engine's own are lowered when a bound requires it.",
-            p->max_downtime_ms);
+            "%s. No link rate is stated, so downtime-limit never exceeds %" G_GUINT64_FORMAT
+            "\x1fms. A limit someone else set is never lowered; the engine's own are lowered "
+            "when a bound requires it.",
+            head, room);
     stated = format_rate(p->switchover_bandwidth);
     g_strdelimit(stated, " ", GLUE);
     return g_strdup_printf(
-        "max-downtime bounds the blackout. On QEMU 8.2+ avail-switchover-bandwidth is set to "
+        "%s. On QEMU 8.2+ avail-switchover-bandwidth is set to "
         "%s (unless someone else set one) and downtime-limit never exceeds "
         "%" G_GUINT64_FORMAT "\x1fms. On older QEMU (no "
         "VFIO device) downtime-limit may exceed it only while max-bandwidth is set, non-zero "
         "and at most %s (libvirt's unlimited allows nothing above the cap): up to "
         "%" G_GUINT64_FORMAT "\x1fms x %s / max-bandwidth, rounded down to 10\x1fms, with a "
-        "predicted blackout of limit x max-bandwidth / %s; both numbers are reported. Checked "
+        "predicted blackout of limit x max-bandwidth / %s + %" G_GUINT64_FORMAT
+        "\x1fms; both numbers are reported. Checked "
         "at every evaluation: when max-bandwidth rises, the engine lowers its own limit at "
         "once. A limit someone else set is never lowered.",
-        stated, p->max_downtime_ms, stated, p->max_downtime_ms, stated, stated);
+        head, stated, room, stated, room, stated, stated, reserve);
 }
 
 /* The patience as this policy applies it: the trade-off of time against pause, in words. */
@@ -1071,6 +1080,8 @@ cv_cli_format_policy(const CvPolicy *p)
 
     g_string_append_printf(out, "[policy:%s]\n", p->name);
     g_string_append_printf(out, "max-downtime = %" G_GUINT64_FORMAT " ms\n", p->max_downtime_ms);
+    g_string_append_printf(out, "switchover-reserve = %" G_GUINT64_FORMAT " ms\n",
+                           cv_policy_reserve(p));
     g_string_append_printf(out, "margin = %.0f%%\n", p->margin * 100.0);
     g_string_append_printf(out, "switchover-bandwidth = %s\n", rate);
     if (p->patience_ms > 0)
@@ -1111,6 +1122,7 @@ cv_cli_format_policy_json(const CvPolicy *p)
     json_str(b, "record", "policy");
     json_str(b, "name", p->name);
     json_int(b, "max-downtime-ms", (gint64)p->max_downtime_ms);
+    json_int(b, "switchover-reserve-ms", (gint64)cv_policy_reserve(p));
     /* percentages rounded to 0.001 %, so the JSON does not print binary noise */
     json_builder_set_member_name(b, "margin-percent");
     json_builder_add_double_value(b, round(p->margin * 100000.0) / 1000.0);
