@@ -43,7 +43,7 @@ struct _CvConfig {
     gchar *metrics_file; /* NULL: off */
     guint64 history_max_size;
     guint history_keep;
-    guint64 link_rate; /* [daemon] link, bytes/s; 0: off */
+    guint64 link_rate;          /* [daemon] link, bytes/s; 0: off */
     GPtrArray *policies;        /* PolicyEntry *, in definition order */
     GHashTable *policy_by_name; /* borrowed name -> PolicyEntry * */
     GPtrArray *domains;         /* DomainRule *, in file order */
