@@ -122,6 +122,7 @@ describe(const CvHistoryEntry *e)
                                str(o, "parameter") != NULL ? str(o, "parameter") : "?", before,
                                after);
         append_if(s, "; ", str(o, "action"));
+        append_if(s, "; by ", str(o, "by"));
     } else if (g_str_equal(e->event, CV_HISTORY_EVENT_OUTCOME)) {
         gint64 v = 0;
 
@@ -146,7 +147,8 @@ describe(const CvHistoryEntry *e)
             g_string_append_printf(s, ", downtime-limit was %s", limit);
         append_if(s, ", QEMU ", str(o, "qemu-version"));
     } else if (g_str_equal(e->event, CV_HISTORY_EVENT_RECOVERED) ||
-               g_str_equal(e->event, CV_HISTORY_EVENT_DAEMON)) {
+               g_str_equal(e->event, CV_HISTORY_EVENT_DAEMON) ||
+               g_str_equal(e->event, CV_HISTORY_EVENT_LINK)) {
         g_string_append(s, str(o, "action") != NULL ? str(o, "action") : "?");
         append_if(s, ": ", str(o, "message"));
     } else {

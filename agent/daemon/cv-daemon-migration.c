@@ -398,25 +398,34 @@ outside_change(CvDaemonMigration *m, const CvTunerRecord *r)
     gboolean ours_before = m->record != NULL;
     g_autofree gchar *who = who_changed(m, r, ending);
     g_autoptr(JsonBuilder) b = history_begin(m, CV_HISTORY_EVENT_OUTSIDE_CHANGE);
-    const gchar *response;
+    const gchar *response, *action;
 
-    if (ending)
+    if (ending) {
+        action = "none";
         response = "none (the migration has ended)";
-    else if (!tuned)
+    } else if (!tuned) {
+        action = "keep-tuning";
         response = "kept tuning (the engine takes the new value into account)";
-    else if (!ours_before)
+    } else if (!ours_before) {
+        action = "keep-tuning";
         response = "kept tuning (nothing of ours was changed yet; their value is never lowered)";
-    else if (m->yielded)
+    } else if (m->yielded) {
+        action = "none";
         response = "none (already yielded)";
-    else if (m->policy.on_outside_change == CV_OUTSIDE_CHANGE_YIELD)
+    } else if (m->policy.on_outside_change == CV_OUTSIDE_CHANGE_YIELD) {
+        action = "yield";
         response = "yield: watching only from now on (on-outside-change = yield)";
-    else
+    } else {
+        action = "keep-tuning";
         response = "kept tuning (on-outside-change = keep-tuning)";
+    }
     cv_log_migration(G_LOG_LEVEL_MESSAGE, CV_LOG_ID_OUTSIDE_CHANGE, &ctx, &details,
                      "%s: %s; by %s; response: %s", m->domain, r->message, who, response);
     json_str(b, "parameter", r->parameter);
     json_field(b, "before", r->before);
     json_field(b, "after", r->after);
+    json_str(b, "unit", g_str_equal(r->parameter, "downtime-limit") ? "ms" : "bytes/s");
+    json_str(b, "action", action);
     json_str(b, "by", who);
     json_str(b, "response", response);
     cv_daemon_history_append(m->daemon, b);
@@ -441,6 +450,11 @@ history_action(CvDaemonMigration *m, const gchar *event, const CvTunerAction *a,
     json_str(b, "decision",
              restore && a->kind == CV_DECISION_PAUSE_GUEST ? "resume-guest"
                                                            : cv_decision_kind_to_string(a->kind));
+    if (restore)
+        json_str(b, "parameter",
+                 a->kind == CV_DECISION_SET_DOWNTIME_LIMIT         ? "downtime-limit"
+                 : a->kind == CV_DECISION_SET_SWITCHOVER_BANDWIDTH ? "avail-switchover-bandwidth"
+                                                                   : "guest");
     if (is_parameter(a->kind)) {
         json_u64(b, "value", a->value);
         json_str(b, "unit", unit_of(a->kind));
@@ -770,7 +784,7 @@ cv_daemon_migration_start(CvDaemonMigration *m)
                      m->in_link ? "; takes turns on the link (" : "", rate, m->in_link ? ")" : "");
     json_str(b, "domain-uuid", m->uuid);
     json_str(b, "policy-source", m->policy_source);
-    json_str(b, "policy-reason", m->policy_why);
+    json_str(b, "why", m->policy_why);
     json_str(b, "policy-sha256", m->policy_sha256);
     json_builder_set_member_name(b, "adopted");
     json_builder_add_boolean_value(b, m->adopted);

@@ -749,8 +749,12 @@ restore_entry_cb(CvRestoreLedger *ledger, CvTunerAction *entry, gpointer user_da
                      entry->error[0] != '\0' ? ": " : "", entry->error);
     json_builder_set_member_name(b, "decision");
     json_builder_add_string_value(b, cv_decision_kind_to_string(entry->kind));
+    json_builder_set_member_name(b, "parameter");
+    json_builder_add_string_value(b, param);
     json_builder_set_member_name(b, "value");
     json_builder_add_int_value(b, (gint64)MIN(entry->value, (guint64)G_MAXINT64));
+    json_builder_set_member_name(b, "unit");
+    json_builder_add_string_value(b, details.unit);
     json_builder_set_member_name(b, "result");
     json_builder_add_string_value(b, cv_tuner_result_to_string(entry->result));
     json_builder_set_member_name(b, "after-restart");
