@@ -379,6 +379,10 @@ who_changed(CvDaemonMigration *m, const CvTunerRecord *r, gboolean ending)
                                  "when a migration job fails or is cancelled"
                                : "someone put back the value found before our first change "
                                  "(libvirt does not say who)");
+    /* libvirt 9.0 resets max-bandwidth (to unlimited) when a job fails or is cancelled */
+    if (ending && g_str_equal(r->parameter, "max-bandwidth"))
+        return g_strdup("libvirt, as far as we can tell: it resets the migration's bandwidth "
+                        "when the job ends");
     if (g_str_equal(r->parameter, "max-bandwidth"))
         return g_strdup("another client of libvirt (virsh migrate-setspeed, a management "
                         "layer); libvirt does not say which");
@@ -419,8 +423,10 @@ outside_change(CvDaemonMigration *m, const CvTunerRecord *r)
         action = "keep-tuning";
         response = "kept tuning (on-outside-change = keep-tuning)";
     }
-    cv_log_migration(G_LOG_LEVEL_MESSAGE, CV_LOG_ID_OUTSIDE_CHANGE, &ctx, &details,
-                     "%s: %s; by %s; response: %s", m->domain, r->message, who, response);
+    /* a parameter we never tune, changed as the job ends, is libvirt's cleanup: not news */
+    cv_log_migration(ending && !tuned ? G_LOG_LEVEL_INFO : G_LOG_LEVEL_MESSAGE,
+                     CV_LOG_ID_OUTSIDE_CHANGE, &ctx, &details, "%s: %s; by %s; response: %s",
+                     m->domain, r->message, who, response);
     json_str(b, "parameter", r->parameter);
     json_field(b, "before", r->before);
     json_field(b, "after", r->after);
