@@ -103,17 +103,23 @@ cat >"$W/dirtier.xml" <<XML
 XML
 virsh -q -c "$SRC" define "$W/dirtier.xml" >/dev/null
 
-# The guest running on the source, no job, downtime-limit 300 ms.
-reset_guest() {
-    virsh -c "$DST" destroy dirtier >/dev/null 2>&1
-    virsh -c "$DST" undefine dirtier >/dev/null 2>&1
-    if [ "$(virsh -c "$SRC" domstate dirtier 2>/dev/null | head -1)" != running ]; then
-        : >"$W/dirtier.serial"
-        virsh -q -c "$SRC" start dirtier >/dev/null || return 1
-        for _ in $(seq 200); do grep -q 'dirtier: up' "$W/dirtier.serial" 2>/dev/null && break; sleep 0.05; done
+# The guest (default dirtier) running on the source, no job, downtime-limit 300 ms.
+reset_guest() { # [DOM]
+    local dom=${1:-dirtier}
+    virsh -c "$DST" destroy "$dom" >/dev/null 2>&1
+    virsh -c "$DST" undefine "$dom" >/dev/null 2>&1
+    if [ "$(virsh -c "$SRC" domstate "$dom" 2>/dev/null | head -1)" != running ]; then
+        : >"$W/$dom.serial"
+        virsh -q -c "$SRC" start "$dom" >/dev/null || return 1
+        for _ in $(seq 200); do grep -q 'dirtier: up' "$W/$dom.serial" 2>/dev/null && break; sleep 0.05; done
     fi
-    virsh -q -c "$SRC" migrate-setmaxdowntime dirtier 300 >/dev/null &&
-        [ "$(virsh -c "$SRC" migrate-getmaxdowntime dirtier | head -1)" = 300 ]
+    virsh -q -c "$SRC" migrate-setmaxdowntime "$dom" 300 >/dev/null &&
+        [ "$(virsh -c "$SRC" migrate-getmaxdowntime "$dom" | head -1)" = 300 ]
+}
+# Define another copy of the guest on the source, named DOM.
+define_guest() { # DOM
+    sed "s|<name>dirtier</name>|<name>$1</name>|; s|dirtier.serial|$1.serial|" "$W/dirtier.xml" >"$W/$1.xml"
+    virsh -q -c "$SRC" define "$W/$1.xml" >/dev/null
 }
 
 # virsh migrate --live --p2p in the background; returns once the job runs.
@@ -134,14 +140,14 @@ finish_migration() {
     wait "$MIGPID"; MIGRC=$?
     MIGPID=
 }
-iteration() { virsh -c "$SRC" domjobinfo dirtier 2>/dev/null | awk '/^Iteration:/ {print $2}'; }
+iteration() { virsh -c "$SRC" domjobinfo "${1:-dirtier}" 2>/dev/null | awk '/^Iteration:/ {print $2}'; }
 wait_iterations() { # N
     for _ in $(seq 400); do [ "$(iteration)" -ge "$1" ] 2>/dev/null && return 0; sleep 0.05; done
     return 1
 }
-max_downtime() { virsh -c "$SRC" migrate-getmaxdowntime dirtier 2>/dev/null | head -1; }
-completed_downtime() { # the real downtime libvirt kept for the source's last job
-    virsh -c "$SRC" domjobinfo dirtier --completed --keep-completed --rawstats 2>/dev/null |
+max_downtime() { virsh -c "$SRC" migrate-getmaxdowntime "${1:-dirtier}" 2>/dev/null | head -1; }
+completed_downtime() { # [DOM]: the real downtime libvirt kept for the source's last job
+    virsh -c "$SRC" domjobinfo "${1:-dirtier}" --completed --keep-completed --rawstats 2>/dev/null |
         awk -F': ' '$1 == "downtime" {print $2}'
 }
 all_within() { # CAP VALUES... (at least one value)

@@ -24,7 +24,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 CAP_MS=2000     # the converging policy's cap: ~1000 ms needed + margin
 LOW_CAP_MS=800  # the holding policy's cap: below the ~1000 ms this guest needs
 BW=64           # MiB/s: 64 MiB region / 64 MiB/s = the 1000 ms QEMU expects
-CASES=${CV_E2E_DAEMON_CASES:-12345}
+CASES=${CV_E2E_DAEMON_CASES:-1234675}
 want() { [[ $CASES == *$1* ]]; }
 
 DPID=
@@ -54,7 +54,7 @@ max-downtime = ${LOW_CAP_MS}ms
 stall-window = 3
 escalation = wait
 
-[domain:dirtier]
+[domain:dirtier*]
 policy = e2e
 CONF
 }
@@ -143,7 +143,7 @@ check "converge: virsh migrate succeeded (exit ${MIGRC})" [ "$MIGRC" = 0 ]
 check "converge: the guest runs on the destination" \
     [ "$(virsh -c "$DST" domstate dirtier 2>/dev/null | head -1)" = running ]
 wait_hist $((outcomes_before + 1)) outcome
-check "converge: the daemon attached with the [domain:dirtier] policy e2e" \
+check "converge: the daemon attached with the [domain:dirtier*] policy e2e" \
     test "$(hist attach policy=e2e policy-source=domain | wc -l)" -ge 1
 limits=$(hist decision decision=set-downtime-limit result=applied | hist_field value)
 # shellcheck disable=SC2086
@@ -255,7 +255,63 @@ check "restart: restored or nothing left to restore, and says which ($action)" \
     test "$action" = restored -o "$action" = nothing-to-restore
 check "restart: downtime-limit is 300 ms (libvirt)" wait_limit 300
 check "restart: the record is removed" [ "$(records)" = 0 ]
+fi
+
+# ---- 6. someone else changes the limit after us: on-outside-change = yield ------------------
+if want 6; then
+reset_guest
+vc policy set dirtier e2e-hold --config "$CONF" >/dev/null 2>&1
+outcomes_before=$(hist outcome | wc -l)
+start_migration
+wait_raised
+raised=$(max_downtime)
+applied_before=$(hist decision result=applied | wc -l)
+yields_before=$(hist outside-change parameter=downtime-limit action=yield | wc -l)
+virsh -q -c "$SRC" migrate-setmaxdowntime dirtier 750 >/dev/null
+check "outside: the daemon sees downtime-limit $raised -> 750 ms and yields" \
+    wait_hist $((yields_before + 1)) outside-change parameter=downtime-limit action=yield
+vc list --config "$CONF" --runtime-dir "$RUNTIME" >"$W/list-yield.out" 2>&1
+check "outside: list shows the migration as yielded" grep -Eq '^dirtier .* yielded' "$W/list-yield.out"
+wait_iterations $(($(iteration) + 3))
+check "outside: no change of ours after yielding; their 750 ms stays ($(max_downtime) ms)" \
+    test "$(hist decision result=applied | wc -l)" = "$applied_before" -a "$(max_downtime)" = 750
+virsh -c "$SRC" domjobabort dirtier >/dev/null 2>&1
+finish_migration
+wait_hist $((outcomes_before + 1)) outcome
+check "outside: after the abort downtime-limit is 300 ms, no record left" \
+    test "$(max_downtime)" = 300 -a "$(records)" = 0
+diag "$W/list-yield.out"
 vc policy unset dirtier >/dev/null 2>&1
+fi
+
+# ---- 7. two guests migrating at once, one tuner each ------------------------------------------
+if want 7; then
+define_guest dirtier2
+reset_guest dirtier; reset_guest dirtier2
+attach_before=$(hist attach | wc -l)
+outcomes_before=$(hist outcome | wc -l)
+pids=
+for dom in dirtier dirtier2; do
+    virsh -c "$SRC" migrate --live --p2p "$dom" "$DST" --migrateuri tcp://127.0.0.1 \
+        --bandwidth "$BW" >"$W/migrate-$dom.out" 2>&1 &
+    pids="$pids $!"
+done
+rcs=
+for p in $pids; do wait "$p"; rcs="$rcs $?"; done
+wait_hist $((outcomes_before + 2)) outcome
+check "two at once: both virsh migrate succeeded (exit$rcs)" test "$rcs" = " 0 0"
+ids=$(hist attach | tail -n +$((attach_before + 1)) | hist_field migration-id | sort -u | wc -l)
+doms=$(hist attach | tail -n +$((attach_before + 1)) | hist_field domain | sort -u | tr '\n' ' ')
+check "two at once: one tuner per migration (2 ids; domains: $doms)" test "$ids" = 2
+for dom in dirtier dirtier2; do
+    real=$(completed_downtime "$dom")
+    mid=$(hist attach domain=$dom | tail -1 | hist_field migration-id)
+    n_raised=$(hist decision migration-id="$mid" result=applied | wc -l)
+    out=$(hist outcome domain=$dom | tail -1 | hist_field outcome)
+    check "two at once: $dom completed ($out), achieved downtime ${real:-?} ms within the ${CAP_MS} ms cap ($n_raised change(s) of ours)" \
+        sh -c "[ '$out' = completed ] && [ -n '$real' ] && [ '$real' -le $CAP_MS ]"
+done
+check "two at once: no record left" [ "$(records)" = 0 ]
 fi
 
 # ---- 5. SIGHUP with a broken file, a good one, SIGTERM ---------------------------------------
