@@ -129,7 +129,8 @@ describe(const CvHistoryEntry *e)
         g_string_append(s, str(o, "outcome") != NULL ? str(o, "outcome") : "?");
         if (num(o, "downtime-ms", &v))
             g_string_append_printf(s, ", downtime %" G_GINT64_FORMAT " ms", v);
-        if (num(o, "total-time-ms", &v))
+        /* libvirt's statistics of a cancelled job say 0: no migration took no time */
+        if (num(o, "total-time-ms", &v) && v > 0)
             g_string_append_printf(s, ", total %.1f s", v / 1000.0);
         if (num(o, "changes", &v))
             g_string_append_printf(s, ", %" G_GINT64_FORMAT " change%s", v, v == 1 ? "" : "s");
