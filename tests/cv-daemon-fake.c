@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <gio/gio.h>
+
 #include "cv-daemon-fake.h"
 #include "cv-target-fake.h"
 
@@ -112,6 +114,25 @@ void
 cv_fake_host_set_unreachable(CvFakeHost *host, gboolean unreachable)
 {
     host->unreachable = unreachable;
+}
+
+void
+cv_fake_host_lose(CvFakeHost *host)
+{
+    g_autoptr(GError) error =
+        g_error_new_literal(G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED, "libvirtd went away");
+
+    host->unreachable = TRUE;
+    for (guint i = 0; i < host->sources->len; i++)
+        cv_daemon_source_emit(host->sources->pdata[i], CV_DAEMON_SOURCE_LOST, NULL, error);
+}
+
+void
+cv_fake_host_reconnect(CvFakeHost *host)
+{
+    host->unreachable = FALSE;
+    for (guint i = 0; i < host->sources->len; i++)
+        cv_daemon_source_emit(host->sources->pdata[i], CV_DAEMON_SOURCE_RECONNECTED, NULL, NULL);
 }
 
 void

@@ -27,6 +27,9 @@ CvTarget *cv_fake_host_get_target(CvFakeHost *host, const gchar *name);
 void cv_fake_host_remove_domain(CvFakeHost *host, const gchar *name);
 /* Scans fail (libvirtd unreachable) or work again. */
 void cv_fake_host_set_unreachable(CvFakeHost *host, gboolean unreachable);
+/* libvirtd went away (every source reports LOST) or came back (RECONNECTED). */
+void cv_fake_host_lose(CvFakeHost *host);
+void cv_fake_host_reconnect(CvFakeHost *host);
 /* libvirt's migration-iteration event of @name reaches every source. */
 void cv_fake_host_hint(CvFakeHost *host, const gchar *name);
 guint cv_fake_host_get_n_scans(CvFakeHost *host);

@@ -470,6 +470,33 @@ test_discover_by_event(Fixture *f, gconstpointer data)
     expect_log(G_LOG_LEVEL_MESSAGE, "vm1: tuning the outgoing migration");
 }
 
+/* libvirtd goes away and comes back: the daemon scans again once reconnected and finds the
+ * migration that started meanwhile (no event of it reached the daemon). */
+static void
+test_discover_after_reconnect(Fixture *f, gconstpointer data)
+{
+    CvTarget *vm1 = cv_fake_host_add_domain(f->host, "vm1", UUID1, NULL);
+    guint scans;
+
+    start_daemon(f, 0);
+    g_assert_cmpuint(cv_daemon_get_n_migrations(f->daemon), ==, 0);
+    cv_fake_host_lose(f->host);
+    run_pending();
+    expect_log(G_LOG_LEVEL_MESSAGE, "libvirtd went away; reconnecting");
+    set_sample(vm1, CV_MIGRATION_STATUS_ACTIVE, 1, 1910);
+    g_assert_cmpuint(cv_daemon_get_n_migrations(f->daemon), ==, 0);
+    scans = cv_fake_host_get_n_scans(f->host);
+    cv_fake_host_reconnect(f->host);
+    /* at once, not at the next retry (a second away) or rescan (an hour away) */
+    run_pending();
+    g_assert_cmpuint(cv_daemon_get_n_migrations(f->daemon), ==, 1);
+    g_assert_cmpuint(cv_fake_host_get_n_scans(f->host), ==, scans + 1);
+    expect_log(G_LOG_LEVEL_MESSAGE, "reconnected; looking for migrations again");
+    expect_log(G_LOG_LEVEL_MESSAGE, "vm1: tuning the outgoing migration");
+    for (Logged *l; (l = take_log("cannot scan")) != NULL;)
+        logged_free(l);
+}
+
 /* Three at once, each with its own tuner, record and outcome. */
 static void
 test_several(Fixture *f, gconstpointer data)
@@ -925,6 +952,7 @@ main(int argc, char **argv)
     g_log_set_writer_func(capture, NULL, NULL);
     add("/daemon-migrations/discover-and-tune", test_discover_and_tune, NULL);
     add("/daemon-migrations/discover-by-event", test_discover_by_event, NULL);
+    add("/daemon-migrations/discover-after-reconnect", test_discover_after_reconnect, NULL);
     add("/daemon-migrations/several", test_several, NULL);
     add("/daemon-migrations/policy-per-domain", test_policy_per_domain, NULL);
     add("/daemon-migrations/restart/adopt", test_restart_adopt, NULL);
