@@ -24,7 +24,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 CAP_MS=2000     # the converging policy's cap: ~1000 ms needed + margin
 LOW_CAP_MS=800  # the holding policy's cap: below the ~1000 ms this guest needs
 BW=64           # MiB/s: 64 MiB region / 64 MiB/s = the 1000 ms QEMU expects
-CASES=${CV_E2E_DAEMON_CASES:-1234675}
+CASES=${CV_E2E_DAEMON_CASES:-12346785}
 want() { [[ $CASES == *$1* ]]; }
 
 DPID=
@@ -332,6 +332,42 @@ for dom in dirtier dirtier2; do
         sh -c "[ '$out' = completed ] && [ -n '$real' ] && [ '$real' -le $CAP_MS ]"
 done
 check "two at once: no record left" [ "$(records)" = 0 ]
+fi
+
+# ---- 8. libvirtd killed mid-migration and restarted: the daemon reconnects --------------------
+if want 8; then
+vc policy set dirtier e2e-hold --config "$CONF" >/dev/null 2>&1
+start_held_migration
+outcomes_before=$(hist outcome | wc -l)
+reconnects_before=$(grep -c 'reconnected; looking for migrations again' "$W/daemon.log")
+kill -KILL "$SRCPID"; wait "$SRCPID" 2>/dev/null
+rm -f "$W/src/sock/libvirt-sock"
+lv_start_libvirtd src $SRC_UUID 49720; SRCPID=$DAEMONPID
+lv_wait_socket src && virsh -c "$SRC" list >/dev/null 2>&1
+finish_migration
+for _ in $(seq 600); do
+    [ "$(grep -c 'reconnected; looking for migrations again' "$W/daemon.log")" -gt "$reconnects_before" ] && break
+    sleep 0.05
+done
+check "libvirtd restart: the daemon reconnected and scanned again" \
+    test "$(grep -c 'reconnected; looking for migrations again' "$W/daemon.log")" -gt "$reconnects_before"
+wait_hist $((outcomes_before + 1)) outcome
+outcome=$(hist outcome | tail -1 | hist_field outcome)
+message=$(hist outcome | tail -1 | hist_field message)
+echo "# the held migration across the libvirtd restart: $outcome: $message"
+check "libvirtd restart: the held migration ended ($outcome), downtime-limit 300 ms, no record left" \
+    sh -c "[ \"\$(virsh -c '$SRC' migrate-getmaxdowntime dirtier | head -1)\" = 300 ] && [ $(records) = 0 ]"
+vc policy unset dirtier >/dev/null 2>&1
+reset_guest
+applied_before=$(hist decision result=applied | wc -l)
+outcomes_before=$(hist outcome | wc -l)
+start_migration
+finish_migration
+wait_hist $((outcomes_before + 1)) outcome
+real=$(completed_downtime)
+check "after the restart: a new virsh migrate is found and tuned to completion (exit $MIGRC, $(($(hist decision result=applied | wc -l) - applied_before)) change(s))" \
+    test "$MIGRC" = 0 -a "$(hist decision result=applied | wc -l)" -gt "$applied_before"
+check "after the restart: achieved downtime ${real:-?} ms within the ${CAP_MS} ms cap" all_within $CAP_MS $real
 fi
 
 # ---- 5. SIGHUP with a broken file, a good one, SIGTERM ---------------------------------------
