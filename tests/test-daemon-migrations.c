@@ -651,7 +651,11 @@ test_restart(Fixture *f, gconstpointer data)
     CvTarget *vm1 = raise_then_kill(f);
     g_autoptr(GPtrArray) recovered = NULL;
     g_autoptr(GPtrArray) recs = NULL;
+    g_autoptr(JsonObject) stale = runtime_doc(f, "vm1");
+    g_autoptr(JsonObject) doc = NULL;
 
+    /* the killed daemon's document is still there */
+    g_assert_nonnull(stale);
     set_sample(vm1, row->end, 0, 0);
     if (row->outside > 0)
         cv_target_fake_change_param(vm1, "downtime-limit", row->outside);
@@ -671,6 +675,9 @@ test_restart(Fixture *f, gconstpointer data)
     recs = records(f);
     g_assert_cmpuint(recs->len, ==, 0);
     g_assert_cmpuint(cv_daemon_get_orphan_records(f->daemon)->len, ==, 0);
+    /* list would show a migration that no longer runs as tuned */
+    doc = runtime_doc(f, "vm1");
+    g_assert_null(doc);
 }
 
 /* The URI does not answer after the restart: the record waits, then is handled. */

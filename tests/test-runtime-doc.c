@@ -168,6 +168,46 @@ test_write_read_remove(void)
     g_assert_cmpint(g_rmdir(dir), ==, 0);
 }
 
+/* A daemon that starts removes what a dead one left: documents and cut-short temporary files,
+ * nothing else; no directory is no error. */
+static void
+test_remove_all(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree gchar *dir = g_dir_make_tmp("cv-runtime-XXXXXX", &error);
+    g_autofree gchar *docs = g_build_filename(dir, CV_STATE_MIGRATIONS_DIR, NULL);
+    g_autofree gchar *tmp = g_build_filename(docs, "." ID_A ".json.XyZ123", NULL);
+    g_autofree gchar *other = g_build_filename(docs, "README", NULL);
+    g_autoptr(GPtrArray) left = NULL;
+    CvRuntimeStatus st;
+    CvSample s;
+    CvParams p;
+    CvDecision d;
+    guint n = 99;
+
+    g_assert_no_error(error);
+    g_assert_true(cv_runtime_doc_remove_all(dir, &n, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(n, ==, 0);
+    make_status(&st, &s, &p, &d);
+    g_assert_true(cv_runtime_doc_write(dir, &st, &error));
+    st.migration_id = ID_B;
+    g_assert_true(cv_runtime_doc_write(dir, &st, &error));
+    g_assert_no_error(error);
+    g_assert_true(g_file_set_contents(tmp, "{\"form", -1, NULL));
+    g_assert_true(g_file_set_contents(other, "not ours", -1, NULL));
+    g_assert_true(cv_runtime_doc_remove_all(dir, &n, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(n, ==, 3);
+    left = cv_runtime_doc_read_all(dir, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(left->len, ==, 0);
+    g_assert_false(g_file_test(tmp, G_FILE_TEST_EXISTS));
+    g_assert_cmpint(g_remove(other), ==, 0);
+    g_assert_cmpint(g_rmdir(docs), ==, 0);
+    g_assert_cmpint(g_rmdir(dir), ==, 0);
+}
+
 /* The daemon's own document: written, and read back only while its daemon runs. A document
  * whose pid is not a virt-converged (here: this test, or a pid that does not exist) means no
  * daemon. */
@@ -232,5 +272,6 @@ main(int argc, char **argv)
     g_test_add_func("/runtime-doc/before-first-reading", test_before_first_reading);
     g_test_add_func("/runtime-doc/write-read-remove", test_write_read_remove);
     g_test_add_func("/runtime-doc/no-directory", test_no_directory);
+    g_test_add_func("/runtime-doc/remove-all", test_remove_all);
     return g_test_run();
 }

@@ -1169,6 +1169,20 @@ cv_daemon_migration_ended(CvDaemon *d, CvDaemonMigration *m)
         finish_stop(d);
 }
 
+/* Called with the lock held: the documents found now are a dead daemon's (SIGKILL leaves them),
+ * and `list` would show their migrations as tuned for ever. */
+static void
+remove_stale_runtime_docs(CvDaemon *d)
+{
+    g_autoptr(GError) error = NULL;
+    guint n_stale = 0;
+
+    if (!cv_runtime_doc_remove_all(d->runtime_dir, &n_stale, &error))
+        g_warning("runtime documents of an earlier daemon: %s", error->message);
+    else if (n_stale > 0)
+        g_info("removed %u runtime document(s) of an earlier daemon", n_stale);
+}
+
 gboolean
 cv_daemon_start(CvDaemon *d, GError **error)
 {
@@ -1194,6 +1208,7 @@ cv_daemon_start(CvDaemon *d, GError **error)
                     "%s", local_error->message);
         return FALSE;
     }
+    remove_stale_runtime_docs(d);
     d->started = TRUE;
     d->started_us = g_get_real_time();
     cv_log_set_threshold(cv_config_get_log_level(d->config));

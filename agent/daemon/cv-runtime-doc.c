@@ -242,6 +242,39 @@ cv_runtime_doc_remove(const gchar *runtime_dir, const gchar *migration_id, GErro
     return cv_atomic_file_remove(path, CV_ATOMIC_FILE_NONE, error);
 }
 
+gboolean
+cv_runtime_doc_remove_all(const gchar *runtime_dir, guint *n_removed, GError **error)
+{
+    g_autofree gchar *dir_path = doc_dir(runtime_dir);
+    g_autoptr(GError) local_error = NULL;
+    g_autoptr(GDir) dir = g_dir_open(dir_path, 0, &local_error);
+    const gchar *name;
+    guint n = 0;
+
+    if (dir == NULL) {
+        if (n_removed != NULL)
+            *n_removed = 0;
+        if (g_error_matches(local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+            return TRUE;
+        g_set_error(error, CV_STATE_ERROR, CV_STATE_ERROR_IO, "%s", local_error->message);
+        return FALSE;
+    }
+    while ((name = g_dir_read_name(dir)) != NULL) {
+        g_autofree gchar *path = NULL;
+
+        /* ours only: ID.json, and the temporary files of a write a crash cut short */
+        if (!g_str_has_suffix(name, DOC_SUFFIX) && name[0] != '.')
+            continue;
+        path = g_build_filename(dir_path, name, NULL);
+        if (!cv_atomic_file_remove(path, CV_ATOMIC_FILE_NONE, error))
+            return FALSE;
+        n++;
+    }
+    if (n_removed != NULL)
+        *n_removed = n;
+    return TRUE;
+}
+
 static const gchar *
 get_string(JsonObject *o, const gchar *name)
 {

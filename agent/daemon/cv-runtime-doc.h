@@ -62,6 +62,11 @@ gboolean cv_runtime_doc_write(const gchar *runtime_dir, const CvRuntimeStatus *s
 /* Remove it; a missing document is not an error. */
 gboolean cv_runtime_doc_remove(const gchar *runtime_dir, const gchar *migration_id, GError **error);
 
+/* Remove every document in RUNTIME_DIR/migrations (what a daemon that died without stopping
+ * left: its migrations are adopted or restored from the state records, not from these); the
+ * number removed in @n_removed when not NULL. A missing directory is not an error. */
+gboolean cv_runtime_doc_remove_all(const gchar *runtime_dir, guint *n_removed, GError **error);
+
 /* RUNTIME_DIR/daemon.json: the running daemon itself, so the CLI knows whether the documents
  * are live. */
 typedef struct {
