@@ -75,8 +75,12 @@ lv_wait_socket() {
     return 1
 }
 
-lv_start_libvirtd src $SRC_UUID 49720; SRCPID=$DAEMONPID
-lv_start_libvirtd dst $DST_UUID 49800; DSTPID=$DAEMONPID
+# Migration ports of their own (test-e2e-libvirt.sh uses 49720 and 49800): a suite running
+# beside this one on the same host must not take the port QEMU is told to listen on.
+LV_SRC_PORT=${LV_SRC_PORT:-49900}
+LV_DST_PORT=${LV_DST_PORT:-49980}
+lv_start_libvirtd src $SRC_UUID "$LV_SRC_PORT"; SRCPID=$DAEMONPID
+lv_start_libvirtd dst $DST_UUID "$LV_DST_PORT"; DSTPID=$DAEMONPID
 if ! lv_wait_socket src || ! lv_wait_socket dst; then
     echo "1..1"; not_ok "both libvirtd instances start"; diag "$W/src.out" "$W/dst.out"; exit 1
 fi

@@ -41,7 +41,8 @@ mkdir -p "$W/conf" "$W/metrics"
 write_conf() { # [the e2e-hold cap, ms]
     cat >"$CONF" <<CONF
 [daemon]
-uri = $SRC
+# the destination too: its incoming migrations must be left alone
+uri = $SRC,$DST
 poll-interval = 500ms
 metrics-file = $W/metrics/virt-converge.prom
 
@@ -354,7 +355,7 @@ outcomes_before=$(hist outcome | wc -l)
 reconnects_before=$(grep -c 'reconnected; looking for migrations again' "$W/daemon.log")
 kill -KILL "$SRCPID"; wait "$SRCPID" 2>/dev/null
 rm -f "$W/src/sock/libvirt-sock"
-lv_start_libvirtd src $SRC_UUID 49720; SRCPID=$DAEMONPID
+lv_start_libvirtd src $SRC_UUID "$LV_SRC_PORT"; SRCPID=$DAEMONPID
 lv_wait_socket src && virsh -c "$SRC" list >/dev/null 2>&1
 finish_migration
 for _ in $(seq 600); do
@@ -413,6 +414,11 @@ elif [ -s "$W/metrics/virt-converge.prom" ]; then
 else
     not_ok "metrics: $W/metrics/virt-converge.prom written"
 fi
+
+# The daemon watched the destination too, and scanned it while migrations came in (each start
+# and restart, every 10 s): an incoming migration is never tuned.
+check "incoming: nothing tuned on the destination, watched from the start ($(grep -c "URIs.*$W/dst" "$W/daemon.log") start/reload lines name it)" \
+    test "$(hist attach uri="$DST" | wc -l)" = 0 -a "$(grep -c "URIs.*$W/dst" "$W/daemon.log")" -ge 1
 
 # A whole session without a warning it cannot explain: the expected ones are the refused reload.
 grep -E 'WARNING|CRITICAL|ERROR' "$W/daemon.log" | grep -v 'reload failed' >"$W/warnings.out"
