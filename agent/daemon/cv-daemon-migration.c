@@ -423,8 +423,10 @@ outside_change(CvDaemonMigration *m, const CvTunerRecord *r)
         action = "keep-tuning";
         response = "kept tuning (on-outside-change = keep-tuning)";
     }
-    /* a parameter we never tune, changed as the job ends, is libvirt's cleanup: not news */
-    cv_log_migration(ending && !tuned ? G_LOG_LEVEL_INFO : G_LOG_LEVEL_MESSAGE,
+    /* a parameter we never tune, changed as the job ends (libvirt's cleanup) or before our
+     * first change (libvirt applying `virsh migrate --bandwidth` after we found the job): not
+     * news; the history keeps it */
+    cv_log_migration(!tuned && (ending || !ours_before) ? G_LOG_LEVEL_INFO : G_LOG_LEVEL_MESSAGE,
                      CV_LOG_ID_OUTSIDE_CHANGE, &ctx, &details, "%s: %s; by %s; response: %s",
                      m->domain, r->message, who, response);
     json_str(b, "parameter", r->parameter);
