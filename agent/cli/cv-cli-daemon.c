@@ -123,14 +123,25 @@ cv_cli_daemon_doc_verdict(JsonObject *doc)
 gchar *
 cv_cli_daemon_doc_summary(JsonObject *doc)
 {
-    gint64 changes = 0;
+    gint64 changes = 0, position = 0;
     const gchar *state = member_str(doc, "state");
+    JsonObject *link = member_obj(doc, "link");
+    const gchar *link_state = member_str(link, "state");
+    const gchar *holder = member_str(link, "holder");
+    g_autofree gchar *on_link = NULL;
 
     (void)member_int(doc, "changes", &changes);
+    /* the shared link: who switches over now, who waits behind whom */
+    if (g_strcmp0(link_state, "switching-over") == 0)
+        on_link = g_strdup(", holds the link");
+    else if (g_strcmp0(link_state, "waiting") == 0 && member_int(link, "position", &position))
+        on_link = g_strdup_printf(", waits for the link (#%" G_GINT64_FORMAT "%s%s)", position,
+                                  holder != NULL ? " behind " : "", holder != NULL ? holder : "");
     return g_strdup_printf(
-        "%s, %" G_GINT64_FORMAT " change%s%s", state != NULL ? state : "?", changes,
+        "%s, %" G_GINT64_FORMAT " change%s%s%s", state != NULL ? state : "?", changes,
         changes == 1 ? "" : "s",
-        json_object_get_boolean_member_with_default(doc, "adopted", FALSE) ? ", adopted" : "");
+        json_object_get_boolean_member_with_default(doc, "adopted", FALSE) ? ", adopted" : "",
+        on_link != NULL ? on_link : "");
 }
 
 gchar *
