@@ -127,6 +127,37 @@ format_switchover_bandwidth(const CvPolicy *policy)
     return cv_config_format_rate(policy->switchover_bandwidth);
 }
 
+/* A day is far beyond any completion timeout: a longer patience is a typo. */
+#define PATIENCE_MAX_MS (G_GUINT64_CONSTANT(24) * 3600 * 1000)
+
+static gboolean
+parse_patience(CvPolicy *policy, const gchar *value, GError **error)
+{
+    guint64 ms = 0;
+
+    if (g_strcmp0(value, "off") == 0) {
+        policy->patience_ms = 0;
+        return TRUE;
+    }
+    if (!parse_positive_duration(value, &ms, error))
+        return FALSE;
+    if (ms > PATIENCE_MAX_MS) {
+        g_set_error(error, CV_CONFIG_ERROR, CV_CONFIG_ERROR_BAD_VALUE,
+                    "'%s': above 24h (write 'off' to judge stalls by stall-window alone)", value);
+        return FALSE;
+    }
+    policy->patience_ms = ms;
+    return TRUE;
+}
+
+static gchar *
+format_patience(const CvPolicy *policy)
+{
+    if (policy->patience_ms == 0)
+        return g_strdup("off");
+    return cv_config_format_duration(policy->patience_ms);
+}
+
 static gboolean
 parse_passes(const gchar *item, guint *passes, GError **error)
 {
@@ -401,6 +432,7 @@ static const KeyInfo keys[CV_CONFIG_POLICY_N_KEYS] = {
     [CV_CONFIG_POLICY_KEY_SWITCHOVER_BANDWIDTH] = {"switchover-bandwidth", "off",
                                                    parse_switchover_bandwidth,
                                                    format_switchover_bandwidth},
+    [CV_CONFIG_POLICY_KEY_PATIENCE] = {"patience", "2min", parse_patience, format_patience},
     [CV_CONFIG_POLICY_KEY_STALL_WINDOW] = {"stall-window", "3,10s", parse_stall_window,
                                            format_stall_window},
     [CV_CONFIG_POLICY_KEY_STALL_MIN_PROGRESS] = {"stall-min-progress", "4%",
@@ -504,6 +536,9 @@ cv_config_policy_copy_key(CvPolicy *dst, const CvPolicy *src, CvConfigPolicyKey 
         break;
     case CV_CONFIG_POLICY_KEY_SWITCHOVER_BANDWIDTH:
         dst->switchover_bandwidth = src->switchover_bandwidth;
+        break;
+    case CV_CONFIG_POLICY_KEY_PATIENCE:
+        dst->patience_ms = src->patience_ms;
         break;
     case CV_CONFIG_POLICY_KEY_STALL_WINDOW:
         dst->stall_window_passes = src->stall_window_passes;

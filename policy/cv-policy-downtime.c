@@ -373,9 +373,63 @@ describe_prediction(const CvPolicyCeiling *c, guint64 limit, gchar *buf, gsize l
                stated);
 }
 
+/* The limit QEMU needs by the forecast's own numbers: pending at the newest boundary over the
+ * rate its rule uses. Before 11.1, expected-downtime is the dirty rate over the precopy rate,
+ * not pending over it, and reads low when iterations outlast QEMU's one-second dirty-rate
+ * period; a raise that does not reach pending would leave the forecast at "never" and the
+ * engine with nothing left to raise. */
+static guint64
+forecast_need(const CvForecast *forecast)
+{
+    if (forecast == NULL || forecast->rate == 0)
+        return 0;
+    return cv_policy_mul_div(forecast->pending, 1000, forecast->rate, TRUE);
+}
+
+/* The cap is not enough and even the ceiling cannot converge it by the numbers (the need is
+ * above the ceiling by more than the margin, which covers estimate noise): a raise would only
+ * lengthen the pause of a migration that may still converge by itself when its workload calms.
+ * It waits for the policy's patience, counted from when the cap was first found not enough.
+ * Returns TRUE while held. */
+static gboolean
+hold_for_patience(const CvPolicy *policy, const CvPolicyView *view, guint64 needed,
+                  const CvPolicyHistory *history, CvDecision *d)
+{
+    const CvPolicyCeiling *c = &view->ceiling;
+    gdouble margin = policy->margin > 0.0 ? policy->margin : 0.0;
+    gint64 now = view->newest->time_ms;
+    gint64 since = history->cap_reached_ms;
+    gint64 spent = since != 0 && now >= since ? now - since : 0;
+    gchar patience[32], spent_s[32];
+
+    if ((gdouble)needed <= (gdouble)c->ceiling * (1.0 + margin))
+        return FALSE;
+    cv_policy_format_duration((gdouble)policy->patience_ms, patience, sizeof(patience));
+    if (since != 0 && (guint64)spent >= policy->patience_ms) {
+        if (cv_policy_escalation_due(policy, history, now)) {
+            /* a raise just before the next step (an abort, say) would only be undone by it */
+            cv_policy_reason_append(d,
+                                    "; patience %s spent, but the next escalation step is due: "
+                                    "no raise to %" G_GUINT64_FORMAT " ms",
+                                    patience, c->ceiling);
+            return TRUE;
+        }
+        cv_policy_reason_append(d, "; patience %s spent since the cap was found not enough",
+                                patience);
+        return FALSE;
+    }
+    g_snprintf(spent_s, sizeof(spent_s), "%.1f s", (gdouble)spent / 1000.0);
+    cv_policy_reason_append(d,
+                            "; even %" G_GUINT64_FORMAT
+                            " ms would not converge it: held at %" G_GUINT64_FORMAT
+                            " ms while it may converge by itself (patience %s, %s spent)",
+                            c->ceiling, view->current_limit, patience, spent_s);
+    return TRUE;
+}
+
 gboolean
 cv_policy_decide_downtime(const CvPolicy *policy, const CvPolicyView *view, const CvStall *stall,
-                          const CvPolicyHistory *history, CvDecision *d)
+                          const CvForecast *forecast, const CvPolicyHistory *history, CvDecision *d)
 {
     const CvSample *s = view->newest;
     const CvPolicyCeiling *c = &view->ceiling;
@@ -422,9 +476,21 @@ cv_policy_decide_downtime(const CvPolicy *policy, const CvPolicyView *view, cons
                                 expected_state);
         return FALSE;
     }
+    target = cv_policy_limit_for(needed, policy->margin);
+    if (forecast_need(forecast) > target) {
+        gchar pending[32], rate[32];
+
+        needed = forecast_need(forecast);
+        target = cv_policy_limit_for(needed, policy->margin);
+        d->source = CV_ESTIMATE_PENDING_OVER_RATE;
+        cv_format_bytes(forecast->pending, pending, sizeof(pending));
+        cv_format_rate(forecast->rate, rate, sizeof(rate));
+        cv_policy_reason_append(
+            d, "; but pending %s at the newest boundary / %s %s needs %" G_GUINT64_FORMAT " ms",
+            pending, forecast->rate_fixed ? "switchover" : "measured", rate, needed);
+    }
     d->needed_downtime_ms = needed;
 
-    target = cv_policy_limit_for(needed, policy->margin);
     predicted = cv_policy_predict_blackout(c, target);
     cv_policy_reason_append(d, " x %.2f -> downtime-limit %" G_GUINT64_FORMAT " ms",
                             1.0 + policy->margin, target);
@@ -471,6 +537,9 @@ cv_policy_decide_downtime(const CvPolicy *policy, const CvPolicyView *view, cons
         if (c->held_by_max_bandwidth)
             cv_policy_reason_append(d, " (no limit above it: %s)", c->held);
     }
+    if (view->current_limit < c->ceiling && forecast != NULL &&
+        hold_for_patience(policy, view, needed, history, d))
+        return TRUE;
     if (view->current_limit < c->ceiling) {
         guint64 p = cv_policy_predict_blackout(c, c->ceiling);
 

@@ -39,9 +39,14 @@ typedef struct {
     guint64 max_downtime_ms;      /* the longest blackout the policy accepts */
     gdouble margin;               /* 0.10 = 10 % above the needed downtime */
     guint64 switchover_bandwidth; /* bytes/s the link can carry at switchover; 0 = off */
-    guint stall_window_passes;    /* 0 = not judged on passes */
-    guint64 stall_window_ms;      /* 0 = not judged on time */
-    gdouble stall_min_progress;   /* 0.04 = pending must fall 4 % per window */
+    /* How long a migration may take to converge by itself before the engine accepts a longer
+     * pause (ms): a forecast that it converges within this is left alone, one that it does not
+     * (or never at the current limit) is acted on. 0 = no forecast: stalls are judged by the
+     * stall window alone. See cv-policy-forecast.c. */
+    guint64 patience_ms;
+    guint stall_window_passes;  /* 0 = not judged on passes */
+    guint64 stall_window_ms;    /* 0 = not judged on time */
+    gdouble stall_min_progress; /* 0.04 = pending must fall 4 % per window */
     CvEscalationStep escalation[CV_POLICY_MAX_ESCALATION];
     guint n_escalation;
     guint64 wait_time_ms;                  /* default bound of each escalation step */

@@ -109,6 +109,7 @@ policy_vgpu(CvPolicy *p)
     p->max_downtime_ms = 2500;
     p->margin = 0.10;
     p->switchover_bandwidth = GiB;
+    p->patience_ms = 120000;
     p->stall_window_passes = 3;
     p->stall_window_ms = 10000;
     p->stall_min_progress = 0.04;

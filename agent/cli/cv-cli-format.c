@@ -1009,6 +1009,30 @@ format_cap_rule(const CvPolicy *p)
         stated, p->max_downtime_ms, stated, p->max_downtime_ms, stated, stated);
 }
 
+/* The patience as this policy applies it: the trade-off of time against pause, in words. */
+static gchar *
+format_patience_rule(const CvPolicy *p)
+{
+    g_autofree gchar *patience = NULL;
+
+    if (p->patience_ms == 0)
+        return g_strdup("patience off: no convergence forecast; a migration counts as stalled "
+                        "when pending did not fall by stall-min-progress over the stall window, "
+                        "and is then given a longer downtime-limit.");
+    patience = g_strdup_printf("%.0f\x1fs", (gdouble)p->patience_ms / 1000.0);
+    return g_strdup_printf(
+        "patience: at every iteration the engine forecasts from QEMU's numbers whether the "
+        "migration converges by itself at its current downtime-limit. Within %s it is left "
+        "alone and pays no longer pause; if it never converges at that limit (pending does not "
+        "shrink, or the guest dirties at least 95%% of what QEMU sends), or only later, the "
+        "engine accepts the longer pause at once. A longer patience means fewer and later "
+        "changes (longer migrations, shorter pauses); a shorter one, sooner completion with "
+        "longer pauses, up to max-downtime. When even max-downtime cannot converge it, the raise "
+        "to max-downtime waits for the patience too, while escalation runs. Without a forecast "
+        "(too few iterations yet, rates unknown) the stall window decides.",
+        patience);
+}
+
 /* @text as "# " comment lines of at most @width columns, GLUE printed as a space. */
 static void
 append_comment(GString *out, const gchar *text, gsize width)
@@ -1051,6 +1075,10 @@ cv_cli_format_policy(const CvPolicy *p)
     g_string_append_printf(out, "max-downtime = %" G_GUINT64_FORMAT " ms\n", p->max_downtime_ms);
     g_string_append_printf(out, "margin = %.0f%%\n", p->margin * 100.0);
     g_string_append_printf(out, "switchover-bandwidth = %s\n", rate);
+    if (p->patience_ms > 0)
+        g_string_append_printf(out, "patience = %" G_GUINT64_FORMAT " ms\n", p->patience_ms);
+    else
+        g_string_append(out, "patience = off\n");
     g_string_append_printf(out, "stall-window = %u passes, %" G_GUINT64_FORMAT " ms\n",
                            p->stall_window_passes, p->stall_window_ms);
     g_string_append_printf(out, "stall-min-progress = %.1f%%\n", p->stall_min_progress * 100.0);
@@ -1068,8 +1096,10 @@ cv_cli_format_policy(const CvPolicy *p)
                            cv_config_outside_change_to_string(p->on_outside_change));
     {
         g_autofree gchar *rule = format_cap_rule(p);
+        g_autofree gchar *patience = format_patience_rule(p);
 
         append_comment(out, rule, 92);
+        append_comment(out, patience, 92);
     }
     return g_string_free(out, FALSE);
 }
@@ -1087,6 +1117,7 @@ cv_cli_format_policy_json(const CvPolicy *p)
     json_builder_set_member_name(b, "margin-percent");
     json_builder_add_double_value(b, round(p->margin * 100000.0) / 1000.0);
     json_int(b, "switchover-bandwidth", (gint64)p->switchover_bandwidth);
+    json_int(b, "patience-ms", (gint64)p->patience_ms);
     json_int(b, "stall-window-passes", p->stall_window_passes);
     json_int(b, "stall-window-ms", (gint64)p->stall_window_ms);
     json_builder_set_member_name(b, "stall-min-progress-percent");
@@ -1108,6 +1139,12 @@ cv_cli_format_policy_json(const CvPolicy *p)
 
         g_strdelimit(rule, "\x1f", ' ');
         json_str(b, "cap-rule", rule);
+    }
+    {
+        g_autofree gchar *rule = format_patience_rule(p);
+
+        g_strdelimit(rule, "\x1f", ' ');
+        json_str(b, "patience-rule", rule);
     }
     json_str(b, "on-outside-change", cv_config_outside_change_to_string(p->on_outside_change));
     json_builder_end_object(b);
