@@ -43,6 +43,7 @@ struct _CvConfig {
     gchar *metrics_file; /* NULL: off */
     guint64 history_max_size;
     guint history_keep;
+    guint64 link_rate;          /* [daemon] link, bytes/s; 0: off */
     GPtrArray *policies;        /* PolicyEntry *, in definition order */
     GHashTable *policy_by_name; /* borrowed name -> PolicyEntry * */
     GPtrArray *domains;         /* DomainRule *, in file order */
@@ -379,6 +380,26 @@ parse_history_keep(CvConfig *config, const gchar *value, GError **error)
     return TRUE;
 }
 
+static gboolean
+parse_link(CvConfig *config, const gchar *value, GError **error)
+{
+    guint64 rate = 0;
+
+    if (g_strcmp0(value, "off") == 0) {
+        config->link_rate = 0;
+        return TRUE;
+    }
+    if (!cv_config_parse_rate(value, &rate, error))
+        return FALSE;
+    if (rate == 0) {
+        g_set_error(error, CV_CONFIG_ERROR, CV_CONFIG_ERROR_BAD_VALUE,
+                    "'%s': a zero rate; write 'off' when the link is not stated", value);
+        return FALSE;
+    }
+    config->link_rate = rate;
+    return TRUE;
+}
+
 typedef gboolean (*DaemonKeyParseFunc)(CvConfig *config, const gchar *value, GError **error);
 
 /* The [daemon] defaults; data/virt-converged.conf explains each. */
@@ -395,6 +416,7 @@ static const struct {
     {"metrics-file", "off", parse_metrics_file},
     {"history-max-size", "16MiB", parse_history_max_size},
     {"history-keep", "3", parse_history_keep},
+    {"link", "off", parse_link},
 };
 
 static gchar *
@@ -1123,6 +1145,13 @@ cv_config_get_history_keep(const CvConfig *config)
 {
     g_return_val_if_fail(config != NULL, 0);
     return config->history_keep;
+}
+
+guint64
+cv_config_get_link_rate(const CvConfig *config)
+{
+    g_return_val_if_fail(config != NULL, 0);
+    return config->link_rate;
 }
 
 const gchar *

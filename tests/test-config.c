@@ -587,7 +587,7 @@ static const BadRow bad_rows[] = {
     {"unknown-daemon-key", "bad-unknown-daemon-key.conf", NULL, "bad-unknown-daemon-key.conf", 3,
      CV_CONFIG_ERROR_UNKNOWN_KEY,
      "unknown key 'state-directory' in [daemon] (known: uri, poll-interval, dry-run, "
-     "log-level, monitor-commands, metrics-file, history-max-size, history-keep)"},
+     "log-level, monitor-commands, metrics-file, history-max-size, history-keep, link)"},
     {"unknown-domain-key", "bad-domain-unknown-key.conf", NULL, "bad-domain-unknown-key.conf", 3,
      CV_CONFIG_ERROR_UNKNOWN_KEY, "unknown key 'colour' in [domain:web-*] (known: policy)"},
     {"bad-unit", "bad-unit.conf", NULL, "bad-unit.conf", 3, CV_CONFIG_ERROR_BAD_UNIT,
@@ -661,6 +661,8 @@ static const BadRow bad_rows[] = {
     {"history-size-unit", "bad-history-unit.conf", NULL, "bad-history-unit.conf", 2,
      CV_CONFIG_ERROR_BAD_UNIT,
      "history-max-size: invalid size '16 MiB': no space allowed between number and unit"},
+    {"link-zero", "bad-link.conf", NULL, "bad-link.conf", 2, CV_CONFIG_ERROR_BAD_VALUE,
+     "link: '0Gbit': a zero rate; write 'off' when the link is not stated"},
     {"history-keep-zero", "bad-history-keep.conf", NULL, "bad-history-keep.conf", 3,
      CV_CONFIG_ERROR_BAD_VALUE, "history-keep: '0': expected a number of files from 1 to 32"},
     {"patience-word", "bad-patience.conf", NULL, "bad-patience.conf", 4, CV_CONFIG_ERROR_BAD_UNIT,
@@ -792,6 +794,7 @@ test_daemon_keys(void)
                     "/var/lib/prometheus/node-exporter/virt-converge.prom");
     g_assert_cmpuint(cv_config_get_history_max_size(config), ==, 64 * 1024);
     g_assert_cmpuint(cv_config_get_history_keep(config), ==, 32);
+    g_assert_cmpuint(cv_config_get_link_rate(config), ==, 1250000000);
     g_assert_cmpint(cv_config_get_policy(config, "default")->on_outside_change, ==,
                     CV_OUTSIDE_CHANGE_YIELD);
     g_assert_cmpint(cv_config_get_policy(config, "shared")->on_outside_change, ==,

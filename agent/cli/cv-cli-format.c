@@ -276,6 +276,7 @@ cv_cli_format_action(const CvTunerAction *a, gboolean restore)
     case CV_TUNER_RESULT_REFUSED:
     case CV_TUNER_RESULT_LEFT_ALONE:
     case CV_TUNER_RESULT_LEFT_ALONE_UNVERIFIED:
+    case CV_TUNER_RESULT_HELD:
         g_string_append_printf(out, ": %s", a->error);
         break;
     case CV_TUNER_RESULT_APPLIED:
@@ -296,7 +297,8 @@ append_summary_action(GString *out, const CvTunerAction *a)
 
     g_string_append_printf(out, "    %s pass %s: %s %s", t, pass, what,
                            cv_tuner_result_to_string(a->result));
-    if (a->result == CV_TUNER_RESULT_FAILED || a->result == CV_TUNER_RESULT_REFUSED)
+    if (a->result == CV_TUNER_RESULT_FAILED || a->result == CV_TUNER_RESULT_REFUSED ||
+        a->result == CV_TUNER_RESULT_HELD)
         g_string_append_printf(out, " (%s)", a->error);
     if (a->repeats > 1) {
         g_autofree gchar *lt = cv_cli_format_seconds(a->last_time_ms);

@@ -263,3 +263,11 @@ cv_sample_history_get_epoch(const CvSampleHistory *history)
     g_return_val_if_fail(history != NULL, 0);
     return history->epoch;
 }
+
+void
+cv_sample_history_set_windows(CvSampleHistory *history, guint window_passes, guint64 window_ms)
+{
+    g_return_if_fail(history != NULL);
+    history->limits.window_passes = window_passes;
+    history->limits.window_ms = window_ms;
+}

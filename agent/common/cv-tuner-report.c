@@ -97,6 +97,8 @@ cv_tuner_result_to_string(CvTunerResult result)
         return "left-alone";
     case CV_TUNER_RESULT_LEFT_ALONE_UNVERIFIED:
         return "left-alone-unverified";
+    case CV_TUNER_RESULT_HELD:
+        return "held";
     default:
         return "unknown";
     }
@@ -121,6 +123,15 @@ cv_tuner_report_new(CvTuner *tuner, CvTarget *target, CvClock *clock, const CvPo
     report->summary.system_wide_remaining = CV_TRI_UNKNOWN;
     report->summary.switchover_bandwidth = CV_TRI_UNKNOWN;
     return report;
+}
+
+void
+cv_tuner_report_set_policy(CvTunerReport *report, const CvPolicy *policy)
+{
+    g_return_if_fail(report != NULL && policy != NULL);
+    report->switchover_bandwidth = policy->switchover_bandwidth;
+    g_strlcpy(report->summary.policy, policy->name, sizeof(report->summary.policy));
+    report->summary.max_downtime_ms = policy->max_downtime_ms;
 }
 
 void
@@ -226,6 +237,7 @@ cv_tuner_summary_add_restore(CvTunerSummary *sum, const CvTunerAction *r)
         break;
     case CV_TUNER_RESULT_APPLIED:
     case CV_TUNER_RESULT_DRY_RUN:
+    case CV_TUNER_RESULT_HELD:
     default:
         break;
     }
