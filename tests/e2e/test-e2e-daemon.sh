@@ -295,8 +295,8 @@ outcomes_before=$(hist outcome | wc -l)
 raised=$(max_downtime)
 applied_before=$(hist decision result=applied | wc -l)
 yields_before=$(hist outside-change parameter=downtime-limit action=yield | wc -l)
-virsh -q -c "$SRC" migrate-setmaxdowntime dirtier 750 >/dev/null
-check "outside: the daemon sees downtime-limit $raised -> 750 ms and yields" \
+virsh -q -c "$SRC" migrate-setmaxdowntime dirtier 650 >/dev/null
+check "outside: the daemon sees downtime-limit $raised -> 650 ms and yields" \
     wait_hist $((yields_before + 1)) outside-change parameter=downtime-limit action=yield
 # the history line goes out a moment before the runtime document is replaced
 list_yielded() {
@@ -309,8 +309,8 @@ list_yielded() {
 }
 check "outside: list shows the migration as yielded" list_yielded
 wait_iterations $(($(iteration) + 3))
-check "outside: no change of ours after yielding; their 750 ms stays ($(max_downtime) ms)" \
-    test "$(hist decision result=applied | wc -l)" = "$applied_before" -a "$(max_downtime)" = 750
+check "outside: no change of ours after yielding; their 650 ms stays ($(max_downtime) ms)" \
+    test "$(hist decision result=applied | wc -l)" = "$applied_before" -a "$(max_downtime)" = 650
 virsh -c "$SRC" domjobabort dirtier >/dev/null 2>&1
 finish_migration
 wait_hist $((outcomes_before + 1)) outcome
