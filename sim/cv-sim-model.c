@@ -135,6 +135,7 @@ struct _CvSimModel {
     gdouble stop_copy_rate;
     gdouble fixed_cost;
     gdouble min_exact_bytes;
+    gdouble last_exact_bytes;
 };
 
 /* ---- helpers ------------------------------------------------------------------------ */
@@ -598,8 +599,9 @@ exact_query(CvSimModel *m)
         pending += d->reported; /* unsigned, wraps like QEMU's sum */
     }
     m->total_dirty_last_exact = pending;
-    if (m->min_exact_bytes < 0 || ram_wire_bytes(m) + devices_stop_copy(m) < m->min_exact_bytes)
-        m->min_exact_bytes = ram_wire_bytes(m) + devices_stop_copy(m);
+    m->last_exact_bytes = ram_wire_bytes(m) + devices_stop_copy(m);
+    if (m->min_exact_bytes < 0 || m->last_exact_bytes < m->min_exact_bytes)
+        m->min_exact_bytes = m->last_exact_bytes;
     swbw = switchover_bandwidth(m);
     if (m->dirty_pages_rate != 0 && swbw > 0)
         m->expected_pre = m->ram_dirty_last_sync * 1000.0 / swbw;
@@ -907,6 +909,7 @@ cv_sim_model_migrate(CvSimModel *m, GError **error)
     m->stop_copy_rate = 0;
     m->fixed_cost = 0;
     m->min_exact_bytes = -1;
+    m->last_exact_bytes = -1;
     for (guint i = 0; i < m->devices->len; i++) {
         DeviceState *d = device(m, i);
         d->precopy_pending = (gdouble)d->scenario->precopy_bytes;
@@ -1165,6 +1168,7 @@ cv_sim_model_new(const CvSimScenario *scenario, CvSimQemuVersion version, guint3
         floor((gdouble)scenario->working_set_bytes / (gdouble)scenario->page_size);
     m->devices = g_array_new(FALSE, TRUE, sizeof(DeviceState));
     m->min_exact_bytes = -1;
+    m->last_exact_bytes = -1;
     for (guint i = 0; i < scenario->devices->len; i++) {
         DeviceState d = {g_ptr_array_index(scenario->devices, i), 0, 0, 0, 0};
         d.reported = d.scenario->stop_copy_bytes;
@@ -1211,6 +1215,7 @@ cv_sim_model_get_truth(const CvSimModel *m, CvSimTruth *truth)
     truth->stop_copy_rate = m->stop_copy_rate;
     truth->fixed_cost = m->fixed_cost;
     truth->min_exact_bytes = m->min_exact_bytes;
+    truth->last_exact_bytes = m->last_exact_bytes;
     truth->bytes_sent = m->bytes_precopy + m->bytes_downtime + m->bytes_postcopy;
     for (guint i = 0; i < m->devices->len; i++)
         truth->bytes_sent += device(m, i)->transferred;

@@ -129,6 +129,9 @@ typedef struct {
      * device's true stop-copy size): what the best switchover it offered had to send.
      * Negative before the first exact query. */
     gdouble min_exact_bytes;
+    /* What the latest exact query found (the state at the latest iteration boundary, the
+     * true sizes, not what a garbage-reporting driver said); negative before the first. */
+    gdouble last_exact_bytes;
     gdouble bytes_sent;        /* everything sent: precopy, stop-copy, postcopy, devices */
     gdouble pending_bytes;     /* now: RAM in the bitmap + device precopy and true stop-copy */
     guint64 downtime_limit_ms; /* now */

@@ -837,13 +837,8 @@ cv_sim_server_listen(CvSimServer *s, const gchar *path, GError **error)
     g_free(s->path);
     s->path = g_strdup(path);
     s->service = g_steal_pointer(&service);
-    if (s->opt.start) {
-        server_sync(s);
-        if (!cv_sim_model_migrate(s->model, error))
-            return FALSE;
-        flush_events(s);
-        ensure_tick(s);
-    }
+    if (s->opt.start)
+        return cv_sim_server_start_migration(s, error);
     return TRUE;
 }
 
@@ -876,6 +871,17 @@ cv_sim_server_catch_up(CvSimServer *s)
 {
     if (!s->quitting)
         server_sync(s);
+}
+
+gboolean
+cv_sim_server_start_migration(CvSimServer *s, GError **error)
+{
+    server_sync(s);
+    if (!cv_sim_model_migrate(s->model, error))
+        return FALSE;
+    flush_events(s);
+    ensure_tick(s);
+    return TRUE;
 }
 
 const CvSimModel *

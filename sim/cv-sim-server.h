@@ -44,6 +44,8 @@ typedef gdouble (*CvSimServerClockFunc)(gpointer user_data);
  * the events that happened meanwhile. Commands catch up by themselves, as always. */
 void cv_sim_server_set_clock(CvSimServer *server, CvSimServerClockFunc func, gpointer user_data);
 void cv_sim_server_catch_up(CvSimServer *server);
+/* Start the migration now, as if `migrate` had been sent (what --start does at listen time). */
+gboolean cv_sim_server_start_migration(CvSimServer *server, GError **error);
 /* The model, to read its ground truth (cv_sim_model_get_truth). */
 const CvSimModel *cv_sim_server_get_model(const CvSimServer *server);
 
