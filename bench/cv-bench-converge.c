@@ -40,7 +40,7 @@ static const ScenarioSpec scenarios[] = {
     {"converge-late", 1, 0, "busy for 60 s, then calm: patience wins"},
     {"vep291", 1, 0, "KubeVirt VEP 291's set-up: 8 GiB, 1 Gbit/s, 650 Mbit/s of dirtying"},
     {"vfio-regrow", 1, 0, "device state grows from 256 MiB to 1 GiB at 25 s"},
-    {"shared-link", 4, 15, "four migrations, 15 s apart, on one 10 Gbit link"},
+    {"shared-link", 4, 5, "four migrations, 5 s apart, on one 10 Gbit link"},
 };
 
 static const gchar *const versions[] = {"11.1", "8.2", "7.2"};

@@ -175,7 +175,7 @@ static const ShippedRow shipped_rows[] = {
     {"converge-late", FALSE, G_GUINT64_CONSTANT(8) << 30, ALL_VERSIONS},
     {"vep291", FALSE, G_GUINT64_CONSTANT(8) << 30, ALL_VERSIONS, 940e6 / 8},
     {"vfio-regrow", TRUE, G_GUINT64_CONSTANT(16) << 30, ALL_VERSIONS},
-    {"shared-link", FALSE, G_GUINT64_CONSTANT(8) << 30, ALL_VERSIONS},
+    {"shared-link", FALSE, G_GUINT64_CONSTANT(16) << 30, ALL_VERSIONS},
 };
 
 static gchar *
