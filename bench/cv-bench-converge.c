@@ -30,7 +30,9 @@ typedef struct {
     const gchar *why; /* what it shows, for the report */
 } ScenarioSpec;
 
-static const ScenarioSpec scenarios[] = {
+/* The scenarios with a set-up of their own; every other one in the search path runs too, as
+ * one migration, after these. */
+static const ScenarioSpec known_scenarios[] = {
     {"vgpu-2g", 1, 0, "2 GiB vGPU state behind a 460 Mbit/s precopy stream on a 10 Gbit link"},
     {"idle", 1, 0, "converges by itself: a tuner must do nothing"},
     {"ram-hog", 1, 0, "RAM written faster than precopy sends: needs ~600-750 ms"},
@@ -44,6 +46,36 @@ static const ScenarioSpec scenarios[] = {
 };
 
 static const gchar *const versions[] = {"11.1", "8.2", "7.2"};
+
+static GArray *scenarios; /* of ScenarioSpec: the known ones, then the rest of the search path */
+#define SPEC(i) (&g_array_index(scenarios, ScenarioSpec, (i)))
+
+static void
+load_scenarios(void)
+{
+    g_auto(GStrv) names = cv_sim_scenario_list();
+
+    scenarios = g_array_new(FALSE, FALSE, sizeof(ScenarioSpec));
+    g_array_append_vals(scenarios, known_scenarios, G_N_ELEMENTS(known_scenarios));
+    for (guint i = 0; names[i] != NULL; i++) {
+        g_autofree gchar *path = NULL;
+        g_autoptr(CvSimScenario) sc = NULL;
+        gboolean known = FALSE;
+        ScenarioSpec spec = {0};
+
+        for (guint k = 0; k < G_N_ELEMENTS(known_scenarios); k++)
+            known |= g_strcmp0(known_scenarios[k].name, names[i]) == 0;
+        path = cv_sim_scenario_find(names[i], NULL);
+        sc = path != NULL ? cv_sim_scenario_load_file(path, NULL) : NULL;
+        if (known || sc == NULL)
+            continue;
+        /* kept for the life of the process */
+        spec.name = g_strdup(names[i]);
+        spec.instances = 1;
+        spec.why = g_strdup(sc->description);
+        g_array_append_val(scenarios, spec);
+    }
+}
 
 /* ---- policies ------------------------------------------------------------------------- */
 
@@ -160,8 +192,8 @@ run_scenario(FILE *out, const ScenarioSpec *spec, const RunOptions *o, GError **
         cv_sim_qemu_version_from_string(versions[v], &ver);
         if (!cv_sim_scenario_supports(sc, ver))
             continue;
-        /* --quick: the newest version only, besides 7.2 where the fallbacks differ */
-        if (o->quick && v == 1)
+        /* --quick: the newest version only */
+        if (o->quick && v > 0)
             continue;
         for (guint pi = 0; pi < policies->len; pi++) {
             const CvBenchPolicy *p = &g_array_index(policies, CvBenchPolicy, pi);
@@ -210,7 +242,7 @@ cmd_run(gint argc, gchar **argv)
     const GOptionEntry entries[] = {
         {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out_path, "write the runs to FILE (JSON lines)",
          "FILE"},
-        {"quick", 0, 0, G_OPTION_ARG_NONE, &quick, "one seed, no 8.2, a shorter horizon", NULL},
+        {"quick", 0, 0, G_OPTION_ARG_NONE, &quick, "one seed, 11.1 only, a shorter horizon", NULL},
         {"jobs", 'j', 0, G_OPTION_ARG_INT, &jobs, "worker processes (default 1)", "N"},
         {"seeds", 0, 0, G_OPTION_ARG_INT, &seeds, "seeds per run (default 3, --quick 1)", "N"},
         {"horizon", 0, 0, G_OPTION_ARG_DOUBLE, &horizon,
@@ -258,13 +290,13 @@ cmd_run(gint argc, gchar **argv)
 
             if (out == NULL)
                 _exit(1);
-            for (guint s = (guint)w; s < G_N_ELEMENTS(scenarios); s += (guint)jobs) {
+            for (guint s = (guint)w; s < scenarios->len; s += (guint)jobs) {
                 g_autoptr(GError) local = NULL;
 
-                if (!wanted(only, scenarios[s].name))
+                if (!wanted(only, SPEC(s)->name))
                     continue;
-                if (!run_scenario(out, &scenarios[s], &o, &local)) {
-                    g_printerr("cv-bench-converge: %s: %s\n", scenarios[s].name, local->message);
+                if (!run_scenario(out, SPEC(s), &o, &local)) {
+                    g_printerr("cv-bench-converge: %s: %s\n", SPEC(s)->name, local->message);
                     fclose(out);
                     _exit(1);
                 }
@@ -829,8 +861,8 @@ cmd_report(gint argc, gchar **argv)
     for (guint p = 0; policy_order(p) != NULL; p++)
         g_string_append(md, "---|");
     g_string_append(md, "\n");
-    for (guint s = 0; s < G_N_ELEMENTS(scenarios); s++) {
-        g_autoptr(GPtrArray) vs = distinct(rows, G_STRUCT_OFFSET(Row, version), scenarios[s].name);
+    for (guint s = 0; s < scenarios->len; s++) {
+        g_autoptr(GPtrArray) vs = distinct(rows, G_STRUCT_OFFSET(Row, version), SPEC(s)->name);
         const gchar *version = NULL;
 
         if (vs->len == 0)
@@ -838,13 +870,13 @@ cmd_report(gint argc, gchar **argv)
         version = g_ptr_array_find_with_equal_func(vs, "11.1", g_str_equal, NULL)
                       ? "11.1"
                       : (const gchar *)g_ptr_array_index(vs, 0);
-        g_string_append_printf(md, "| %s%s%s |", scenarios[s].name,
+        g_string_append_printf(md, "| %s%s%s |", SPEC(s)->name,
                                g_strcmp0(version, "11.1") != 0 ? " " : "",
                                g_strcmp0(version, "11.1") != 0 ? version : "");
         for (guint p = 0; policy_order(p) != NULL; p++) {
             Agg a;
 
-            aggregate(rows, scenarios[s].name, version, policy_order(p), &a);
+            aggregate(rows, SPEC(s)->name, version, policy_order(p), &a);
             headline_cell(md, &a);
             agg_clear(&a);
         }
@@ -853,19 +885,18 @@ cmd_report(gint argc, gchar **argv)
     g_string_append(md, "\n");
 
     /* per scenario */
-    for (guint s = 0; s < G_N_ELEMENTS(scenarios); s++) {
-        g_autoptr(GPtrArray) vs = distinct(rows, G_STRUCT_OFFSET(Row, version), scenarios[s].name);
+    for (guint s = 0; s < scenarios->len; s++) {
+        g_autoptr(GPtrArray) vs = distinct(rows, G_STRUCT_OFFSET(Row, version), SPEC(s)->name);
 
         if (vs->len == 0)
             continue;
-        g_string_append_printf(md, "## %s\n\n%s", scenarios[s].name, scenarios[s].why);
-        if (scenarios[s].instances > 1)
+        g_string_append_printf(md, "## %s\n\n%s", SPEC(s)->name, SPEC(s)->why);
+        if (SPEC(s)->instances > 1)
             g_string_append_printf(md,
                                    " (%u migrations per run, %.0f s apart; each is a row's run)",
-                                   scenarios[s].instances, scenarios[s].stagger_s);
-        g_string_append_printf(md, ".\n\n![%s](charts/%s.svg)\n\n", scenarios[s].name,
-                               scenarios[s].name);
-        write_chart(dir, rows, scenarios[s].name, scenarios[s].why);
+                                   SPEC(s)->instances, SPEC(s)->stagger_s);
+        g_string_append_printf(md, ".\n\n![%s](charts/%s.svg)\n\n", SPEC(s)->name, SPEC(s)->name);
+        write_chart(dir, rows, SPEC(s)->name, SPEC(s)->why);
         g_string_append(md, "| QEMU | policy | converged | total | stall→done | downtime "
                             "(median / max) | floor | ×floor | max limit | changes | sent | cap "
                             "| broken |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
@@ -875,7 +906,7 @@ cmd_report(gint argc, gchar **argv)
             for (guint p = 0; policy_order(p) != NULL; p++) {
                 Agg a;
 
-                aggregate(rows, scenarios[s].name, versions[v], policy_order(p), &a);
+                aggregate(rows, SPEC(s)->name, versions[v], policy_order(p), &a);
                 if (a.n == 0) {
                     agg_clear(&a);
                     continue;
@@ -926,16 +957,16 @@ cmd_report(gint argc, gchar **argv)
             "estimate; above 1 pessimistic, below 1 the pause was longer than predicted.\n\n"
             "| scenario | QEMU | policy | runs | predicted ÷ achieved | QEMU expected ÷ achieved "
             "|\n|---|---|---|---|---|---|\n");
-    for (guint s = 0; s < G_N_ELEMENTS(scenarios); s++) {
+    for (guint s = 0; s < scenarios->len; s++) {
         for (guint v = 0; v < G_N_ELEMENTS(versions); v++) {
             for (guint p = 0; policy_order(p) != NULL; p++) {
                 Agg a;
 
-                aggregate(rows, scenarios[s].name, versions[v], policy_order(p), &a);
+                aggregate(rows, SPEC(s)->name, versions[v], policy_order(p), &a);
                 if (a.converged > 0 && (a.pred_ratio->len > 0 || a.changes->len > 0) &&
                     (a.pred_ratio->len > 0 || g_str_has_prefix(policy_order(p), "ours"))) {
-                    g_string_append_printf(md, "| %s | %s | %s | %u | ", scenarios[s].name,
-                                           versions[v], policy_order(p), a.converged);
+                    g_string_append_printf(md, "| %s | %s | %s | %u | ", SPEC(s)->name, versions[v],
+                                           policy_order(p), a.converged);
                     if (a.pred_ratio->len > 0)
                         g_string_append_printf(md, "%.2f / %.2f / %.2f (%u)",
                                                quantile(a.pred_ratio, 0),
@@ -970,6 +1001,7 @@ cmd_report(gint argc, gchar **argv)
 int
 main(int argc, char **argv)
 {
+    load_scenarios();
     if (argc >= 2 && g_strcmp0(argv[1], "run") == 0)
         return cmd_run(argc - 1, argv + 1);
     if (argc >= 2 && g_strcmp0(argv[1], "report") == 0)

@@ -102,7 +102,7 @@ pct(GArray *v, gdouble q)
     guint i;
 
     if (v->len == 0)
-        return NAN;
+        return -1;
     g_array_sort(v, cmp_i64);
     i = (guint)floor(q * (v->len - 1) + 0.5);
     return (gdouble)g_array_index(v, gint64, MIN(i, v->len - 1));
@@ -180,12 +180,46 @@ build_corpus(void)
 
 #define HISTORY 32
 
+/* The corpus from @path (one reply per line) when it exists, else built and written there
+ * (the instruction counts run under valgrind, where building it would take minutes). */
+static GPtrArray *
+corpus_load_or_build(const gchar *path)
+{
+    g_autofree gchar *text = NULL;
+    GPtrArray *lines;
+
+    if (path != NULL && g_file_get_contents(path, &text, NULL, NULL)) {
+        g_auto(GStrv) split = g_strsplit(text, "\n", -1);
+
+        lines = g_ptr_array_new_with_free_func(g_free);
+        for (guint i = 0; split[i] != NULL; i++) {
+            if (split[i][0] != '\0')
+                g_ptr_array_add(lines, g_strdup(split[i]));
+        }
+        return lines;
+    }
+    lines = build_corpus();
+    if (path != NULL) {
+        g_autoptr(GString) out = g_string_new(NULL);
+
+        for (guint i = 0; i < lines->len; i++) {
+            g_string_append(out, g_ptr_array_index(lines, i));
+            g_string_append_c(out, '\n');
+        }
+        g_file_set_contents(path, out->str, (gssize)out->len, NULL);
+    }
+    return lines;
+}
+
 static gint
 cmd_replay(gint argc, gchar **argv)
 {
     gint n = 200000;
+    g_autofree gchar *corpus_path = NULL;
     const GOptionEntry entries[] = {
         {"n", 'n', 0, G_OPTION_ARG_INT, &n, "samples to replay (default 200000)", "N"},
+        {"corpus", 0, 0, G_OPTION_ARG_FILENAME, &corpus_path,
+         "read the replies from FILE, or write them there when it does not exist", "FILE"},
         G_OPTION_ENTRY_NULL,
     };
     g_autoptr(GOptionContext) context = g_option_context_new("- parse + decide per sample");
@@ -204,7 +238,7 @@ cmd_replay(gint argc, gchar **argv)
     g_option_context_add_main_entries(context, entries, NULL);
     if (!g_option_context_parse(context, &argc, &argv, NULL) || n <= 0)
         return 1;
-    corpus = build_corpus();
+    corpus = corpus_load_or_build(corpus_path);
     cv_policy_init_default(&policy);
     cv_policy_history_init(&ph);
     cv_params_init(&params);

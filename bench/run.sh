@@ -6,8 +6,9 @@
 #   overhead.md                     what the agent costs (cv-bench-overhead, callgrind)
 #   runs.jsonl.gz, qemu.jsonl, overhead.jsonl   the raw measurements behind them
 #
-# --quick: one seed, QEMU 11.1 and 7.2 semantics only, 15 min horizons, one real QEMU set-up,
-# fewer migrations at scale; under five minutes on 2 cores. The full run takes about an hour.
+# --quick: one seed, QEMU 11.1 semantics only, 10 min horizons, one real QEMU set-up with two
+# policies, no instruction counts, a shorter rest; under five minutes on 2 cores (the build
+# included). The full run takes about an hour.
 # Needs what scripts/deps.sh installs (meson, ninja, gcc, glib, json-glib, libxml2, libvirt);
 # qemu-system-x86 and binutils for the real QEMU part, valgrind for instruction counts
 # (each part is skipped, and says so, when its tool is missing).
@@ -36,8 +37,10 @@ fi
 say "build"
 nice ninja -C "$BUILD" bench/cv-bench-converge bench/cv-bench-overhead bench/cv-bench-qemu \
 	sim/virt-converge-sim >/dev/null
-# the guest payloads for the real QEMU runs (built when GNU as and ld exist)
-nice ninja -C "$BUILD" >/dev/null 2>&1 || true
+# the guest payloads for the real QEMU runs (when GNU as and ld exist)
+for mb in 16 64 128; do
+	nice ninja -C "$BUILD" "bench/dirtier-$mb.elf" >/dev/null 2>&1 || true
+done
 
 mkdir -p "$RESULTS/charts"
 COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -48,13 +51,15 @@ CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 MEM=$(awk '/^MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)
 MACHINE="$(nproc) cores ($CPU), $MEM RAM, Linux $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg) at start, $(date -u +%Y-%m-%d)"
 B=$BUILD/bench
+# the scenarios of this tree, not an installed copy
+export CV_SIM_SCENARIO_DIR="$ROOT/data/scenarios"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
 # ---- convergence on the simulator -------------------------------------------------------
 say "convergence benchmark ($MODE)"
 if [ "$QUICK" = 1 ]; then
-	"$B/cv-bench-converge" run --quick --jobs 2 --horizon 900 --out "$TMP/runs.jsonl" 2>"$TMP/runs.log"
+	"$B/cv-bench-converge" run --quick --jobs 2 --horizon 600 --out "$TMP/runs.jsonl" 2>"$TMP/runs.log"
 else
 	"$B/cv-bench-converge" run --jobs 2 --seeds 3 --horizon 3600 --out "$TMP/runs.jsonl" 2>"$TMP/runs.log"
 fi
@@ -65,7 +70,7 @@ QEMU=$(command -v qemu-system-x86_64 || true)
 : >"$TMP/qemu.jsonl"
 if [ -n "$QEMU" ] && [ -f "$B/dirtier-64.elf" ]; then
 	if [ "$QUICK" = 1 ]; then
-		set -- "64 64 20 ours ours+link proxmox"
+		set -- "64 64 20 ours+link proxmox"
 	else
 		set -- "64 64 90 qemu nova ovirt-minimal ovirt-suspend proxmox kubevirt-291 kubevirt-248 ours ours+link" \
 			"128 64 90 ovirt-suspend proxmox kubevirt-291 ours ours+link" \
@@ -102,14 +107,19 @@ else
 	N=300000 SCALE=200 IDLE=1000 IDLE_S=30
 fi
 say "overhead: replay and flood"
-"$B/cv-bench-overhead" replay --n "$N" >"$TMP/overhead.jsonl"
+"$B/cv-bench-overhead" replay --n "$N" --corpus "$TMP/corpus.txt" >"$TMP/overhead.jsonl"
 "$B/cv-bench-overhead" flood --n "$N" >>"$TMP/overhead.jsonl"
-if command -v valgrind >/dev/null; then
+if [ "$QUICK" = 1 ]; then
+	say "overhead: instruction counts skipped (--quick)"
+elif command -v valgrind >/dev/null; then
 	say "overhead: instruction counts (callgrind)"
 	for what in replay flood; do
 		for n in 2000 12000; do
+			corpus=""
+			[ "$what" = replay ] && corpus="--corpus $TMP/corpus.txt"
+			# shellcheck disable=SC2086
 			valgrind --tool=callgrind --callgrind-out-file="$TMP/cg.$what.$n" \
-				"$B/cv-bench-overhead" "$what" --n "$n" >/dev/null 2>&1
+				"$B/cv-bench-overhead" "$what" --n "$n" $corpus >/dev/null 2>&1
 		done
 		a=$(sed -n 's/^summary: //p' "$TMP/cg.$what.2000")
 		b=$(sed -n 's/^summary: //p' "$TMP/cg.$what.12000")
