@@ -616,6 +616,26 @@ distinct(GPtrArray *rows, gsize offset, const gchar *scenario)
     return names;
 }
 
+/* Ours stand out (red, black, thick); the baselines keep one colour each across charts. */
+static const gchar *
+policy_colour(const gchar *policy)
+{
+    static const struct {
+        const gchar *name, *colour;
+    } map[] = {
+        {"ours", "#d62728"},          {"ours+link", "#000000"},    {"qemu", "#7f7f7f"},
+        {"nova", "#e69f00"},          {"nova-force", "#f0c060"},   {"ovirt-minimal", "#009e73"},
+        {"ovirt-suspend", "#7fd6b0"}, {"proxmox", "#0072b2"},      {"kubevirt", "#8c564b"},
+        {"kubevirt-291", "#cc79a7"},  {"kubevirt-248", "#56b4e9"},
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(map); i++) {
+        if (g_strcmp0(map[i].name, policy) == 0)
+            return map[i].colour;
+    }
+    return NULL;
+}
+
 static void
 write_chart(const gchar *dir, GPtrArray *rows, const gchar *scenario, const gchar *why)
 {
@@ -639,9 +659,16 @@ write_chart(const gchar *dir, GPtrArray *rows, const gchar *scenario, const gcha
         line.lower = (const gdouble *)(gpointer)r->limit->data;
         line.n = r->t->len;
         line.end = r->converged ? 'c' : g_strcmp0(r->outcome, "detached") == 0 ? 'r' : 'a';
-        /* the time axis covers what ended within the first hour */
-        if (r->duration_s <= 3600)
-            x_max = MAX(x_max, r->duration_s * 1.1);
+        line.colour = policy_colour(r->policy);
+        /* an aborted migration's last readings are of the cancelled job (nothing pending):
+         * its line ends where it was given up */
+        while (line.end == 'a' && line.n > 1 && line.upper[line.n - 1] <= 0)
+            line.n--;
+        line.bold = g_str_has_prefix(r->policy, "ours");
+        /* the time axis covers what ended (completed or aborted) within the first hour; what
+         * still ran at the horizon runs off its edge */
+        if (line.end != 'r' && r->duration_s <= 3600)
+            x_max = MAX(x_max, r->duration_s * 1.15);
         g_array_append_val(lines, line);
     }
     if (lines->len == 0)

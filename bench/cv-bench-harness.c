@@ -232,6 +232,10 @@ instance_sample(Instance *in, gdouble now_s)
 
     cv_sim_model_get_truth(model, &truth);
     cv_sim_model_get_info(model, &info);
+    /* a cancelled or failed job has nothing pending: not a reading of the migration */
+    if (info.status == CV_MIGRATION_STATUS_CANCELLED || info.status == CV_MIGRATION_STATUS_FAILED ||
+        info.status == CV_MIGRATION_STATUS_CANCELLING)
+        return;
     p.t = now_s - in->start_s;
     p.pending = truth.pending_bytes;
     p.limit_ms = truth.downtime_limit_ms;

@@ -4,9 +4,9 @@
 
 #include "cv-bench-svg.h"
 
-#define W 980
+#define W 1160
 #define LEFT 70
-#define PLOT_W 620
+#define PLOT_W 700
 #define LEGEND_X (LEFT + PLOT_W + 20)
 #define TOP1 60
 #define H1 230
@@ -214,7 +214,8 @@ cv_bench_svg_chart(const gchar *title, const gchar *subtitle, const CvBenchSvgLi
                            LEFT + PLOT_W / 2, TOP2 + H2 + 36);
 
     for (guint l = 0; l < n_lines; l++) {
-        const gchar *colour = colours[l % G_N_ELEMENTS(colours)];
+        const gchar *colour =
+            lines[l].colour != NULL ? lines[l].colour : colours[l % G_N_ELEMENTS(colours)];
         gdouble ex = -1, ey = 0;
         gint ly = TOP1 + 10 + (gint)l * 20;
 
@@ -224,8 +225,9 @@ cv_bench_svg_chart(const gchar *title, const gchar *subtitle, const CvBenchSvgLi
         end_marker(out, lines[l].end, ex, ey, colour);
         g_string_append_printf(out,
                                "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" "
-                               "stroke-width=\"3\"/>\n<text x=\"%d\" y=\"%d\">",
-                               LEGEND_X, ly, LEGEND_X + 22, ly, colour, LEGEND_X + 28, ly + 4);
+                               "stroke-width=\"%s\"/>\n<text x=\"%d\" y=\"%d\"%s>",
+                               LEGEND_X, ly, LEGEND_X + 22, ly, colour, lines[l].bold ? "4" : "3",
+                               LEGEND_X + 28, ly + 4, lines[l].bold ? " font-weight=\"bold\"" : "");
         escape(out, lines[l].label);
         g_string_append(out, "</text>\n");
     }

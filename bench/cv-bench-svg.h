@@ -15,6 +15,8 @@ typedef struct {
     /* How the line ends: 'c' converged (dot), 'a' aborted/failed (cross), 'r' still running
      * at the end of the run (arrow at the edge), anything else: nothing. */
     gchar end;
+    const gchar *colour; /* "#rrggbb"; NULL: the next of a palette */
+    gboolean bold;       /* drawn thicker (ours) */
 } CvBenchSvgLine;
 
 /* @x_max: the time axis ends there (lines are cut). Returns the SVG text. */
