@@ -572,6 +572,8 @@ cv_bench_baseline_decide(const CvPolicy *policy, const CvSample *samples, gsize 
     if (!b->started) {
         b->started = TRUE;
         b->first_ms = s->time_ms;
+        /* progress is judged from the start of the watch, not from the clock's origin */
+        b->kv_last_progress_ms = s->time_ms;
         b->next_poll_ms = s->time_ms;
     }
     /* one sample per poll interval, as the anchor's loop takes them; an event-driven one also
