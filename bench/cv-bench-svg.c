@@ -4,7 +4,7 @@
 
 #include "cv-bench-svg.h"
 
-#define W 1160
+#define W 1200
 #define LEFT 70
 #define PLOT_W 700
 #define LEGEND_X (LEFT + PLOT_W + 20)
