@@ -357,9 +357,45 @@ format_completion_timeout(const CvPolicy *policy)
     return g_strdup("off");
 }
 
+static const gchar *const outside_change_names[] = {
+    [CV_OUTSIDE_CHANGE_YIELD] = "yield",
+    [CV_OUTSIDE_CHANGE_KEEP_TUNING] = "keep-tuning",
+};
+
+const gchar *
+cv_config_outside_change_to_string(CvOutsideChange value)
+{
+    if ((guint)value >= G_N_ELEMENTS(outside_change_names))
+        return NULL;
+    return outside_change_names[value];
+}
+
+static gboolean
+parse_on_outside_change(CvPolicy *policy, const gchar *value, GError **error)
+{
+    for (guint i = 0; i < G_N_ELEMENTS(outside_change_names); i++) {
+        if (g_strcmp0(outside_change_names[i], value) == 0) {
+            policy->on_outside_change = (CvOutsideChange)i;
+            return TRUE;
+        }
+    }
+    g_set_error(error, CV_CONFIG_ERROR, CV_CONFIG_ERROR_BAD_VALUE,
+                "'%s': expected yield or keep-tuning", value);
+    return FALSE;
+}
+
+static gchar *
+format_on_outside_change(const CvPolicy *policy)
+{
+    const gchar *name = cv_config_outside_change_to_string(policy->on_outside_change);
+
+    /* Not producible from text: show the number rather than hide it. */
+    return name != NULL ? g_strdup(name) : g_strdup_printf("%d", (gint)policy->on_outside_change);
+}
+
 /* Indexed by CvConfigPolicyKey. The defaults are defended in data/virt-converged.conf. */
 static const KeyInfo keys[CV_CONFIG_POLICY_N_KEYS] = {
-    [CV_CONFIG_POLICY_KEY_MAX_DOWNTIME] = {"max-downtime", "500ms", parse_max_downtime,
+    [CV_CONFIG_POLICY_KEY_MAX_DOWNTIME] = {"max-downtime", "1s", parse_max_downtime,
                                            format_max_downtime},
     [CV_CONFIG_POLICY_KEY_MARGIN] = {"margin", "10%", parse_margin, format_margin},
     [CV_CONFIG_POLICY_KEY_SWITCHOVER_BANDWIDTH] = {"switchover-bandwidth", "off",
@@ -376,6 +412,8 @@ static const KeyInfo keys[CV_CONFIG_POLICY_N_KEYS] = {
     [CV_CONFIG_POLICY_KEY_COMPLETION_TIMEOUT] = {"completion-timeout", "150s/GiB",
                                                  parse_completion_timeout,
                                                  format_completion_timeout},
+    [CV_CONFIG_POLICY_KEY_ON_OUTSIDE_CHANGE] = {"on-outside-change", "yield",
+                                                parse_on_outside_change, format_on_outside_change},
 };
 
 const gchar *
@@ -484,6 +522,9 @@ cv_config_policy_copy_key(CvPolicy *dst, const CvPolicy *src, CvConfigPolicyKey 
     case CV_CONFIG_POLICY_KEY_COMPLETION_TIMEOUT:
         dst->completion_timeout_ms = src->completion_timeout_ms;
         dst->completion_timeout_ms_per_gib = src->completion_timeout_ms_per_gib;
+        break;
+    case CV_CONFIG_POLICY_KEY_ON_OUTSIDE_CHANGE:
+        dst->on_outside_change = src->on_outside_change;
         break;
     case CV_CONFIG_POLICY_N_KEYS:
     default:

@@ -19,6 +19,7 @@ typedef enum {
     CV_CONFIG_POLICY_KEY_ESCALATION,
     CV_CONFIG_POLICY_KEY_WAIT_TIME,
     CV_CONFIG_POLICY_KEY_COMPLETION_TIMEOUT,
+    CV_CONFIG_POLICY_KEY_ON_OUTSIDE_CHANGE,
     CV_CONFIG_POLICY_N_KEYS, /* not a key */
 } CvConfigPolicyKey;
 
@@ -28,6 +29,9 @@ typedef enum {
 /* "max-downtime", ...; NULL for CV_CONFIG_POLICY_N_KEYS. */
 const gchar *cv_config_policy_key_to_string(CvConfigPolicyKey key);
 gboolean cv_config_policy_key_from_string(const gchar *name, CvConfigPolicyKey *key);
+
+/* "yield", "keep-tuning"; NULL for a value outside the enum. */
+const gchar *cv_config_outside_change_to_string(CvOutsideChange value);
 
 /* The built-in defaults, named "default". */
 void cv_config_policy_init_builtin(CvPolicy *policy);

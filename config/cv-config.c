@@ -17,6 +17,12 @@
 #define POLL_INTERVAL_MIN_MS 10
 #define POLL_INTERVAL_MAX_MS (60 * 1000)
 
+/* The history must hold at least a few migrations' records (a tuned migration writes tens of
+ * lines of a few hundred bytes), and stays far below what a state directory can hold. */
+#define HISTORY_MAX_SIZE_MIN (G_GUINT64_CONSTANT(64) * 1024)
+#define HISTORY_MAX_SIZE_MAX (G_GUINT64_CONSTANT(1) << 30)
+#define HISTORY_KEEP_MAX 32
+
 typedef struct {
     CvPolicy policy; /* policy.name is the key of policy_by_name */
     gchar *origin;
@@ -33,6 +39,10 @@ struct _CvConfig {
     guint64 poll_interval_ms;
     gboolean dry_run;
     CvConfigLogLevel log_level;
+    CvConfigMonitorCommands monitor_commands;
+    gchar *metrics_file; /* NULL: off */
+    guint64 history_max_size;
+    guint history_keep;
     GPtrArray *policies;        /* PolicyEntry *, in definition order */
     GHashTable *policy_by_name; /* borrowed name -> PolicyEntry * */
     GPtrArray *domains;         /* DomainRule *, in file order */
@@ -267,6 +277,107 @@ parse_log_level(CvConfig *config, const gchar *value, GError **error)
     return FALSE;
 }
 
+static const gchar *const monitor_commands_names[] = {
+    [CV_CONFIG_MONITOR_COMMANDS_AUTO] = "auto",
+    [CV_CONFIG_MONITOR_COMMANDS_ALWAYS] = "always",
+    [CV_CONFIG_MONITOR_COMMANDS_NEVER] = "never",
+};
+
+const gchar *
+cv_config_monitor_commands_to_string(CvConfigMonitorCommands mode)
+{
+    if ((guint)mode >= G_N_ELEMENTS(monitor_commands_names))
+        return "unknown";
+    return monitor_commands_names[mode];
+}
+
+gboolean
+cv_config_monitor_commands_from_string(const gchar *str, CvConfigMonitorCommands *mode)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(monitor_commands_names); i++) {
+        if (g_strcmp0(monitor_commands_names[i], str) == 0) {
+            *mode = (CvConfigMonitorCommands)i;
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+static gboolean
+parse_monitor_commands(CvConfig *config, const gchar *value, GError **error)
+{
+    if (!cv_config_monitor_commands_from_string(value, &config->monitor_commands)) {
+        g_set_error(error, CV_CONFIG_ERROR, CV_CONFIG_ERROR_BAD_VALUE,
+                    "'%s': expected auto, always or never", value);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+parse_metrics_file(CvConfig *config, const gchar *value, GError **error)
+{
+    g_autofree gchar *base = NULL;
+
+    if (g_strcmp0(value, "off") == 0) {
+        g_clear_pointer(&config->metrics_file, g_free);
+        return TRUE;
+    }
+    if (!g_path_is_absolute(value)) {
+        g_set_error(error, CV_CONFIG_ERROR, CV_CONFIG_ERROR_BAD_VALUE,
+                    "'%s': expected an absolute path or off", value);
+        return FALSE;
+    }
+    if (strpbrk(value, " \t\n") != NULL || g_str_has_suffix(value, "/")) {
+        g_set_error(error, CV_CONFIG_ERROR, CV_CONFIG_ERROR_BAD_VALUE,
+                    "'%s': expected the path of a file (no whitespace, no trailing '/')", value);
+        return FALSE;
+    }
+    /* node_exporter's textfile collector reads *.prom and nothing else: any other name would
+     * be written faithfully and never collected. */
+    base = g_path_get_basename(value);
+    if (!g_str_has_suffix(base, ".prom") || g_str_equal(base, ".prom") || base[0] == '.') {
+        g_set_error(error, CV_CONFIG_ERROR, CV_CONFIG_ERROR_BAD_VALUE,
+                    "'%s': the file name must end in .prom (node_exporter's textfile collector "
+                    "reads only those) and not start with '.'",
+                    value);
+        return FALSE;
+    }
+    g_free(config->metrics_file);
+    config->metrics_file = g_strdup(value);
+    return TRUE;
+}
+
+static gboolean
+parse_history_max_size(CvConfig *config, const gchar *value, GError **error)
+{
+    guint64 bytes = 0;
+
+    if (!cv_config_parse_size(value, &bytes, error))
+        return FALSE;
+    if (bytes < HISTORY_MAX_SIZE_MIN || bytes > HISTORY_MAX_SIZE_MAX) {
+        g_set_error(error, CV_CONFIG_ERROR, CV_CONFIG_ERROR_BAD_VALUE,
+                    "'%s': must be from 64KiB to 1GiB", value);
+        return FALSE;
+    }
+    config->history_max_size = bytes;
+    return TRUE;
+}
+
+static gboolean
+parse_history_keep(CvConfig *config, const gchar *value, GError **error)
+{
+    guint64 n = 0;
+
+    if (!g_ascii_string_to_unsigned(value, 10, 1, HISTORY_KEEP_MAX, &n, NULL)) {
+        g_set_error(error, CV_CONFIG_ERROR, CV_CONFIG_ERROR_BAD_VALUE,
+                    "'%s': expected a number of files from 1 to %d", value, HISTORY_KEEP_MAX);
+        return FALSE;
+    }
+    config->history_keep = (guint)n;
+    return TRUE;
+}
+
 typedef gboolean (*DaemonKeyParseFunc)(CvConfig *config, const gchar *value, GError **error);
 
 /* The [daemon] defaults; data/virt-converged.conf explains each. */
@@ -279,7 +390,21 @@ static const struct {
     {"poll-interval", "1s", parse_poll_interval},
     {"dry-run", "false", parse_dry_run},
     {"log-level", "message", parse_log_level},
+    {"monitor-commands", "auto", parse_monitor_commands},
+    {"metrics-file", "off", parse_metrics_file},
+    {"history-max-size", "16MiB", parse_history_max_size},
+    {"history-keep", "3", parse_history_keep},
 };
+
+static gchar *
+daemon_key_list(void)
+{
+    g_autoptr(GString) s = g_string_new(NULL);
+
+    for (gsize i = 0; i < G_N_ELEMENTS(daemon_keys); i++)
+        g_string_append_printf(s, "%s%s", i > 0 ? ", " : "", daemon_keys[i].name);
+    return g_string_free(g_steal_pointer(&s), FALSE);
+}
 
 static gboolean
 parse_daemon_key(CvConfig *config, const gchar *key, const gchar *value, gboolean *known,
@@ -346,6 +471,7 @@ cv_config_free(CvConfig *config)
     if (config == NULL)
         return;
     g_strfreev(config->uris);
+    g_free(config->metrics_file);
     g_hash_table_unref(config->policy_by_name);
     g_ptr_array_unref(config->policies);
     g_ptr_array_unref(config->domains);
@@ -570,10 +696,9 @@ load_daemon_group(Loader *l, FileIndex *f, const GroupIndex *g, GError **error)
         if (parse_daemon_key(l->config, key, value, &known, error))
             continue;
         if (!known) {
+            g_autofree gchar *names = daemon_key_list();
             set_error_at(error, CV_CONFIG_ERROR_UNKNOWN_KEY, f->path, key_line(g, key),
-                         "unknown key '%s' in [daemon] (known: uri, poll-interval, dry-run, "
-                         "log-level)",
-                         key);
+                         "unknown key '%s' in [daemon] (known: %s)", key, names);
             return FALSE;
         }
         g_prefix_error(error, "%s:%u: ", f->path, key_line(g, key));
@@ -940,6 +1065,13 @@ cv_config_get_poll_interval_ms(const CvConfig *config)
     return config->poll_interval_ms;
 }
 
+CvConfigMonitorCommands
+cv_config_get_monitor_commands(const CvConfig *config)
+{
+    g_return_val_if_fail(config != NULL, CV_CONFIG_MONITOR_COMMANDS_AUTO);
+    return config->monitor_commands;
+}
+
 gboolean
 cv_config_get_dry_run(const CvConfig *config)
 {
@@ -952,6 +1084,27 @@ cv_config_get_log_level(const CvConfig *config)
 {
     g_return_val_if_fail(config != NULL, CV_CONFIG_LOG_LEVEL_MESSAGE);
     return config->log_level;
+}
+
+const gchar *
+cv_config_get_metrics_file(const CvConfig *config)
+{
+    g_return_val_if_fail(config != NULL, NULL);
+    return config->metrics_file;
+}
+
+guint64
+cv_config_get_history_max_size(const CvConfig *config)
+{
+    g_return_val_if_fail(config != NULL, 0);
+    return config->history_max_size;
+}
+
+guint
+cv_config_get_history_keep(const CvConfig *config)
+{
+    g_return_val_if_fail(config != NULL, 0);
+    return config->history_keep;
 }
 
 const gchar *

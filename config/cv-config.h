@@ -36,6 +36,21 @@ typedef enum {
     CV_CONFIG_SOURCE_DEFAULT,      /* `default` */
 } CvConfigSource;
 
+/* [daemon] monitor-commands: when the libvirt target may use virDomainQemuMonitorCommand, which
+ * libvirt logs as a "custom-monitor" taint of the domain. */
+typedef enum {
+    /* only when libvirt's job statistics cannot give what the engine needs: the domain has
+     * VFIO host devices, or the policy sets avail-switchover-bandwidth */
+    CV_CONFIG_MONITOR_COMMANDS_AUTO = 0,
+    CV_CONFIG_MONITOR_COMMANDS_ALWAYS,
+    /* pure libvirt API: estimates are RAM-only, avail-switchover-bandwidth is never set */
+    CV_CONFIG_MONITOR_COMMANDS_NEVER,
+} CvConfigMonitorCommands;
+
+const gchar *cv_config_monitor_commands_to_string(CvConfigMonitorCommands mode);
+/* "auto", "always", "never"; FALSE for anything else. */
+gboolean cv_config_monitor_commands_from_string(const gchar *str, CvConfigMonitorCommands *mode);
+
 /* Built-in settings and the built-in `default` policy: what runs with no file at all. */
 CvConfig *cv_config_new_default(void);
 
@@ -64,6 +79,13 @@ const gchar *const *cv_config_get_uris(const CvConfig *config);
 guint64 cv_config_get_poll_interval_ms(const CvConfig *config);
 gboolean cv_config_get_dry_run(const CvConfig *config);
 CvConfigLogLevel cv_config_get_log_level(const CvConfig *config);
+CvConfigMonitorCommands cv_config_get_monitor_commands(const CvConfig *config);
+/* node_exporter textfile: an absolute path ending in .prom; NULL when off (the default). */
+const gchar *cv_config_get_metrics_file(const CvConfig *config);
+/* The history file is rotated when a record would take it past this many bytes, and this
+ * many rotated files are kept (history.jsonl.1 the newest). */
+guint64 cv_config_get_history_max_size(const CvConfig *config);
+guint cv_config_get_history_keep(const CvConfig *config);
 const gchar *cv_config_log_level_to_string(CvConfigLogLevel level);
 
 /* Policies. The pointer is valid as long as @config; NULL when no such policy. */

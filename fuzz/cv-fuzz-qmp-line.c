@@ -100,9 +100,16 @@ fuzz_message(const CvQmpMessage *msg)
         g_clear_error(&error);
         break;
     case CV_QMP_MESSAGE_ERROR:
+        /* an unreadable error member is named, and only then is the reply INVALID_REPLY */
+        g_assert_true((msg->error_problem == NULL) ==
+                      (msg->error_class != NULL && msg->error_desc != NULL));
+        g_assert_true((msg->payload == NULL) ==
+                      (msg->error_problem != NULL &&
+                       g_str_equal(msg->error_problem, "'error' is not an object")));
         g_assert_false(cv_qmp_error_from_reply(msg, "fuzz", &error));
         g_assert_nonnull(error);
         g_assert_true(g_str_has_prefix(error->message, "fuzz: "));
+        g_assert_true((error->code == CV_QMP_ERROR_INVALID_REPLY) == (msg->error_problem != NULL));
         break;
     case CV_QMP_MESSAGE_EVENT:
         g_assert_nonnull(msg->name);
@@ -127,6 +134,7 @@ fuzz_drain(CvQmpFramer *framer)
     for (;;) {
         g_autoptr(GError) error = NULL;
         g_autoptr(CvQmpMessage) msg = NULL;
+        g_autofree gchar *bad_id = NULL;
         g_autofree gchar *line = cv_qmp_framer_pop(framer, &error);
 
         if (line == NULL && error == NULL)
@@ -135,11 +143,15 @@ fuzz_drain(CvQmpFramer *framer)
             continue;
         g_assert_cmpuint(strlen(line), <=, FUZZ_MAX_LINE);
         g_assert_cmpuint(strlen(line), >, 0);
-        msg = cv_qmp_message_parse(line, -1, &error);
+        msg = cv_qmp_message_parse_full(line, -1, &bad_id, &error);
         if (msg == NULL) {
             g_assert_true(g_error_matches(error, CV_QMP_ERROR, CV_QMP_ERROR_MALFORMED));
+            /* the id the client matches a broken reply by: text it can compare and log */
+            if (bad_id != NULL)
+                g_assert_true(g_utf8_validate(bad_id, -1, NULL));
             continue;
         }
+        g_assert_null(bad_id);
         fuzz_message(msg);
     }
 }

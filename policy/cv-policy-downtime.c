@@ -13,32 +13,149 @@
  *   - QEMU 11.1+ (system-wide `remaining` present): expected-downtime, which counts every
  *     device and already uses avail-switchover-bandwidth when it is set.
  *   - older QEMU without VFIO: expected-downtime too; RAM is everything there.
- *   - either of those with expected-downtime missing or invalid: pending at the newest
- *     iteration boundary / the rate QEMU's rule uses (avail-switchover-bandwidth when set,
- *     else the measured rate). With no usable rate there is no estimate and no action.
+ *   - either of those with expected-downtime missing, invalid or stale (before 11.1, equal to
+ *     the limit with no dirty rate measured): pending at the newest iteration boundary / the
+ *     rate QEMU's rule uses (avail-switchover-bandwidth when set, else the measured rate).
+ *     With no usable rate there is no estimate and no action.
  *   - older QEMU with VFIO: the device's share is not reported anywhere, so no estimate is
  *     trustworthy. A bounded ladder instead: each step doubles the limit, adds at least
  *     100 ms, is at least the RAM-only need (expected-downtime x (1 + margin), a lower
- *     bound), at most the cap; one step per stall window (the caller judges the stall on
- *     boundaries after the last change only).
+ *     bound, unless stale), at most the cap; one step per stall window (the caller judges the
+ *     stall on boundaries after the last change only).
  *
  * The limit: ceil(needed x (1 + margin)), rounded up to the next 10 ms.
  *
- * The ceiling: max-downtime bounds the blackout, not the knob. When the knob's rate is the
- * blackout's rate (avail-switchover-bandwidth set, or no link rate stated at all) the limit
- * itself is held to max-downtime. When the policy states the link rate but QEMU cannot take
- * avail-switchover-bandwidth (7.2), the knob is in units of the throttled measured rate while
- * the final copy runs unthrottled. QEMU switches over with at most measured x limit pending,
- * which the link then carries at the stated rate: predicted blackout = limit x measured /
- * stated. The limit may exceed max-downtime while that prediction stays within it; the
- * ceiling is max-downtime x stated / measured (never below max-downtime, in case the stated
- * rate is below the measured one). That prediction covers RAM only, so the ladder (VFIO) never
- * uses it.
+ * The ceiling: max-downtime bounds the blackout, not the knob. The rule (cv-policy.h, above
+ * cv_policy_decide()) allows a limit above the cap only on QEMU without
+ * avail-switchover-bandwidth, with the link rate stated and max-bandwidth at or below it:
+ * QEMU then switches over with at most max-bandwidth x limit pending (the measured rate cannot
+ * beat the throttle, whenever QEMU measures it), which the link carries at the stated rate or
+ * faster. The momentary measured rate is no bound: it recovers after a dip, and QEMU's
+ * threshold with it.
  *
- * A limit is only ever raised: a current downtime-limit at or above the proposal (ours from an
- * earlier iteration, or raised by someone else) is left alone. When the proposal is above the
+ * A limit is only raised on a stall: a current downtime-limit at or above the proposal is
+ * left alone (never lowered when someone else set it; our own one only by the ceiling, which
+ * cv_policy_enforce_ceiling() checks before any judgement). When the proposal is above the
  * ceiling the limit is raised to the ceiling (it costs nothing the policy does not accept and
- * may catch a dip of the dirty set) and the caller escalates. */
+ * may catch a dip of the dirty set) and the caller escalates. A limit above the cap that
+ * someone else set is their choice: left alone, no escalation, as long as it covers what is
+ * known to be needed. */
+
+/* ---- numbers ------------------------------------------------------------------------------ */
+
+/* 2^64, exactly representable as a double */
+#define U64_LIMIT_AS_DOUBLE 18446744073709551616.0
+
+guint64
+cv_policy_u64_ceil(gdouble x)
+{
+    if (!(x > 0.0))
+        return 0;
+    x = ceil(x);
+    if (!(x < U64_LIMIT_AS_DOUBLE))
+        return G_MAXUINT64;
+    return (guint64)x;
+}
+
+static guint64
+u64_floor(gdouble x)
+{
+    if (!(x > 0.0))
+        return 0;
+    x = floor(x);
+    if (!(x < U64_LIMIT_AS_DOUBLE))
+        return G_MAXUINT64;
+    return (guint64)x;
+}
+
+guint64
+cv_policy_mul_div(guint64 a, guint64 b, guint64 c, gboolean round_up)
+{
+    gdouble x;
+
+    g_return_val_if_fail(c > 0, G_MAXUINT64);
+    if (b == 0 || a <= G_MAXUINT64 / b) {
+        guint64 p = a * b;
+        guint64 q = p / c;
+
+        if (round_up && p % c != 0)
+            q++;
+        return q;
+    }
+    x = (gdouble)a * (gdouble)b / (gdouble)c;
+    return round_up ? cv_policy_u64_ceil(x) : u64_floor(x);
+}
+
+/* ---- the ceiling -------------------------------------------------------------------------- */
+
+void
+cv_policy_ceiling_init(CvPolicyCeiling *ceiling, const CvPolicy *policy, const CvParams *params,
+                       gboolean vfio_ladder)
+{
+    const CvU64Field *mb = &params->max_bandwidth;
+    guint64 c;
+
+    memset(ceiling, 0, sizeof(*ceiling));
+    ceiling->cap = policy->max_downtime_ms;
+    ceiling->ceiling = ceiling->cap;
+    ceiling->stated = policy->switchover_bandwidth;
+    ceiling->max_bandwidth = cv_field_valid(mb) ? mb->value : 0;
+    if (ceiling->stated == 0) {
+        ceiling->held = "no link rate stated";
+        return;
+    }
+    /* avail-switchover-bandwidth unsupported means absent, so none can be in force either */
+    if (cv_params_supports_switchover_bandwidth(params)) {
+        ceiling->held = "QEMU takes avail-switchover-bandwidth: the limit is the blackout";
+        return;
+    }
+    if (vfio_ladder) {
+        ceiling->held = "VFIO device before QEMU 11.1: its state is not bounded by max-bandwidth";
+        return;
+    }
+    ceiling->held_by_max_bandwidth = TRUE;
+    if (!cv_field_valid(mb)) {
+        ceiling->held = mb->state == CV_FIELD_ABSENT ? "max-bandwidth unknown"
+                                                     : "max-bandwidth invalid or unlimited";
+        return;
+    }
+    if (mb->value == 0) {
+        ceiling->held = "max-bandwidth unlimited (0)";
+        return;
+    }
+    if (mb->value > ceiling->stated) {
+        ceiling->held = "max-bandwidth above the stated rate";
+        return;
+    }
+    ceiling->held_by_max_bandwidth = FALSE;
+    ceiling->over_cap = TRUE;
+    c = cv_policy_mul_div(ceiling->cap, ceiling->stated, mb->value, FALSE);
+    c = c >= CV_SAMPLE_MAX_MS ? CV_SAMPLE_MAX_MS
+                              : c / CV_POLICY_LIMIT_STEP_MS * CV_POLICY_LIMIT_STEP_MS;
+    ceiling->ceiling = MAX(c, ceiling->cap);
+}
+
+guint64
+cv_policy_predict_blackout(const CvPolicyCeiling *ceiling, guint64 limit_ms)
+{
+    if (!ceiling->over_cap)
+        return limit_ms;
+    return cv_policy_mul_div(limit_ms, ceiling->max_bandwidth, ceiling->stated, TRUE);
+}
+
+void
+cv_policy_describe_max_bandwidth(const CvParams *params, gchar *buf, gsize len)
+{
+    const CvU64Field *mb = &params->max_bandwidth;
+
+    if (!cv_field_valid(mb))
+        g_snprintf(buf, len, "%s",
+                   mb->state == CV_FIELD_ABSENT ? "unknown" : "invalid or unlimited");
+    else if (mb->value == 0)
+        g_snprintf(buf, len, "unlimited (0)");
+    else
+        cv_format_rate(mb->value, buf, len);
+}
 
 void
 cv_policy_view_init(CvPolicyView *view, const CvPolicy *policy, const CvSample *newest,
@@ -63,6 +180,72 @@ cv_policy_view_init(CvPolicyView *view, const CvPolicy *policy, const CvSample *
     }
     view->current_limit_known = cv_field_valid(&params->downtime_limit_ms);
     view->current_limit = view->current_limit_known ? params->downtime_limit_ms.value : 0;
+    cv_policy_ceiling_init(&view->ceiling, policy, params, !view->system_wide && view->vfio);
+}
+
+gboolean
+cv_policy_limit_is_ours(const CvPolicyView *view, const CvPolicyHistory *history)
+{
+    return history->our_downtime_limit_ms != 0 && view->current_limit_known &&
+           view->current_limit == history->our_downtime_limit_ms;
+}
+
+gboolean
+cv_policy_expected_is_stale(const CvPolicyView *view)
+{
+    const CvSample *s = view->newest;
+    guint64 dirty = 0;
+
+    return cv_field_valid(&s->expected_downtime_ms) && !view->system_wide &&
+           view->current_limit_known && s->expected_downtime_ms.value == view->current_limit &&
+           (!cv_sample_dirty_rate(s, &dirty) || dirty == 0);
+}
+
+gboolean
+cv_policy_enforce_ceiling(const CvPolicy *policy, const CvPolicyView *view, const CvParams *params,
+                          const CvPolicyHistory *history, CvDecision *d)
+{
+    const CvPolicyCeiling *c = &view->ceiling;
+    guint64 current = view->current_limit;
+    guint64 lowered = c->ceiling;
+    guint64 blackout;
+    gchar mb[48];
+
+    if (!cv_policy_limit_is_ours(view, history) || current <= c->ceiling)
+        return FALSE;
+    d->kind = CV_DECISION_SET_DOWNTIME_LIMIT;
+    d->value = lowered;
+    d->predicted_blackout_ms = cv_policy_predict_blackout(c, lowered);
+    cv_policy_describe_max_bandwidth(params, mb, sizeof(mb));
+    if (c->stated > 0 && (c->over_cap || c->held_by_max_bandwidth)) {
+        if (c->max_bandwidth > 0) {
+            blackout = cv_policy_mul_div(current, c->max_bandwidth, c->stated, TRUE);
+            cv_policy_reason_append(
+                d,
+                "max-bandwidth now %s: our downtime-limit %" G_GUINT64_FORMAT
+                " ms would allow a %" G_GUINT64_FORMAT " ms blackout, %s %" G_GUINT64_FORMAT
+                " ms; lowered to %" G_GUINT64_FORMAT " ms",
+                mb, current, blackout, blackout > c->cap ? "above the cap" : "beyond the ceiling",
+                blackout > c->cap ? c->cap : c->ceiling, lowered);
+        } else {
+            cv_policy_reason_append(d,
+                                    "max-bandwidth now %s: our downtime-limit %" G_GUINT64_FORMAT
+                                    " ms no longer bounds the blackout (nothing bounds the "
+                                    "precopy rate), above the cap %" G_GUINT64_FORMAT
+                                    " ms; lowered to %" G_GUINT64_FORMAT " ms",
+                                    mb, current, c->cap, lowered);
+        }
+    } else {
+        cv_policy_reason_append(d,
+                                "our downtime-limit %" G_GUINT64_FORMAT
+                                " ms is above what the policy allows now (cap %" G_GUINT64_FORMAT
+                                " ms: %s); lowered to %" G_GUINT64_FORMAT " ms",
+                                current, c->cap, c->held != NULL ? c->held : "the ceiling",
+                                lowered);
+    }
+    cv_policy_reason_append(d, " (predicted blackout %" G_GUINT64_FORMAT " ms)",
+                            d->predicted_blackout_ms);
+    return TRUE;
 }
 
 static guint64
@@ -126,8 +309,23 @@ decide_ladder(const CvPolicy *policy, const CvPolicyView *view, const CvPolicyHi
     guint64 next;
 
     d->source = CV_ESTIMATE_LADDER;
-    if (cv_field_valid(&s->expected_downtime_ms))
+    if (cv_policy_expected_is_stale(view))
+        cv_policy_reason_append(d, "; expected-downtime stale (equals downtime-limit, no dirty "
+                                   "rate): no RAM floor");
+    else if (cv_field_valid(&s->expected_downtime_ms))
         ram_floor = cv_policy_limit_for(s->expected_downtime_ms.value, policy->margin);
+    if (current > cap && current >= ram_floor && !cv_policy_limit_is_ours(view, history)) {
+        /* as on the estimate path: a higher limit someone else set is their choice, and it
+         * covers everything the ladder knows to be needed */
+        d->predicted_blackout_ms = current;
+        cv_policy_reason_append(
+            d,
+            "; VFIO share unknown before QEMU 11.1: downtime-limit %" G_GUINT64_FORMAT
+            " ms, above cap %" G_GUINT64_FORMAT
+            " ms, is not ours: left as is (never lowered), no escalation",
+            current, cap);
+        return FALSE;
+    }
     if (ram_floor > cap) {
         d->needed_downtime_ms = s->expected_downtime_ms.value;
         cv_policy_reason_append(d,
@@ -163,19 +361,29 @@ decide_ladder(const CvPolicy *policy, const CvPolicyView *view, const CvPolicyHi
     return FALSE;
 }
 
+/* "(1100 ms x max-bandwidth 64.00 MiB/s / stated 1.00 GiB/s)" */
+static void
+describe_prediction(const CvPolicyCeiling *c, guint64 limit, gchar *buf, gsize len)
+{
+    gchar mb[32], stated[32];
+
+    cv_format_rate(c->max_bandwidth, mb, sizeof(mb));
+    cv_format_rate(c->stated, stated, sizeof(stated));
+    g_snprintf(buf, len, "%" G_GUINT64_FORMAT " ms x max-bandwidth %s / stated %s", limit, mb,
+               stated);
+}
+
 gboolean
 cv_policy_decide_downtime(const CvPolicy *policy, const CvPolicyView *view, const CvStall *stall,
                           const CvPolicyHistory *history, CvDecision *d)
 {
     const CvSample *s = view->newest;
-    guint64 cap = policy->max_downtime_ms;
-    guint64 ceiling = cap;
-    guint64 eff_rate = 0;
-    gboolean predicted_mode = FALSE;
+    const CvPolicyCeiling *c = &view->ceiling;
+    guint64 cap = c->cap;
     guint64 needed, target, predicted;
-    guint64 dirty = 0;
     gboolean expected_ok;
     const gchar *expected_state;
+    gchar how[128];
 
     if (!view->current_limit_known) {
         cv_policy_reason_append(d, "; current downtime-limit unknown: no change");
@@ -186,10 +394,7 @@ cv_policy_decide_downtime(const CvPolicy *policy, const CvPolicyView *view, cons
 
     expected_ok = cv_field_valid(&s->expected_downtime_ms);
     expected_state = cv_policy_field_state_name(s->expected_downtime_ms.state);
-    if (expected_ok && !view->system_wide && s->expected_downtime_ms.value == view->current_limit &&
-        (!cv_sample_dirty_rate(s, &dirty) || dirty == 0)) {
-        /* before 11.1 QEMU only refreshes it while it measures a dirty rate: still the limit
-         * it started from, not an estimate */
+    if (cv_policy_expected_is_stale(view)) {
         expected_ok = FALSE;
         expected_state = "stale (equals downtime-limit, no dirty rate)";
     }
@@ -201,7 +406,8 @@ cv_policy_decide_downtime(const CvPolicy *policy, const CvPolicyView *view, cons
     } else if (view->knob_rate > 0) {
         gchar pending[32], rate[32];
 
-        needed = (guint64)ceil((gdouble)stall->pending * 1000.0 / (gdouble)view->knob_rate);
+        /* pending up to 1 EiB over a rate down to 1 B/s: saturate, never overflow */
+        needed = cv_policy_u64_ceil((gdouble)stall->pending * 1000.0 / (gdouble)view->knob_rate);
         d->source = CV_ESTIMATE_PENDING_OVER_RATE;
         cv_format_bytes(stall->pending, pending, sizeof(pending));
         cv_format_rate(view->knob_rate, rate, sizeof(rate));
@@ -218,45 +424,35 @@ cv_policy_decide_downtime(const CvPolicy *policy, const CvPolicyView *view, cons
     }
     d->needed_downtime_ms = needed;
 
-    if (policy->switchover_bandwidth > 0 && !view->supports_switchover_bandwidth &&
-        !view->knob_rate_fixed && view->measured_rate > 0) {
-        gdouble c;
-
-        eff_rate = MAX(policy->switchover_bandwidth, view->measured_rate);
-        c = (gdouble)cap * (gdouble)eff_rate / (gdouble)view->measured_rate;
-        ceiling = c >= (gdouble)CV_SAMPLE_MAX_MS
-                      ? CV_SAMPLE_MAX_MS
-                      : (guint64)c / CV_POLICY_LIMIT_STEP_MS * CV_POLICY_LIMIT_STEP_MS;
-        ceiling = MAX(ceiling, cap);
-        predicted_mode = TRUE;
-    }
-
     target = cv_policy_limit_for(needed, policy->margin);
-    predicted = target;
-    if (predicted_mode)
-        predicted =
-            (guint64)ceil((gdouble)target * (gdouble)view->measured_rate / (gdouble)eff_rate);
+    predicted = cv_policy_predict_blackout(c, target);
     cv_policy_reason_append(d, " x %.2f -> downtime-limit %" G_GUINT64_FORMAT " ms",
                             1.0 + policy->margin, target);
 
     if (view->current_limit >= target) {
-        d->predicted_blackout_ms = predicted;
-        cv_policy_reason_append(d,
-                                "; current downtime-limit %" G_GUINT64_FORMAT
-                                " ms is already at or above it: left as is (never lowered)",
-                                view->current_limit);
+        d->predicted_blackout_ms = cv_policy_predict_blackout(c, view->current_limit);
+        if (cv_policy_limit_is_ours(view, history))
+            cv_policy_reason_append(d,
+                                    "; current downtime-limit %" G_GUINT64_FORMAT
+                                    " ms (ours, within the ceiling %" G_GUINT64_FORMAT
+                                    " ms) is already at or above it: left as is",
+                                    view->current_limit, c->ceiling);
+        else
+            cv_policy_reason_append(d,
+                                    "; current downtime-limit %" G_GUINT64_FORMAT
+                                    " ms is already at or above it: left as is (never lowered: "
+                                    "not ours)",
+                                    view->current_limit);
         return FALSE;
     }
-    if (target <= ceiling) {
+    if (target <= c->ceiling) {
         set_limit(d, target, predicted);
-        if (predicted_mode) {
-            gchar rate[32];
-
-            cv_format_rate(eff_rate, rate, sizeof(rate));
+        if (c->over_cap) {
+            describe_prediction(c, target, how, sizeof(how));
             cv_policy_reason_append(d,
                                     "; predicted blackout %" G_GUINT64_FORMAT
-                                    " ms at %s within cap %" G_GUINT64_FORMAT " ms",
-                                    predicted, rate, cap);
+                                    " ms (%s) within cap %" G_GUINT64_FORMAT " ms",
+                                    predicted, how, cap);
         } else {
             cv_policy_reason_append(d, " (cap %" G_GUINT64_FORMAT " ms)", cap);
         }
@@ -264,33 +460,31 @@ cv_policy_decide_downtime(const CvPolicy *policy, const CvPolicyView *view, cons
     }
 
     /* the cap is not enough */
-    if (predicted_mode) {
-        gchar rate[32];
-
-        cv_format_rate(eff_rate, rate, sizeof(rate));
+    if (c->over_cap) {
+        describe_prediction(c, target, how, sizeof(how));
         cv_policy_reason_append(d,
                                 "; predicted blackout %" G_GUINT64_FORMAT
-                                " ms at %s exceeds cap %" G_GUINT64_FORMAT " ms",
-                                predicted, rate, cap);
+                                " ms (%s) exceeds cap %" G_GUINT64_FORMAT " ms",
+                                predicted, how, cap);
     } else {
         cv_policy_reason_append(d, " exceeds cap %" G_GUINT64_FORMAT " ms", cap);
+        if (c->held_by_max_bandwidth)
+            cv_policy_reason_append(d, " (no limit above it: %s)", c->held);
     }
-    if (view->current_limit < ceiling) {
-        guint64 p = ceiling;
+    if (view->current_limit < c->ceiling) {
+        guint64 p = cv_policy_predict_blackout(c, c->ceiling);
 
-        if (predicted_mode) {
-            p = (guint64)ceil((gdouble)ceiling * (gdouble)view->measured_rate / (gdouble)eff_rate);
-            set_limit(d, ceiling, p);
+        set_limit(d, c->ceiling, p);
+        if (c->ceiling > cap)
             cv_policy_reason_append(d,
                                     "; %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT
-                                    " ms (blackout %" G_GUINT64_FORMAT " ms, the cap)",
-                                    view->current_limit, ceiling, p);
-        } else {
-            set_limit(d, ceiling, p);
+                                    " ms, the ceiling (predicted blackout %" G_GUINT64_FORMAT
+                                    " ms, within the cap)",
+                                    view->current_limit, c->ceiling, p);
+        else
             cv_policy_reason_append(d,
                                     "; %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT " ms (the cap)",
-                                    view->current_limit, ceiling);
-        }
+                                    view->current_limit, c->ceiling);
     }
     return TRUE;
 }

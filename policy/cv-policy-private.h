@@ -51,6 +51,38 @@ void cv_policy_reason_append(CvDecision *decision, const gchar *format, ...) G_G
 /* ceil(needed x (1 + margin)), rounded up to CV_POLICY_LIMIT_STEP_MS, at most QEMU's range. */
 guint64 cv_policy_limit_for(guint64 needed_ms, gdouble margin);
 
+/* A non-negative double (ms or bytes) as an integer: rounded up, saturated at G_MAXUINT64,
+ * NaN and negatives as 0. The one way the engine turns a computed double into an integer,
+ * so no float-to-int conversion can overflow. */
+guint64 cv_policy_u64_ceil(gdouble x);
+/* a x b / c rounded down (@round_up FALSE) or up, saturated at G_MAXUINT64; c > 0. Exact in
+ * integers when a x b fits 64 bits. */
+guint64 cv_policy_mul_div(guint64 a, guint64 b, guint64 c, gboolean round_up);
+
+/* The highest downtime-limit the policy allows with these parameters: the rule stated above
+ * cv_policy_decide() in cv-policy.h. */
+typedef struct {
+    guint64 cap;     /* policy->max_downtime_ms */
+    guint64 ceiling; /* >= cap */
+    /* TRUE: the over-cap conditions hold; ceiling = cap x stated / max_bandwidth (which equals
+     * the cap when max_bandwidth == stated) and the blackout is predicted from max_bandwidth */
+    gboolean over_cap;
+    guint64 stated;        /* policy->switchover_bandwidth; 0 = not stated */
+    guint64 max_bandwidth; /* params->max_bandwidth when valid, else 0 */
+    /* !over_cap: why the ceiling is the cap, e.g. "no link rate stated"; NULL when over_cap */
+    const gchar *held;
+    /* !over_cap because of max-bandwidth (stated rate, QEMU < 8.2, no VFIO) */
+    gboolean held_by_max_bandwidth;
+} CvPolicyCeiling;
+
+/* @vfio_ladder: QEMU < 11.1 with a VFIO device, where the limit never goes above the cap. */
+void cv_policy_ceiling_init(CvPolicyCeiling *ceiling, const CvPolicy *policy,
+                            const CvParams *params, gboolean vfio_ladder);
+/* The blackout a downtime-limit of @limit_ms lets QEMU take, at most. */
+guint64 cv_policy_predict_blackout(const CvPolicyCeiling *ceiling, guint64 limit_ms);
+/* "max-bandwidth 64.00 MiB/s, unlimited (0), invalid or unlimited" for reasons */
+void cv_policy_describe_max_bandwidth(const CvParams *params, gchar *buf, gsize len);
+
 /* What the migration looks like to the downtime rules. */
 typedef struct {
     const CvSample *newest;
@@ -63,10 +95,24 @@ typedef struct {
     CvTri postcopy_ram;
     guint64 current_limit; /* downtime-limit now */
     gboolean current_limit_known;
+    CvPolicyCeiling ceiling; /* from the policy and the parameters passed in */
 } CvPolicyView;
 
 void cv_policy_view_init(CvPolicyView *view, const CvPolicy *policy, const CvSample *newest,
                          const CvParams *params);
+
+/* Is the current downtime-limit the one we set last? */
+gboolean cv_policy_limit_is_ours(const CvPolicyView *view, const CvPolicyHistory *history);
+/* Before 11.1 expected-downtime is refreshed only while QEMU measures a dirty rate: a value
+ * equal to the current limit with no dirty rate is the limit QEMU started from, not an
+ * estimate. */
+gboolean cv_policy_expected_is_stale(const CvPolicyView *view);
+
+/* The over-cap rule, re-checked at every evaluation: when our own limit is above the ceiling
+ * of the current parameters, fills @d with the lowering and returns TRUE. */
+gboolean cv_policy_enforce_ceiling(const CvPolicy *policy, const CvPolicyView *view,
+                                   const CvParams *params, const CvPolicyHistory *history,
+                                   CvDecision *d);
 
 /* The downtime rules on a stall: fills @d (kind, value, needed, predicted, source, reason
  * tail). Returns TRUE when the needed limit is above what the policy allows, so the caller

@@ -9,14 +9,17 @@
  * decision with a one-line reason. The order of the rules, newest sample first:
  *   1. status: final -> FINISHED; stopped for switchover or in post-copy -> SWITCHOVER;
  *      setup -> WARMUP; unknown -> BLIND.
- *   2. completion timeout (on total-time) -> the policy's last escalation step.
- *   3. required fields: dirty-sync-count and pending -> BLIND naming the field.
- *   4. dirty-sync-count < 2 -> WARMUP (expected-downtime is still the limit, rates are 0).
- *   5. stall judged on iteration boundaries (cv-policy-stall.c); window not filled ->
+ *   2. the ceiling, at every evaluation in precopy: our own downtime-limit above what the
+ *      current parameters allow (cv-policy.h, the over-cap rule) is lowered at once.
+ *   3. completion timeout (on total-time) -> the policy's last escalation step.
+ *   4. required fields: dirty-sync-count and pending -> BLIND naming the field.
+ *   5. dirty-sync-count < 2 -> WARMUP (expected-downtime is still the limit, rates are 0).
+ *   6. stall judged on iteration boundaries (cv-policy-stall.c); window not filled ->
  *      WARMUP; progress -> CONVERGING, no action.
- *   6. stalled: at most one change per iteration (a new boundary after the last change).
- *   7. avail-switchover-bandwidth first, when the policy states the link rate.
- *   8. downtime-limit (cv-policy-downtime.c); above the cap -> escalation
+ *   7. stalled: at most one change per iteration (a new boundary after the last change).
+ *   8. avail-switchover-bandwidth first, when the policy states the link rate and nobody
+ *      else has set one.
+ *   9. downtime-limit (cv-policy-downtime.c); above the cap -> escalation
  *      (cv-policy-escalation.c).
  * One action per call. */
 
@@ -26,10 +29,12 @@ cv_policy_init_default(CvPolicy *policy)
     g_return_if_fail(policy != NULL);
     memset(policy, 0, sizeof(*policy));
     g_strlcpy(policy->name, "default", sizeof(policy->name));
-    /* The longest blackout accepted without asking: OpenStack Nova's default ceiling
-     * (live_migration_downtime = 500 ms), under the ~1 s heartbeat timeouts that clustered
-     * guests commonly run, and enough for most guests once the link rate is stated. */
-    policy->max_downtime_ms = 500;
+    /* The longest blackout accepted without asking: 1 s, the order of KubeVirt's downtime
+     * ramp (up to ~1 s). A guest dirtying memory about as fast as precopy sends it needs
+     * 600-750 ms (the simulator's ram-hog: one step to 820 ms, a 0.58 s pause), which Nova's
+     * and oVirt's 500 ms ceilings never allow: they abort it. Still below the timeouts that
+     * usually matter: TCP retransmits recover, corosync's 3 s token does not expire. */
+    policy->max_downtime_ms = 1000;
     /* expected-downtime moves a few percent between iterations; 10 % covers that without
      * giving away much blackout. */
     policy->margin = 0.10;
@@ -98,6 +103,20 @@ cv_policy_history_init(CvPolicyHistory *history)
     memset(history, 0, sizeof(*history));
 }
 
+void
+cv_policy_history_new_epoch(CvPolicyHistory *history)
+{
+    CvPolicyHistory kept;
+
+    g_return_if_fail(history != NULL);
+    cv_policy_history_init(&kept);
+    kept.original_downtime_limit_ms = history->original_downtime_limit_ms;
+    kept.switchover_bandwidth_set = history->switchover_bandwidth_set;
+    kept.our_downtime_limit_ms = history->our_downtime_limit_ms;
+    kept.our_switchover_bandwidth = history->our_switchover_bandwidth;
+    *history = kept;
+}
+
 /* 0 means "never" in the history; a monotonic clock reading of 0 is stored as 1. */
 static gint64
 stamp(const CvSample *sample)
@@ -120,8 +139,10 @@ cv_policy_history_record(CvPolicyHistory *history, const CvDecision *decision,
     switch (decision->kind) {
     case CV_DECISION_SET_SWITCHOVER_BANDWIDTH:
         history->switchover_bandwidth_set = TRUE;
+        history->our_switchover_bandwidth = decision->value;
         break;
     case CV_DECISION_SET_DOWNTIME_LIMIT:
+        history->our_downtime_limit_ms = decision->value;
         history->n_downtime_changes++;
         if (decision->source == CV_ESTIMATE_LADDER)
             history->ladder_steps++;
@@ -271,12 +292,14 @@ describe_window(const CvPolicy *policy, gchar *buf, gsize len)
         g_snprintf(buf, len, "%u iterations", MAX(policy->stall_window_passes, 1));
 }
 
-/* Rule 7: avail-switchover-bandwidth. Returns TRUE when setting it is the action. */
+/* Rule 8: avail-switchover-bandwidth. Returns TRUE when setting it is the action. */
 static gboolean
 decide_switchover_bandwidth(const CvPolicy *policy, const CvParams *params,
                             const CvPolicyHistory *history, CvDecision *d)
 {
     const CvU64Field *cur = &params->avail_switchover_bandwidth;
+    gboolean ours = history->our_switchover_bandwidth != 0 && cv_field_valid(cur) &&
+                    cur->value == history->our_switchover_bandwidth;
     gchar want[32], have[32];
 
     if (policy->switchover_bandwidth == 0 || !cv_params_supports_switchover_bandwidth(params))
@@ -284,66 +307,65 @@ decide_switchover_bandwidth(const CvPolicy *policy, const CvParams *params,
     if (cv_field_valid(cur) && cur->value == policy->switchover_bandwidth)
         return FALSE;
     cv_format_rate(policy->switchover_bandwidth, want, sizeof(want));
-    if (history->switchover_bandwidth_set) {
-        /* we set it and it reads differently now: someone else's value stands, as with
-         * downtime-limit, and a garbage reading is no reason to set it every iteration */
-        if (cv_field_valid(cur))
-            cv_format_rate(cur->value, have, sizeof(have));
-        else
-            g_snprintf(have, sizeof(have), "%s", cv_policy_field_state_name(cur->state));
-        cv_policy_reason_append(d,
-                                "; avail-switchover-bandwidth reads %s since we set %s: "
-                                "not set again",
-                                have, want);
-        return FALSE;
-    }
     if (cv_field_valid(cur))
         cv_format_rate(cur->value, have, sizeof(have));
     else
         g_snprintf(have, sizeof(have), "%s", cv_policy_field_state_name(cur->state));
+    if (history->switchover_bandwidth_set && !ours) {
+        gchar set[32];
+
+        /* we set it and it reads differently now: someone else's value stands, as with
+         * downtime-limit, and a garbage reading is no reason to set it every iteration */
+        cv_format_rate(history->our_switchover_bandwidth != 0 ? history->our_switchover_bandwidth
+                                                              : policy->switchover_bandwidth,
+                       set, sizeof(set));
+        cv_policy_reason_append(d,
+                                "; avail-switchover-bandwidth reads %s since we set %s: "
+                                "not set again",
+                                have, set);
+        return FALSE;
+    }
+    if (!ours && cv_field_valid(cur) && cur->value > 0) {
+        /* 0 is QEMU's "use the measured rate"; any other value was chosen by someone */
+        cv_policy_reason_append(d,
+                                "; avail-switchover-bandwidth %s was set by someone else: left "
+                                "alone (the policy states %s)",
+                                have, want);
+        return FALSE;
+    }
     d->kind = CV_DECISION_SET_SWITCHOVER_BANDWIDTH;
     d->value = policy->switchover_bandwidth;
-    cv_policy_reason_append(d, "; avail-switchover-bandwidth %s -> %s first (the link's rate)",
-                            have, want);
+    if (ours)
+        cv_policy_reason_append(d,
+                                "; avail-switchover-bandwidth %s (ours) -> %s, the policy's "
+                                "link rate now",
+                                have, want);
+    else
+        cv_policy_reason_append(d, "; avail-switchover-bandwidth %s -> %s first (the link's rate)",
+                                have, want);
     return TRUE;
 }
 
-CvDecision
-cv_policy_decide(const CvPolicy *policy, const CvSample *samples, gsize n_samples,
-                 const CvParams *current, const CvPolicyHistory *history)
+/* Rules 1 and 3-9; cv_policy_decide() adds rule 2 over them. */
+static CvDecision
+decide_rules(const CvPolicy *policy, const CvSample *samples, gsize n_samples,
+             const CvParams *current, const CvPolicyHistory *history)
 {
     CvDecision d;
-    CvParams no_params;
-    CvPolicyHistory no_history;
     CvPolicyView view;
     CvStall stall;
-    const CvSample *s;
+    const CvSample *s = &samples[n_samples - 1];
     gchar what[200];
     guint64 after_pass = 0;
 
     memset(&d, 0, sizeof(d));
     d.verdict = CV_VERDICT_BLIND;
-    g_return_val_if_fail(policy != NULL, d);
-    if (samples == NULL || n_samples == 0) {
-        cv_policy_reason_append(&d, "blind: no sample");
-        return d;
-    }
-    if (current == NULL) {
-        cv_params_init(&no_params);
-        current = &no_params;
-    }
-    if (history == NULL) {
-        cv_policy_history_init(&no_history);
-        history = &no_history;
-    }
-    s = &samples[n_samples - 1];
-
     if (decide_status(s, &d))
         return d;
 
+    cv_policy_view_init(&view, policy, s, current);
     /* The completion timeout needs only total-time (and ram.total): it ends a migration
      * even when a device reports garbage and the rest cannot be judged. */
-    cv_policy_view_init(&view, policy, s, current);
     if (cv_policy_completion_timeout(policy, s, &d)) {
         if (history->aborted)
             cv_policy_reason_append(&d, "; abort already requested");
@@ -425,4 +447,48 @@ cv_policy_decide(const CvPolicy *policy, const CvSample *samples, gsize n_sample
     }
     cv_policy_escalate(policy, &view, history, FALSE, &d);
     return d;
+}
+
+CvDecision
+cv_policy_decide(const CvPolicy *policy, const CvSample *samples, gsize n_samples,
+                 const CvParams *current, const CvPolicyHistory *history)
+{
+    CvDecision d, lowered;
+    CvParams no_params;
+    CvPolicyHistory no_history;
+    CvPolicyView view;
+    const CvSample *s;
+
+    memset(&d, 0, sizeof(d));
+    d.verdict = CV_VERDICT_BLIND;
+    g_return_val_if_fail(policy != NULL, d);
+    if (samples == NULL || n_samples == 0) {
+        cv_policy_reason_append(&d, "blind: no sample");
+        return d;
+    }
+    if (current == NULL) {
+        cv_params_init(&no_params);
+        current = &no_params;
+    }
+    if (history == NULL) {
+        cv_policy_history_init(&no_history);
+        history = &no_history;
+    }
+    s = &samples[n_samples - 1];
+    d = decide_rules(policy, samples, n_samples, current, history);
+    if (s->status != CV_MIGRATION_STATUS_ACTIVE)
+        return d;
+
+    /* Rule 2, before any action of the others: the ceiling needs only the parameters, so it
+     * holds whatever the readings say (blind, warming up, converging, one change per
+     * iteration). The judgement keeps its verdict and estimate; its action waits for the
+     * next evaluation. */
+    cv_policy_view_init(&view, policy, s, current);
+    memset(&lowered, 0, sizeof(lowered));
+    if (!cv_policy_enforce_ceiling(policy, &view, current, history, &lowered))
+        return d;
+    lowered.verdict = d.verdict;
+    lowered.needed_downtime_ms = d.needed_downtime_ms;
+    lowered.source = d.source;
+    return lowered;
 }

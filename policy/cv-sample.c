@@ -101,7 +101,8 @@ cv_sample_throughput(const CvSample *sample, guint64 *bytes_per_s)
     if (sample->ram_mbps.state != CV_FIELD_VALID || !(sample->ram_mbps.value > 0.0))
         return FALSE;
     bps = sample->ram_mbps.value * 1e6 / 8.0;
-    if (bps < 1.0 || bps > (gdouble)CV_SAMPLE_MAX_BYTES)
+    /* written so that NaN fails too: it is never converted */
+    if (!(bps >= 1.0 && bps <= (gdouble)CV_SAMPLE_MAX_BYTES))
         return FALSE;
     if (bytes_per_s != NULL)
         *bytes_per_s = (guint64)bps;

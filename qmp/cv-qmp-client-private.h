@@ -19,7 +19,13 @@ void cv_qmp_client_set_negotiate(CvQmpClient *client, gboolean negotiate);
 /* Reads that returned data since the client was created: lets a test prove that a reply
  * really arrived in pieces. */
 guint cv_qmp_client_get_n_reads(const CvQmpClient *client);
-/* Commands waiting for their reply. */
+/* The output bound (default CV_QMP_MAX_OUTPUT_DEFAULT). */
+void cv_qmp_client_set_max_output(CvQmpClient *client, gsize max_output);
+/* Commands waiting for their reply (not those that timed out). */
 guint cv_qmp_client_get_n_pending(const CvQmpClient *client);
+/* Commands that timed out after being written, whose reply QEMU still owes. */
+guint cv_qmp_client_get_n_timed_out(const CvQmpClient *client);
+/* Bytes of commands not yet written to the socket. */
+gsize cv_qmp_client_get_output_size(const CvQmpClient *client);
 
 G_END_DECLS

@@ -26,6 +26,10 @@ typedef enum {
     STATE_CONNECTED,
 } ClientState;
 
+/* A command, from execute() until its reply (or its failure) has been reported, and then,
+ * when it timed out after being written, until QEMU answers it: replies come in order, so a
+ * late reply without a readable id must be matched to it and dropped, not to the next
+ * command. */
 typedef struct {
     CvQmpClient *client; /* not a reference: the client owns every Pending */
     gchar *id;
@@ -33,7 +37,15 @@ typedef struct {
     CvQmpReplyFunc func;
     gpointer user_data;
     GSource *timeout;
+    guint timeout_ms;
     gboolean handshake; /* our own qmp_capabilities: its outcome is the connect's */
+    /* the line as it goes on the wire (CRLF included) while not all of it is written;
+     * NULL once the kernel has all of it */
+    gchar *line;
+    gsize line_len;
+    gsize written;
+    gboolean timed_out; /* its caller heard TIMEOUT; QEMU still owes the reply */
+    GError *failure;    /* an orphan: what its caller hears */
 } Pending;
 
 struct _CvQmpClient {
@@ -59,11 +71,16 @@ struct _CvQmpClient {
     guint8 *read_buf;
     gsize read_buf_size; /* read_size when the connection was made */
     guint n_reads;
-    GByteArray *outbuf; /* bytes for the wire, in order */
-    GByteArray *held;   /* commands issued before the handshake went out */
+    /* Pending not written in full yet, in the order issued (a subset of pending, in the
+     * same order): the head may be partly written. Nothing is written before the greeting;
+     * then qmp_capabilities goes first. */
+    GQueue unsent;
+    gsize unsent_bytes; /* what unsent still has to write */
+    gsize max_output;
 
-    GQueue pending; /* Pending, in the order sent */
-    GQueue orphans; /* Pending that failed at once; reported from an idle */
+    GQueue pending;    /* Pending, in the order issued (= written), timed-out ones included */
+    guint n_timed_out; /* the timed-out ones in pending */
+    GQueue orphans;    /* Pending that failed at once; reported from an idle */
     GSource *orphan_source;
     guint64 next_id;
 
@@ -98,6 +115,8 @@ pending_free(Pending *p)
     }
     g_free(p->id);
     g_free(p->command);
+    g_free(p->line);
+    g_clear_error(&p->failure);
     g_free(p);
 }
 
@@ -148,6 +167,8 @@ cv_qmp_client_new(GMainContext *context)
     client->max_line = CV_QMP_MAX_LINE_DEFAULT;
     client->read_size = CV_QMP_READ_SIZE_DEFAULT;
     client->negotiate = TRUE;
+    client->max_output = CV_QMP_MAX_OUTPUT_DEFAULT;
+    g_queue_init(&client->unsent);
     g_queue_init(&client->pending);
     g_queue_init(&client->orphans);
     return client;
@@ -158,10 +179,8 @@ client_flush_orphans(CvQmpClient *client)
 {
     while (!g_queue_is_empty(&client->orphans)) {
         Pending *p = g_queue_pop_head(&client->orphans);
-        g_autoptr(GError) error =
-            g_error_new(CV_QMP_ERROR, CV_QMP_ERROR_CLOSED, "%s: not connected to QEMU", p->command);
         if (p->func != NULL)
-            p->func(client, NULL, error, p->user_data);
+            p->func(client, NULL, p->failure, p->user_data);
         pending_free(p);
     }
 }
@@ -230,11 +249,32 @@ cv_qmp_client_set_negotiate(CvQmpClient *client, gboolean negotiate)
     client->negotiate = negotiate;
 }
 
+void
+cv_qmp_client_set_max_output(CvQmpClient *client, gsize max_output)
+{
+    g_return_if_fail(client != NULL);
+    client->max_output = max_output > 0 ? max_output : CV_QMP_MAX_OUTPUT_DEFAULT;
+}
+
 guint
 cv_qmp_client_get_n_pending(const CvQmpClient *client)
 {
     g_return_val_if_fail(client != NULL, 0);
-    return client->pending.length;
+    return client->pending.length - client->n_timed_out;
+}
+
+guint
+cv_qmp_client_get_n_timed_out(const CvQmpClient *client)
+{
+    g_return_val_if_fail(client != NULL, 0);
+    return client->n_timed_out;
+}
+
+gsize
+cv_qmp_client_get_output_size(const CvQmpClient *client)
+{
+    g_return_val_if_fail(client != NULL, 0);
+    return client->unsent_bytes;
 }
 
 guint
@@ -274,8 +314,10 @@ client_teardown(CvQmpClient *client)
     }
     g_clear_pointer(&client->framer, cv_qmp_framer_free);
     g_clear_pointer(&client->read_buf, g_free);
-    g_clear_pointer(&client->outbuf, g_byte_array_unref);
-    g_clear_pointer(&client->held, g_byte_array_unref);
+    /* the Pending themselves belong to pending, which the caller empties */
+    g_queue_clear(&client->unsent);
+    client->unsent_bytes = 0;
+    client->n_timed_out = 0;
     client->state = STATE_IDLE;
     client->generation++;
 }
@@ -309,6 +351,11 @@ client_shutdown(CvQmpClient *client, const GError *why, gboolean notify_closed)
     client_teardown(client);
     pending = client->pending;
     g_queue_init(&client->pending);
+    /* A callback below may run the main loop (a nested _sync call): the timeout of a command
+     * still waiting in this local queue must not fire then, or it would hear twice, the
+     * second time after pending_timeout_cb() freed it. */
+    for (GList *l = pending.head; l != NULL; l = l->next)
+        source_clear(&((Pending *)l->data)->timeout);
     while (!g_queue_is_empty(&pending)) {
         Pending *p = g_queue_pop_head(&pending);
         if (!p->handshake && p->func != NULL) {
@@ -369,10 +416,14 @@ static gboolean client_write_cb(GSocket *socket, GIOCondition condition, gpointe
 static void
 client_flush(CvQmpClient *client)
 {
-    while (client->outbuf != NULL && client->outbuf->len > 0) {
+    /* nothing goes out before the greeting; then qmp_capabilities, at the head, goes first */
+    if (client->state != STATE_NEGOTIATING && client->state != STATE_CONNECTED)
+        return;
+    while (!g_queue_is_empty(&client->unsent)) {
         g_autoptr(GError) error = NULL;
-        gssize n = g_socket_send(client->socket, (const gchar *)client->outbuf->data,
-                                 client->outbuf->len, NULL, &error);
+        Pending *p = g_queue_peek_head(&client->unsent);
+        gssize n = g_socket_send(client->socket, p->line + p->written, p->line_len - p->written,
+                                 NULL, &error);
         if (n < 0) {
             if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
                 if (client->write_source == NULL) {
@@ -383,12 +434,17 @@ client_flush(CvQmpClient *client)
                 }
                 return;
             }
-            g_byte_array_set_size(client->outbuf, 0);
+            source_clear(&client->write_source);
             client_fail_later(client, g_error_new(CV_QMP_ERROR, CV_QMP_ERROR_CLOSED,
                                                   "writing to the QMP socket: %s", error->message));
             return;
         }
-        g_byte_array_remove_range(client->outbuf, 0, (guint)n);
+        p->written += (gsize)n;
+        client->unsent_bytes -= (gsize)n;
+        if (p->written == p->line_len) {
+            g_queue_pop_head(&client->unsent);
+            g_clear_pointer(&p->line, g_free);
+        }
     }
     source_clear(&client->write_source);
 }
@@ -403,19 +459,53 @@ client_write_cb(GSocket *socket, GIOCondition condition, gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
+/* @p (not yet in any queue) becomes the newest command, or with @first the one that goes
+ * out before all others (qmp_capabilities). */
 static void
-client_queue_line(CvQmpClient *client, const gchar *line, gboolean hold)
+client_queue_pending(CvQmpClient *client, Pending *p, const gchar *line, gboolean first)
 {
-    GByteArray *buf = hold ? client->held : client->outbuf;
-
     g_debug("QMP -> %s", line);
-    g_byte_array_append(buf, (const guint8 *)line, strlen(line));
-    g_byte_array_append(buf, (const guint8 *)"\r\n", 2);
-    if (!hold)
-        client_flush(client);
+    p->line = g_strconcat(line, "\r\n", NULL);
+    p->line_len = strlen(p->line);
+    client->unsent_bytes += p->line_len;
+    if (first) {
+        g_queue_push_head(&client->pending, p);
+        g_queue_push_head(&client->unsent, p);
+    } else {
+        g_queue_push_tail(&client->pending, p);
+        g_queue_push_tail(&client->unsent, p);
+    }
+    client_flush(client);
 }
 
 /* ---- commands ---- */
+
+/* A written command timed out: its caller hears TIMEOUT now, and it stays in pending until
+ * QEMU answers it, so that the late reply is dropped whatever its shape. */
+static void
+client_time_out_written(CvQmpClient *client, Pending *p, const GError *error)
+{
+    CvQmpReplyFunc func = p->func;
+    gpointer user_data = p->user_data;
+    guint generation = client->generation;
+
+    p->func = NULL;
+    p->user_data = NULL;
+    p->timed_out = TRUE;
+    client->n_timed_out++;
+    if (func != NULL)
+        func(client, NULL, error, user_data);
+    /* a QEMU that owes this many replies is not answering; the closed func tells the owner,
+     * who may reconnect */
+    if (client->generation == generation && client->n_timed_out > CV_QMP_MAX_TIMED_OUT) {
+        g_autoptr(GError) why =
+            g_error_new(CV_QMP_ERROR, CV_QMP_ERROR_TIMEOUT,
+                        "QEMU has not answered %u commands that timed out; the QMP connection "
+                        "was closed",
+                        client->n_timed_out);
+        client_shutdown(client, why, TRUE);
+    }
+}
 
 static gboolean
 pending_timeout_cb(gpointer data)
@@ -424,21 +514,55 @@ pending_timeout_cb(gpointer data)
     CvQmpClient *client = p->client;
     g_autoptr(GError) error = NULL;
 
-    g_queue_remove(&client->pending, p);
+    /* destroyed here, so that nothing below (a shutdown, pending_free) touches it again */
+    source_clear(&p->timeout);
     client_ref(client);
-    error = g_error_new(CV_QMP_ERROR, CV_QMP_ERROR_TIMEOUT, "%s: no reply from QEMU within %u ms",
-                        p->command, client->timeout_ms);
     if (p->handshake) {
         /* the connect fails with it; our connect func hears it, the peer is dropped */
+        g_queue_remove(&client->pending, p);
+        error = g_error_new(CV_QMP_ERROR, CV_QMP_ERROR_TIMEOUT,
+                            "%s: no reply from QEMU within %u ms", p->command, p->timeout_ms);
         client_shutdown(client, error, FALSE);
-    } else {
+        pending_free(p);
+    } else if (p->line != NULL && p->written == 0) {
+        /* never written: QEMU will never see it */
+        g_queue_remove(&client->unsent, p);
+        g_queue_remove(&client->pending, p);
+        client->unsent_bytes -= p->line_len;
+        error = g_error_new(CV_QMP_ERROR, CV_QMP_ERROR_TIMEOUT,
+                            "%s: no reply from QEMU within %u ms (never sent: QEMU is not reading "
+                            "the QMP socket)",
+                            p->command, p->timeout_ms);
         g_debug("%s", error->message);
         if (p->func != NULL)
             p->func(client, NULL, error, p->user_data);
+        pending_free(p);
+    } else if (p->line != NULL) {
+        /* Partly written: the rest cannot be recalled, and whatever we write next would be
+         * read as the end of this line. Close, so that QEMU drops the partial line and the
+         * owner can reconnect to a monitor in sync; this command and every other waiting one
+         * hear TIMEOUT, the closed func too. */
+        error = g_error_new(CV_QMP_ERROR, CV_QMP_ERROR_TIMEOUT,
+                            "QEMU stopped reading the QMP socket: %s got no reply within %u ms "
+                            "and was only partly written, so the connection was closed",
+                            p->command, p->timeout_ms);
+        client_shutdown(client, error, TRUE);
+    } else {
+        error = g_error_new(CV_QMP_ERROR, CV_QMP_ERROR_TIMEOUT,
+                            "%s: no reply from QEMU within %u ms", p->command, p->timeout_ms);
+        g_debug("%s", error->message);
+        client_time_out_written(client, p, error);
     }
-    pending_free(p);
     client_unref(client);
     return G_SOURCE_REMOVE;
+}
+
+/* The id the next command will get; ids are never reused, so a late reply can never match
+ * a newer command. */
+static gchar *
+client_peek_id(const CvQmpClient *client)
+{
+    return g_strdup_printf("cv-%" G_GUINT64_FORMAT, client->next_id + 1);
 }
 
 static Pending *
@@ -447,10 +571,12 @@ pending_new(CvQmpClient *client, const gchar *command, CvQmpReplyFunc func, gpoi
     Pending *p = g_new0(Pending, 1);
 
     p->client = client;
-    p->id = g_strdup_printf("cv-%" G_GUINT64_FORMAT, ++client->next_id);
+    p->id = client_peek_id(client);
+    client->next_id++;
     p->command = g_strdup(command);
     p->func = func;
     p->user_data = user_data;
+    p->timeout_ms = client->timeout_ms;
     if (client->timeout_ms > 0) {
         p->timeout = g_timeout_source_new(client->timeout_ms);
         g_source_set_callback(p->timeout, pending_timeout_cb, p, NULL);
@@ -459,54 +585,105 @@ pending_new(CvQmpClient *client, const gchar *command, CvQmpReplyFunc func, gpoi
     return p;
 }
 
+/* Fail a command that never got going, from the main loop: never from inside execute(). */
+static void
+client_orphan(CvQmpClient *client, const gchar *command, CvQmpReplyFunc func, gpointer user_data,
+              GError *failure)
+{
+    Pending *p = g_new0(Pending, 1);
+
+    p->client = client;
+    p->command = g_strdup(command);
+    p->func = func;
+    p->user_data = user_data;
+    p->failure = failure;
+    g_queue_push_tail(&client->orphans, p);
+    if (client->orphan_source == NULL)
+        client->orphan_source = client_attach(client, g_idle_source_new(), client_orphans_cb);
+}
+
 void
 cv_qmp_client_execute(CvQmpClient *client, const gchar *command, JsonObject *arguments,
                       CvQmpReplyFunc func, gpointer user_data)
 {
+    g_autofree gchar *id = NULL;
     g_autofree gchar *line = NULL;
+    gsize size;
     Pending *p;
 
     g_return_if_fail(client != NULL);
     g_return_if_fail(command != NULL);
 
     if (client->state == STATE_IDLE) {
-        /* never call back from inside the call: report from the main loop */
-        p = g_new0(Pending, 1);
-        p->client = client;
-        p->command = g_strdup(command);
-        p->func = func;
-        p->user_data = user_data;
-        g_queue_push_tail(&client->orphans, p);
-        if (client->orphan_source == NULL)
-            client->orphan_source = client_attach(client, g_idle_source_new(), client_orphans_cb);
+        client_orphan(
+            client, command, func, user_data,
+            g_error_new(CV_QMP_ERROR, CV_QMP_ERROR_CLOSED, "%s: not connected to QEMU", command));
         return;
     }
+    /* the id is only taken once the command is accepted */
+    id = client_peek_id(client);
+    line = cv_qmp_build_command(command, arguments, id);
+    size = strlen(line) + 2;
+    if (size > client->max_output) {
+        client_orphan(client, command, func, user_data,
+                      g_error_new(CV_QMP_ERROR, CV_QMP_ERROR_QUEUE_FULL,
+                                  "%s: not sent, the command (%" G_GSIZE_FORMAT
+                                  " bytes) is larger than the QMP output limit (%" G_GSIZE_FORMAT
+                                  " bytes)",
+                                  command, size, client->max_output));
+        return;
+    }
+    if (client->unsent_bytes + size > client->max_output) {
+        client_orphan(
+            client, command, func, user_data,
+            g_error_new(CV_QMP_ERROR, CV_QMP_ERROR_QUEUE_FULL,
+                        "%s: not sent, QEMU is not reading the QMP socket (%" G_GSIZE_FORMAT
+                        " bytes of commands already wait, the limit is %" G_GSIZE_FORMAT ")",
+                        command, client->unsent_bytes, client->max_output));
+        return;
+    }
+    /* it takes the id peeked above, which the line already carries */
     p = pending_new(client, command, func, user_data);
-    line = cv_qmp_build_command(command, arguments, p->id);
-    g_queue_push_tail(&client->pending, p);
-    /* before the handshake QEMU refuses everything but qmp_capabilities: hold it back */
-    client_queue_line(client, line,
-                      client->state == STATE_CONNECTING || client->state == STATE_GREETING);
+    /* before the handshake QEMU refuses everything but qmp_capabilities: it waits in unsent
+     * until the greeting, and qmp_capabilities goes before it */
+    client_queue_pending(client, p, line, FALSE);
 }
 
-/* The reply that has no id (QEMU could not parse the request) or a line we could not read
- * belongs to the oldest command: QEMU answers in order. */
+/* The command a reply is for, taken out of pending; NULL when it is for nobody (logged).
+ * @key is the reply's id as cv_qmp_id_to_string() writes it. Only a reply without a
+ * readable id (QEMU could not parse the request, or the line could not be read at all)
+ * goes by order: QEMU answers in the order it read the commands, so it is for the oldest
+ * command written in full. A command that timed out stays in pending until its reply, so
+ * that its late reply, whatever its shape, is dropped here and never taken for the reply
+ * to a later command. A command not written in full cannot have been answered yet. */
 static Pending *
-client_take_pending(CvQmpClient *client, JsonNode *id)
+client_take_pending(CvQmpClient *client, const gchar *key)
 {
-    g_autofree gchar *key = NULL;
+    GList *link = NULL;
+    Pending *p;
 
-    if (id == NULL)
-        return g_queue_pop_head(&client->pending);
-    key = cv_qmp_id_to_string(id);
-    for (GList *l = client->pending.head; l != NULL; l = l->next) {
-        Pending *p = l->data;
-        if (g_strcmp0(p->id, key) == 0) {
-            g_queue_delete_link(&client->pending, l);
-            return p;
+    if (key == NULL) {
+        link = client->pending.head;
+    } else {
+        for (GList *l = client->pending.head; l != NULL && link == NULL; l = l->next) {
+            if (g_strcmp0(((Pending *)l->data)->id, key) == 0)
+                link = l;
         }
     }
-    return NULL;
+    if (link == NULL || ((Pending *)link->data)->line != NULL) {
+        g_debug("QMP reply %s%s matches no command waiting for one, dropped",
+                key != NULL ? "to " : "without id", key != NULL ? key : "");
+        return NULL;
+    }
+    p = link->data;
+    g_queue_delete_link(&client->pending, link);
+    if (p->timed_out) {
+        g_debug("QMP reply to %s (%s) after it timed out, dropped", p->command, p->id);
+        client->n_timed_out--;
+        pending_free(p);
+        return NULL;
+    }
+    return p;
 }
 
 static void
@@ -528,24 +705,18 @@ client_complete(CvQmpClient *client, Pending *p, JsonNode *result, const GError 
 static void
 client_start_session(CvQmpClient *client)
 {
-    g_autoptr(GByteArray) held = g_steal_pointer(&client->held);
-
-    client->held = g_byte_array_new();
     if (client->negotiate) {
         Pending *p = pending_new(client, "qmp_capabilities", NULL, NULL);
         g_autofree gchar *line = cv_qmp_build_qmp_capabilities(p->id);
         p->handshake = TRUE;
-        /* it goes out first, so it is the oldest command */
-        g_queue_push_head(&client->pending, p);
         client->state = STATE_NEGOTIATING;
-        client_queue_line(client, line, FALSE);
-    } else {
-        client->state = STATE_CONNECTED;
+        /* it goes out first, so it is the oldest command; held commands follow at once */
+        client_queue_pending(client, p, line, TRUE);
+        return;
     }
-    g_byte_array_append(client->outbuf, held->data, held->len);
+    client->state = STATE_CONNECTED;
     client_flush(client);
-    if (!client->negotiate)
-        client_finish_connect(client, NULL);
+    client_finish_connect(client, NULL);
 }
 
 static void
@@ -571,6 +742,7 @@ static void
 client_handle_message(CvQmpClient *client, const CvQmpMessage *msg)
 {
     g_autoptr(GError) error = NULL;
+    g_autofree gchar *key = NULL;
     Pending *p;
 
     if (client->state == STATE_GREETING) {
@@ -584,15 +756,19 @@ client_handle_message(CvQmpClient *client, const CvQmpMessage *msg)
         return;
     case CV_QMP_MESSAGE_RETURN:
     case CV_QMP_MESSAGE_ERROR:
-        p = client_take_pending(client, msg->id);
-        if (p == NULL) {
-            /* a reply after its command timed out, or for an id we never sent */
-            g_debug("QMP reply matches no waiting command, dropped");
+        key = cv_qmp_id_to_string(msg->id);
+        p = client_take_pending(client, key);
+        if (p == NULL)
             return;
-        }
-        if (msg->kind == CV_QMP_MESSAGE_ERROR)
+        if (msg->kind == CV_QMP_MESSAGE_ERROR) {
             cv_qmp_error_from_reply(msg, p->command, &error);
-        client_complete(client, p, msg->kind == CV_QMP_MESSAGE_RETURN ? msg->payload : NULL, error);
+        } else if (msg->id == NULL) {
+            /* every command we send has an id, which QEMU echoes: a value without one
+             * cannot be trusted to answer this command, but it is in its place */
+            error = g_error_new(CV_QMP_ERROR, CV_QMP_ERROR_INVALID_REPLY,
+                                "%s: QMP reply without an id", p->command);
+        }
+        client_complete(client, p, error == NULL ? msg->payload : NULL, error);
         pending_free(p);
         return;
     case CV_QMP_MESSAGE_GREETING:
@@ -606,10 +782,11 @@ client_handle_message(CvQmpClient *client, const CvQmpMessage *msg)
 }
 
 /* A line that could not be used (too long, not JSON, not QMP). QEMU never sends one; when a
- * broken peer does, it most likely was the reply to the oldest command, which fails with the
+ * broken peer does, it fails the command its id names when the id could be read (@bad_id),
+ * else most likely the oldest command, whose reply it then was; either fails with the
  * reason instead of waiting for its timeout. */
 static void
-client_handle_bad_line(CvQmpClient *client, const GError *why)
+client_handle_bad_line(CvQmpClient *client, const GError *why, const gchar *bad_id)
 {
     g_autoptr(GError) error = NULL;
     Pending *p;
@@ -619,7 +796,7 @@ client_handle_bad_line(CvQmpClient *client, const GError *why)
         client_shutdown(client, error, FALSE);
         return;
     }
-    p = client_take_pending(client, NULL);
+    p = client_take_pending(client, bad_id);
     if (p == NULL) {
         g_debug("QMP line dropped: %s", why->message);
         return;
@@ -652,18 +829,19 @@ client_read_cb(GSocket *socket, GIOCondition condition, gpointer data)
     while (client->generation == generation) {
         g_autoptr(GError) line_error = NULL;
         g_autoptr(CvQmpMessage) msg = NULL;
+        g_autofree gchar *bad_id = NULL;
         g_autofree gchar *line = cv_qmp_framer_pop(client->framer, &line_error);
 
         if (line == NULL && line_error == NULL)
             break;
         if (line != NULL) {
             g_debug("QMP <- %s", line);
-            msg = cv_qmp_message_parse(line, -1, &line_error);
+            msg = cv_qmp_message_parse_full(line, -1, &bad_id, &line_error);
         }
         if (msg != NULL)
             client_handle_message(client, msg);
         else
-            client_handle_bad_line(client, line_error);
+            client_handle_bad_line(client, line_error, bad_id);
     }
     if (client->generation == generation && n <= 0) {
         g_autoptr(GError) why = NULL;
@@ -747,8 +925,6 @@ cv_qmp_client_connect(CvQmpClient *client, const gchar *path, CvQmpReplyFunc fun
     client->framer = cv_qmp_framer_new(client->max_line);
     client->read_buf_size = client->read_size;
     client->read_buf = g_malloc(client->read_buf_size);
-    client->outbuf = g_byte_array_new();
-    client->held = g_byte_array_new();
     if (client->timeout_ms > 0)
         client->connect_source = client_attach(client, g_timeout_source_new(client->timeout_ms),
                                                client_connect_timeout_cb);

@@ -22,6 +22,7 @@ typedef enum {
     CV_QMP_ERROR_CLOSED,            /* the peer hung up (QEMU exited or crashed) */
     CV_QMP_ERROR_TIMEOUT,           /* no reply within the client's timeout */
     CV_QMP_ERROR_PROTOCOL,          /* greeting or negotiation went wrong */
+    CV_QMP_ERROR_QUEUE_FULL,        /* not sent: QEMU does not read what we already sent */
 } CvQmpErrorCode;
 
 /* QEMU's error class name for a code, e.g. "GenericError"; NULL for our own codes. */

@@ -257,6 +257,26 @@ get_optional_object(JsonObject *obj, const gchar *member, JsonNode **out, GError
     return TRUE;
 }
 
+/* A string member of an error object. When it is missing or not a string: NULL, and the
+ * first such problem is kept in @problem (a static text). */
+static const gchar *
+get_error_member(JsonObject *err, const gchar *member, const gchar **problem)
+{
+    JsonNode *node = json_object_get_member(err, member);
+    const gchar *why = NULL;
+
+    if (node == NULL)
+        why = g_str_equal(member, "class") ? "'error' has no 'class'" : "'error' has no 'desc'";
+    else if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING)
+        why = g_str_equal(member, "class") ? "'error.class' is not a string"
+                                           : "'error.desc' is not a string";
+    else
+        return json_node_get_string(node);
+    if (*problem == NULL)
+        *problem = why;
+    return NULL;
+}
+
 static gint64
 get_timestamp_part(JsonObject *ts, const gchar *member)
 {
@@ -311,19 +331,18 @@ message_classify(CvQmpMessage *msg, JsonObject *obj, GError **error)
     if (g_str_equal(key, "error")) {
         JsonObject *err;
         msg->kind = CV_QMP_MESSAGE_ERROR;
-        if (!get_optional_object(obj, "error", &msg->payload, error))
-            return FALSE;
-        err = json_node_get_object(msg->payload);
-        /* a wrongly typed class or desc is not worth dropping the reply for: the command
-         * still failed, and the caller must hear about it */
-        node = json_object_get_member(err, "class");
-        if (node != NULL && JSON_NODE_HOLDS_VALUE(node) &&
-            json_node_get_value_type(node) == G_TYPE_STRING)
-            msg->error_class = json_node_get_string(node);
-        node = json_object_get_member(err, "desc");
-        if (node != NULL && JSON_NODE_HOLDS_VALUE(node) &&
-            json_node_get_value_type(node) == G_TYPE_STRING)
-            msg->error_desc = json_node_get_string(node);
+        /* an unreadable error member is no reason to drop the reply: the command its id
+         * names still failed, and must hear it (not the oldest command, as for a line
+         * without an id) */
+        node = json_object_get_member(obj, "error");
+        if (!JSON_NODE_HOLDS_OBJECT(node)) {
+            msg->error_problem = "'error' is not an object";
+            return TRUE;
+        }
+        msg->payload = node;
+        err = json_node_get_object(node);
+        msg->error_class = get_error_member(err, "class", &msg->error_problem);
+        msg->error_desc = get_error_member(err, "desc", &msg->error_problem);
         return TRUE;
     }
     if (g_str_equal(key, "event")) {
@@ -358,13 +377,22 @@ message_classify(CvQmpMessage *msg, JsonObject *obj, GError **error)
 CvQmpMessage *
 cv_qmp_message_parse(const gchar *line, gssize len, GError **error)
 {
+    return cv_qmp_message_parse_full(line, len, NULL, error);
+}
+
+CvQmpMessage *
+cv_qmp_message_parse_full(const gchar *line, gssize len, gchar **bad_id, GError **error)
+{
     g_autoptr(JsonParser) parser = NULL;
     g_autoptr(CvQmpMessage) msg = NULL;
     g_autoptr(GError) local_error = NULL;
     const gchar *why = NULL;
     JsonNode *root;
+    JsonObject *obj;
     gsize n;
 
+    if (bad_id != NULL)
+        *bad_id = NULL;
     g_return_val_if_fail(line != NULL, NULL);
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
@@ -392,8 +420,12 @@ cv_qmp_message_parse(const gchar *line, gssize len, GError **error)
     }
     msg = g_new0(CvQmpMessage, 1);
     msg->root = json_node_ref(root);
-    if (!message_classify(msg, json_node_get_object(root), error))
+    obj = json_node_get_object(root);
+    if (!message_classify(msg, obj, error)) {
+        if (bad_id != NULL)
+            *bad_id = cv_qmp_id_to_string(json_object_get_member(obj, "id"));
         return NULL;
+    }
     return g_steal_pointer(&msg);
 }
 

@@ -40,11 +40,16 @@ typedef struct {
     JsonNode *id;      /* borrowed from root; NULL when the message has no id */
     const gchar *name; /* event or command name (borrowed); NULL otherwise */
     JsonNode *payload; /* borrowed: return value, error object, event data or command
-                          arguments; NULL when absent */
+                          arguments; NULL when absent (and for an error member that is not
+                          an object) */
     gboolean oob;      /* a command sent with exec-oob */
-    /* ERROR only: */
-    const gchar *error_class; /* borrowed; NULL if missing */
-    const gchar *error_desc;  /* borrowed; NULL if missing */
+    /* ERROR only. An error member that cannot be read does not make the message MALFORMED:
+     * it is still the reply to the command its id names, and that command must fail. */
+    const gchar *error_class;   /* borrowed; NULL if missing or not a string */
+    const gchar *error_desc;    /* borrowed; NULL if missing or not a string */
+    const gchar *error_problem; /* static text naming what is unreadable in the error
+                                   member ("'error' is not an object", "'error' has no
+                                   'class'", ...); NULL when class and desc are strings */
     /* EVENT only: timestamp, -1 when missing or malformed */
     gint64 seconds;
     gint64 microseconds;
@@ -53,6 +58,12 @@ typedef struct {
 /* Parse one line into a classified message. Malformed JSON, a non-object, or an object that
  * is none of the kinds above fails with CV_QMP_ERROR_MALFORMED. */
 CvQmpMessage *cv_qmp_message_parse(const gchar *line, gssize len, GError **error);
+/* The same, and when the line is a JSON object that fails as MALFORMED but has an "id"
+ * member, @bad_id gets that id (as cv_qmp_id_to_string() writes it), so that the broken
+ * reply can still fail the command it names instead of another one. @bad_id is set to NULL
+ * in every other case. */
+CvQmpMessage *cv_qmp_message_parse_full(const gchar *line, gssize len, gchar **bad_id,
+                                        GError **error);
 void cv_qmp_message_free(CvQmpMessage *message);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CvQmpMessage, cv_qmp_message_free)
 

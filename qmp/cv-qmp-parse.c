@@ -514,10 +514,22 @@ cv_qmp_error_from_reply(const CvQmpMessage *message, const gchar *command, GErro
 
     if (command == NULL)
         command = "QMP";
-    desc = message->error_desc != NULL ? message->error_desc : "(no description)";
+    if (message->error_problem != NULL) {
+        /* what could be read still helps whoever reads the log */
+        g_autoptr(GString) text = g_string_new(NULL);
+        g_string_printf(text, "%s: invalid QMP error reply, %s", command, message->error_problem);
+        if (message->error_desc != NULL)
+            g_string_append_printf(text, ": %s", message->error_desc);
+        if (message->error_class != NULL)
+            g_string_append_printf(text, " [%s]", message->error_class);
+        g_set_error_literal(error, CV_QMP_ERROR, CV_QMP_ERROR_INVALID_REPLY, text->str);
+        return FALSE;
+    }
+    /* no problem: class and desc are both strings */
+    desc = message->error_desc;
     code = cv_qmp_error_code_from_class(message->error_class);
     /* a class we cannot map would be lost in FAILED: keep it in the text */
-    if (code == CV_QMP_ERROR_FAILED && message->error_class != NULL)
+    if (code == CV_QMP_ERROR_FAILED)
         g_set_error(error, CV_QMP_ERROR, code, "%s: %s [%s]", command, desc, message->error_class);
     else
         g_set_error(error, CV_QMP_ERROR, code, "%s: %s", command, desc);

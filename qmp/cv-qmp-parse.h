@@ -57,8 +57,11 @@ CvQmpEventKind cv_qmp_event_kind_from_name(const gchar *name);
 gboolean cv_qmp_parse_event(const CvQmpMessage *message, CvQmpEvent *event, GError **error);
 
 /* An ERROR message -> a GError in CV_QMP_ERROR whose code is QEMU's class and whose message
- * is "COMMAND: DESC" (class kept in the code). Always returns FALSE, for `return
- * cv_qmp_error_from_reply(...)`. */
+ * is "COMMAND: DESC" (class kept in the code; a class we do not know gives FAILED and
+ * "COMMAND: DESC [CLASS]"). An error member that cannot be read (not an object, class or
+ * desc missing or not a string) gives CV_QMP_ERROR_INVALID_REPLY with "COMMAND: invalid QMP
+ * error reply, WHAT" plus whatever desc and class could be read. Always returns FALSE, for
+ * `return cv_qmp_error_from_reply(...)`. */
 gboolean cv_qmp_error_from_reply(const CvQmpMessage *message, const gchar *command, GError **error);
 
 G_END_DECLS

@@ -4,11 +4,14 @@
 
 # Build and run time. libvirt-daemon-system is deliberately absent: it pulls systemd-sysv,
 # which would replace init on a host that does not run systemd.
+# libsystemd-dev: virt-converged's sd_notify (optional in meson: a built-in sender otherwise).
 CV_BUILD_PACKAGES="gcc libc6-dev pkg-config meson ninja-build git ca-certificates
- libglib2.0-dev libglib2.0-bin libjson-glib-dev libxml2-dev libvirt-dev"
-# Tests: real QEMU for e2e, GNU as/ld for the guest payload, linters and man pages.
+ libglib2.0-dev libglib2.0-bin libjson-glib-dev libxml2-dev libvirt-dev libsystemd-dev"
+# Tests: real QEMU for e2e, GNU as/ld for the guest payload, linters and man pages. procps:
+# the unit's ExecReload runs /bin/kill, which `systemd-analyze verify` checks exists (a
+# debootstrap minbase has none; every real host has it).
 CV_TEST_PACKAGES="qemu-system-x86 binutils python3 clang-format libxml2-utils
- python3-docutils libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu systemd"
+ python3-docutils libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu systemd procps"
 
 cv_install_missing() {
     local missing=() p

@@ -10,8 +10,14 @@ typedef struct {
     CvSample sample;
     CvParams params;
     gboolean events;
-    gboolean gone;
+    gboolean gone; /* this connection is closed */
+    gboolean dead; /* QEMU exited: no new connection either */
+    gboolean hung; /* this connection answers nothing: every command times out */
     gboolean hold;
+    gboolean paused; /* the guest's vCPUs are stopped (stop, cont) */
+    /* Changes that land after the command named here was applied, before its reply. */
+    gchar *after_command;
+    GPtrArray *after; /* PendingChange */
     GPtrArray *log;
     GHashTable *counts;   /* command -> count */
     GHashTable *failures; /* command -> Failure */
@@ -49,6 +55,7 @@ change_param(CvTargetFake *self, const gchar *name, guint64 value)
 typedef struct {
     guint count;
     CvTargetErrorCode code;
+    gboolean applied; /* QEMU did it; only the reply is lost */
 } Failure;
 
 typedef enum {
@@ -63,6 +70,7 @@ typedef struct {
     gpointer func;
     gpointer user_data;
     GError *error;
+    gboolean applied; /* the command takes effect although the reply is an error */
     guint64 value;
 } Reply;
 
@@ -90,16 +98,38 @@ reply_deliver(CvTargetFake *self, Reply *reply)
 {
     CvTarget *target = &self->parent;
 
-    if (reply->error == NULL && self->gone)
+    if (g_str_equal(reply->command, "connect")) {
+        if (reply->error == NULL && self->dead)
+            reply->error = g_error_new(CV_TARGET_ERROR, CV_TARGET_ERROR_CONNECT,
+                                       "cannot connect: QEMU is gone (fake)");
+        if (reply->error == NULL) {
+            /* a new connection: whatever hung or closed the old one is behind us */
+            self->gone = FALSE;
+            self->hung = FALSE;
+            target->connected = TRUE;
+        }
+    } else if (reply->error == NULL && self->gone) {
         reply->error = g_error_new(CV_TARGET_ERROR, CV_TARGET_ERROR_CLOSED, "%s: QEMU went away",
                                    reply->command);
-    if (reply->error == NULL) {
+    }
+    if (reply->error == NULL || reply->applied) {
         if (g_str_equal(reply->command, "set-downtime-limit"))
             cv_field_set(&self->params.downtime_limit_ms, reply->value);
         else if (g_str_equal(reply->command, "set-switchover-bandwidth"))
             cv_field_set(&self->params.avail_switchover_bandwidth, reply->value);
-        else if (g_str_equal(reply->command, "connect"))
-            target->connected = TRUE;
+        else if (g_str_equal(reply->command, "stop"))
+            self->paused = TRUE;
+        else if (g_str_equal(reply->command, "cont"))
+            self->paused = FALSE;
+        if (g_strcmp0(reply->command, self->after_command) == 0) {
+            for (guint i = 0; i < self->after->len; i++) {
+                const PendingChange *change = g_ptr_array_index(self->after, i);
+
+                change_param(self, change->name, change->value);
+            }
+            g_ptr_array_set_size(self->after, 0);
+            g_clear_pointer(&self->after_command, g_free);
+        }
     }
     switch (reply->kind) {
     case REPLY_DONE:
@@ -196,7 +226,11 @@ queue_reply(CvTargetFake *self, ReplyKind kind, const gchar *command, guint64 va
                                    "%s: not connected", command);
     else if (failure != NULL && failure->count > 0) {
         failure->count--;
+        reply->applied = failure->applied;
         reply->error = g_error_new(CV_TARGET_ERROR, failure->code, "%s: injected failure", command);
+    } else if (self->hung && g_strcmp0(command, "connect") != 0 && !self->gone) {
+        reply->error = g_error_new(CV_TARGET_ERROR, CV_TARGET_ERROR_TIMEOUT,
+                                   "%s: no reply from QEMU within 10000 ms (fake)", command);
     }
     g_queue_push_tail(self->replies, reply);
     schedule(self);
@@ -280,6 +314,8 @@ fake_close(CvTarget *target)
 
     self->gone = TRUE;
     target->connected = FALSE;
+    g_hash_table_insert(self->counts, g_strdup("close"),
+                        GUINT_TO_POINTER(cv_target_fake_count(target, "close") + 1));
 }
 
 static void
@@ -294,6 +330,8 @@ fake_free(CvTarget *target)
     g_hash_table_unref(self->counts);
     g_hash_table_unref(self->failures);
     g_ptr_array_unref(self->on_read);
+    g_ptr_array_unref(self->after);
+    g_free(self->after_command);
     g_free(self);
 }
 
@@ -333,6 +371,7 @@ cv_target_fake_new(GMainContext *context)
     self->failures = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     self->replies = g_queue_new();
     self->on_read = g_ptr_array_new_with_free_func((GDestroyNotify)pending_change_free);
+    self->after = g_ptr_array_new_with_free_func((GDestroyNotify)pending_change_free);
     return &self->parent;
 }
 
@@ -400,18 +439,63 @@ cv_target_fake_emit_status(CvTarget *target, CvMigrationStatus status)
         cv_target_emit_event(target, &ev);
 }
 
-void
-cv_target_fake_vanish(CvTarget *target)
+static void
+close_from_peer(CvTargetFake *self, const gchar *why)
 {
-    CvTargetFake *self = fake_self(target);
-    g_autoptr(GError) error = g_error_new(CV_TARGET_ERROR, CV_TARGET_ERROR_CLOSED,
-                                          "QEMU went away (fake): connection closed");
+    g_autoptr(GError) error =
+        g_error_new(CV_TARGET_ERROR, CV_TARGET_ERROR_CLOSED, "QEMU went away (fake): %s", why);
     CvTargetEvent ev = {.kind = CV_TARGET_EVENT_CLOSED, .error = error};
 
     if (self->gone)
         return;
     self->gone = TRUE;
-    cv_target_emit_event(target, &ev);
+    self->parent.connected = FALSE;
+    cv_target_emit_event(&self->parent, &ev);
+}
+
+void
+cv_target_fake_vanish(CvTarget *target)
+{
+    fake_self(target)->dead = TRUE;
+    close_from_peer(fake_self(target), "connection closed");
+}
+
+void
+cv_target_fake_drop_connection(CvTarget *target)
+{
+    close_from_peer(fake_self(target), "connection dropped");
+}
+
+void
+cv_target_fake_hang(CvTarget *target)
+{
+    fake_self(target)->hung = TRUE;
+}
+
+void
+cv_target_fake_set_dead(CvTarget *target, gboolean dead)
+{
+    fake_self(target)->dead = dead;
+}
+
+gboolean
+cv_target_fake_is_paused(CvTarget *target)
+{
+    return fake_self(target)->paused;
+}
+
+void
+cv_target_fake_change_param_after(CvTarget *target, const gchar *command, const gchar *name,
+                                  guint64 value)
+{
+    CvTargetFake *self = fake_self(target);
+    PendingChange *change = g_new0(PendingChange, 1);
+
+    change->name = g_strdup(name);
+    change->value = value;
+    g_free(self->after_command);
+    self->after_command = g_strdup(command);
+    g_ptr_array_add(self->after, change);
 }
 
 void
@@ -421,6 +505,17 @@ cv_target_fake_fail(CvTarget *target, const gchar *command, guint count, CvTarge
 
     failure->count = count;
     failure->code = code;
+    g_hash_table_insert(fake_self(target)->failures, g_strdup(command), failure);
+}
+
+void
+cv_target_fake_lose_reply(CvTarget *target, const gchar *command)
+{
+    Failure *failure = g_new0(Failure, 1);
+
+    failure->count = 1;
+    failure->code = CV_TARGET_ERROR_TIMEOUT;
+    failure->applied = TRUE;
     g_hash_table_insert(fake_self(target)->failures, g_strdup(command), failure);
 }
 

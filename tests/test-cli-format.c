@@ -694,6 +694,75 @@ render_outside_change(void)
     return g_string_free(out, FALSE);
 }
 
+/* A migration that completed above its cap: the summary says so in words and in numbers, the
+ * exit code is its own, and the JSON carries achieved downtime, cap and the flag. */
+static gchar *
+render_summary_cap_broken(void)
+{
+    GString *out = g_string_new(NULL);
+    CvTunerSummary sum;
+    CvTunerRecord end = {.kind = CV_TUNER_RECORD_SUMMARY, .summary = &sum};
+    gchar *text;
+
+    summary_completed(&sum);
+    sum.outcome = CV_TUNER_OUTCOME_CAP_BROKEN;
+    sum.cap_broken = TRUE;
+    sum.max_downtime_ms = 500;
+    sum.downtime_ms.value = 1299;
+    sum.downtime_limit_ms.value = 5360;
+    g_strlcpy(sum.message,
+              "the migration completed, but the guest was paused 1299 ms, above the policy's cap "
+              "of 500 ms (downtime-limit at the end: 5360 ms, set by virt-converge)",
+              sizeof(sum.message));
+    sum.n_epochs = 1;
+    sum.n_reconnects = 2;
+    text = cv_cli_format_summary(&sum);
+    g_string_append(out, text);
+    g_free(text);
+    g_string_append_c(out, '\n');
+    text = cv_cli_format_record_json(&end);
+    g_string_append(out, text);
+    g_free(text);
+    return g_string_free(out, FALSE);
+}
+
+/* The restore's re-read failed: the limit is left as it is, "left-alone (unverified)". */
+static gchar *
+render_restore_unverified(void)
+{
+    GString *out = g_string_new(NULL);
+    CvTunerSummary sum;
+    CvTunerRecord restore = {.kind = CV_TUNER_RECORD_RESTORE};
+    CvTunerRecord end = {.kind = CV_TUNER_RECORD_SUMMARY, .summary = &sum};
+    gchar *text;
+
+    summary_failed(&sum);
+    sum.downtime_limit_ms.value = 2101;
+    sum.n_restore_failures = 0;
+    sum.n_restores = 2;
+    sum.n_restores_unverified = 1;
+    action(&sum.restores[0], CV_DECISION_SET_DOWNTIME_LIMIT, 300, 2101,
+           CV_TUNER_RESULT_LEFT_ALONE_UNVERIFIED,
+           "cannot re-read it (query-migrate-parameters: the reply is not an object): "
+           "left as it is (virt-converge last knew 2101 ms), not restored to 300 ms");
+    action(&sum.restores[1], CV_DECISION_PAUSE_GUEST, 0, 0, CV_TUNER_RESULT_APPLIED, NULL);
+    restore.action = &sum.restores[0];
+    text = cv_cli_format_action(&sum.restores[0], TRUE);
+    g_string_append(out, text);
+    g_free(text);
+    text = cv_cli_format_summary(&sum);
+    g_string_append(out, text);
+    g_free(text);
+    g_string_append_c(out, '\n');
+    text = cv_cli_format_record_json(&restore);
+    g_string_append(out, text);
+    g_free(text);
+    text = cv_cli_format_record_json(&end);
+    g_string_append(out, text);
+    g_free(text);
+    return g_string_free(out, FALSE);
+}
+
 /* ---- the golden table ------------------------------------------------------------------- */
 
 typedef struct {
@@ -712,6 +781,8 @@ static const GoldenRow rows[] = {
     {"summary-failed-restore", render_summary_failed},
     {"summary-7.2-dry-run", render_summary_72_dry_run},
     {"outside-change", render_outside_change},
+    {"summary-cap-broken", render_summary_cap_broken},
+    {"restore-unverified", render_restore_unverified},
     {"json-records", render_json_records},
     {"status-7.2", render_status_72},
     {"status-11.1-json", render_status_11_json},

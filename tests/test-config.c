@@ -45,6 +45,7 @@ assert_policy_equal(const CvPolicy *a, const CvPolicy *b)
     g_assert_cmpuint(a->wait_time_ms, ==, b->wait_time_ms);
     g_assert_cmpuint(a->completion_timeout_ms, ==, b->completion_timeout_ms);
     g_assert_cmpuint(a->completion_timeout_ms_per_gib, ==, b->completion_timeout_ms_per_gib);
+    g_assert_cmpint(a->on_outside_change, ==, b->on_outside_change);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -427,6 +428,14 @@ static const KeyRow key_rows[] = {
     K_BAD("completion-timeout/per-GB", COMPLETION_TIMEOUT, "150s/GB", BAD_UNIT,
           "completion-timeout: invalid duration per GiB '150s/GB': expected a duration "
           "followed by '/GiB' (e.g. 150s/GiB)"),
+    K_OK("on-outside-change/yield", ON_OUTSIDE_CHANGE, "yield", "yield"),
+    K_OK("on-outside-change/keep-tuning", ON_OUTSIDE_CHANGE, "keep-tuning", "keep-tuning"),
+    K_BAD("on-outside-change/capitalised", ON_OUTSIDE_CHANGE, "Yield", BAD_VALUE,
+          "on-outside-change: 'Yield': expected yield or keep-tuning"),
+    K_BAD("on-outside-change/keep", ON_OUTSIDE_CHANGE, "keep", BAD_VALUE,
+          "on-outside-change: 'keep': expected yield or keep-tuning"),
+    K_BAD("on-outside-change/empty", ON_OUTSIDE_CHANGE, "", BAD_VALUE,
+          "on-outside-change: '': expected yield or keep-tuning"),
 };
 
 static void
@@ -500,7 +509,7 @@ test_builtin_defaults(void)
 
     cv_config_policy_init_builtin(&p);
     g_assert_cmpstr(p.name, ==, "default");
-    g_assert_cmpuint(p.max_downtime_ms, ==, 500);
+    g_assert_cmpuint(p.max_downtime_ms, ==, 1000);
     g_assert_cmpfloat(p.margin, ==, 0.10);
     g_assert_cmpuint(p.switchover_bandwidth, ==, 0);
     g_assert_cmpuint(p.stall_window_passes, ==, 3);
@@ -513,40 +522,25 @@ test_builtin_defaults(void)
     g_assert_cmpuint(p.wait_time_ms, ==, 120000);
     g_assert_cmpuint(p.completion_timeout_ms, ==, 0);
     g_assert_cmpuint(p.completion_timeout_ms_per_gib, ==, 150000);
+    g_assert_cmpint(p.on_outside_change, ==, CV_OUTSIDE_CHANGE_YIELD);
+    g_assert_cmpstr(cv_config_outside_change_to_string(p.on_outside_change), ==, "yield");
+    g_assert_cmpstr(cv_config_outside_change_to_string(CV_OUTSIDE_CHANGE_KEEP_TUNING), ==,
+                    "keep-tuning");
+    g_assert_null(cv_config_outside_change_to_string((CvOutsideChange)7));
 }
 
 /* policy/ keeps its own cv_policy_init_default() ("the same values data/virt-converged.conf
- * documents"); this catches the two drifting apart. Until the engine lands it is the
- * placeholder that zeroes everything, and only that is accepted. */
+ * documents"); this catches the two drifting apart (test_shipped_conf checks the file). */
 static void
 test_builtin_matches_engine(void)
 {
     CvPolicy ours;
     CvPolicy engine;
-    CvPolicy zero;
 
     cv_config_policy_init_builtin(&ours);
     memset(&engine, 0xa5, sizeof(engine));
     cv_policy_init_default(&engine);
-    memset(&zero, 0, sizeof(zero));
-    if (memcmp(&engine, &zero, sizeof(zero)) == 0) {
-        g_test_message("cv_policy_init_default() is still the placeholder");
-        return;
-    }
-    g_assert_cmpuint(engine.max_downtime_ms, ==, ours.max_downtime_ms);
-    g_assert_cmpfloat(engine.margin, ==, ours.margin);
-    g_assert_cmpuint(engine.switchover_bandwidth, ==, ours.switchover_bandwidth);
-    g_assert_cmpuint(engine.stall_window_passes, ==, ours.stall_window_passes);
-    g_assert_cmpuint(engine.stall_window_ms, ==, ours.stall_window_ms);
-    g_assert_cmpfloat(engine.stall_min_progress, ==, ours.stall_min_progress);
-    g_assert_cmpuint(engine.n_escalation, ==, ours.n_escalation);
-    for (guint i = 0; i < ours.n_escalation; i++) {
-        g_assert_cmpint(engine.escalation[i].action, ==, ours.escalation[i].action);
-        g_assert_cmpuint(engine.escalation[i].bound_ms, ==, ours.escalation[i].bound_ms);
-    }
-    g_assert_cmpuint(engine.wait_time_ms, ==, ours.wait_time_ms);
-    g_assert_cmpuint(engine.completion_timeout_ms, ==, ours.completion_timeout_ms);
-    g_assert_cmpuint(engine.completion_timeout_ms_per_gib, ==, ours.completion_timeout_ms_per_gib);
+    assert_policy_equal(&engine, &ours);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -565,7 +559,7 @@ typedef struct {
 
 #define KNOWN_POLICY_KEYS                                                                          \
     "inherits, max-downtime, margin, switchover-bandwidth, stall-window, stall-min-progress, "     \
-    "escalation, wait-time, completion-timeout"
+    "escalation, wait-time, completion-timeout, on-outside-change"
 
 static const BadRow bad_rows[] = {
     {"unknown-group", "bad-unknown-group.conf", NULL, "bad-unknown-group.conf", 5,
@@ -577,7 +571,7 @@ static const BadRow bad_rows[] = {
     {"unknown-daemon-key", "bad-unknown-daemon-key.conf", NULL, "bad-unknown-daemon-key.conf", 3,
      CV_CONFIG_ERROR_UNKNOWN_KEY,
      "unknown key 'state-directory' in [daemon] (known: uri, poll-interval, dry-run, "
-     "log-level)"},
+     "log-level, monitor-commands, metrics-file, history-max-size, history-keep)"},
     {"unknown-domain-key", "bad-domain-unknown-key.conf", NULL, "bad-domain-unknown-key.conf", 3,
      CV_CONFIG_ERROR_UNKNOWN_KEY, "unknown key 'colour' in [domain:web-*] (known: policy)"},
     {"bad-unit", "bad-unit.conf", NULL, "bad-unit.conf", 3, CV_CONFIG_ERROR_BAD_UNIT,
@@ -632,6 +626,29 @@ static const BadRow bad_rows[] = {
      CV_CONFIG_ERROR_BAD_VALUE, "poll-interval: '5ms': must be from 10ms to 1min"},
     {"daemon-bool", "bad-daemon-bool.conf", NULL, "bad-daemon-bool.conf", 2,
      CV_CONFIG_ERROR_BAD_VALUE, "dry-run: 'yes': expected true or false"},
+    {"daemon-monitor", "bad-daemon-monitor.conf", NULL, "bad-daemon-monitor.conf", 2,
+     CV_CONFIG_ERROR_BAD_VALUE, "monitor-commands: 'sometimes': expected auto, always or never"},
+    {"metrics-relative", "bad-metrics-relative.conf", NULL, "bad-metrics-relative.conf", 3,
+     CV_CONFIG_ERROR_BAD_VALUE,
+     "metrics-file: 'virt-converge.prom': expected an absolute path or off"},
+    {"metrics-not-prom", "bad-metrics-suffix.conf", NULL, "bad-metrics-suffix.conf", 2,
+     CV_CONFIG_ERROR_BAD_VALUE,
+     "metrics-file: '/var/lib/prometheus/node-exporter/virt-converge.txt': the file name must "
+     "end in .prom (node_exporter's textfile collector reads only those) and not start with "
+     "'.'"},
+    {"metrics-directory", "bad-metrics-dir.conf", NULL, "bad-metrics-dir.conf", 2,
+     CV_CONFIG_ERROR_BAD_VALUE,
+     "metrics-file: '/var/lib/prometheus/': expected the path of a file (no whitespace, no "
+     "trailing '/')"},
+    {"history-too-small", "bad-history-size.conf", NULL, "bad-history-size.conf", 4,
+     CV_CONFIG_ERROR_BAD_VALUE, "history-max-size: '4KiB': must be from 64KiB to 1GiB"},
+    {"history-size-unit", "bad-history-unit.conf", NULL, "bad-history-unit.conf", 2,
+     CV_CONFIG_ERROR_BAD_UNIT,
+     "history-max-size: invalid size '16 MiB': no space allowed between number and unit"},
+    {"history-keep-zero", "bad-history-keep.conf", NULL, "bad-history-keep.conf", 3,
+     CV_CONFIG_ERROR_BAD_VALUE, "history-keep: '0': expected a number of files from 1 to 32"},
+    {"outside-change-word", "bad-outside-change.conf", NULL, "bad-outside-change.conf", 3,
+     CV_CONFIG_ERROR_BAD_VALUE, "on-outside-change: 'ignore': expected yield or keep-tuning"},
     {"not-utf8", "bad-utf8.conf", NULL, "bad-utf8.conf", 2, CV_CONFIG_ERROR_PARSE,
      "not valid UTF-8"},
     {"duplicate-policy-across-files", "dup/main.conf", "dup/policies.d",
@@ -718,6 +735,12 @@ test_new_default(void)
     g_assert_false(cv_config_get_dry_run(config));
     g_assert_cmpint(cv_config_get_log_level(config), ==, CV_CONFIG_LOG_LEVEL_MESSAGE);
     g_assert_cmpstr(cv_config_log_level_to_string(CV_CONFIG_LOG_LEVEL_DEBUG), ==, "debug");
+    g_assert_cmpint(cv_config_get_monitor_commands(config), ==, CV_CONFIG_MONITOR_COMMANDS_AUTO);
+    g_assert_cmpstr(cv_config_monitor_commands_to_string(CV_CONFIG_MONITOR_COMMANDS_NEVER), ==,
+                    "never");
+    g_assert_null(cv_config_get_metrics_file(config));
+    g_assert_cmpuint(cv_config_get_history_max_size(config), ==, 16 * 1024 * 1024);
+    g_assert_cmpuint(cv_config_get_history_keep(config), ==, 3);
     g_assert_cmpstrv(names, ((const gchar *const[]){"default", NULL}));
     g_assert_nonnull(p);
     cv_config_policy_init_builtin(&builtin);
@@ -725,6 +748,28 @@ test_new_default(void)
     g_assert_cmpstr(cv_config_get_policy_origin(config, "default"), ==, "built-in");
     g_assert_null(cv_config_get_policy(config, "vfio"));
     g_assert_null(cv_config_get_policy_origin(config, "vfio"));
+}
+
+/* The daemon's own keys, at their bounds, and a policy that keeps tuning. */
+static void
+test_daemon_keys(void)
+{
+    g_autofree gchar *path = data_path("daemon-keys.conf");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(CvConfig) config = cv_config_load(path, NULL, &error);
+
+    g_assert_no_error(error);
+    g_assert_cmpstr(cv_config_get_metrics_file(config), ==,
+                    "/var/lib/prometheus/node-exporter/virt-converge.prom");
+    g_assert_cmpuint(cv_config_get_history_max_size(config), ==, 64 * 1024);
+    g_assert_cmpuint(cv_config_get_history_keep(config), ==, 32);
+    g_assert_cmpint(cv_config_get_policy(config, "default")->on_outside_change, ==,
+                    CV_OUTSIDE_CHANGE_YIELD);
+    g_assert_cmpint(cv_config_get_policy(config, "shared")->on_outside_change, ==,
+                    CV_OUTSIDE_CHANGE_KEEP_TUNING);
+    /* inherited like every other key */
+    g_assert_cmpint(cv_config_get_policy(config, "shared-child")->on_outside_change, ==,
+                    CV_OUTSIDE_CHANGE_KEEP_TUNING);
 }
 
 static void
@@ -777,6 +822,7 @@ test_dropins(void)
     g_assert_cmpstrv(cv_config_get_uris(config),
                      ((const gchar *const[]){"qemu:///system", "test:///default", NULL}));
     g_assert_cmpint(cv_config_get_log_level(config), ==, CV_CONFIG_LOG_LEVEL_INFO);
+    g_assert_cmpint(cv_config_get_monitor_commands(config), ==, CV_CONFIG_MONITOR_COMMANDS_NEVER);
     /* A drop-in policy can inherit from the main file. */
     g_assert_cmpuint(cv_config_get_policy(config, "a")->max_downtime_ms, ==, 3000);
     g_assert_cmpfloat(cv_config_get_policy(config, "a")->margin, ==, 0.25);
@@ -963,7 +1009,7 @@ static const PrecedenceRow precedence_rows[] = {
     {"vfio-from-domain-xml", "precedence.conf", "db-1", DOMAIN_XML("", MDEV), FALSE, "vfio",
      CV_CONFIG_SOURCE_VFIO, 5000, "VFIO host devices"},
     {"vfio-without-vfio-policy", "no-vfio.conf", "db-1", NULL, TRUE, "default",
-     CV_CONFIG_SOURCE_DEFAULT, 500, "no 'vfio' policy exists"},
+     CV_CONFIG_SOURCE_DEFAULT, 1000, "no 'vfio' policy exists"},
     {"glob", "precedence.conf", "web-1", NULL, FALSE, "web", CV_CONFIG_SOURCE_DOMAIN, 2000,
      "domain matches [domain:web-*] ("},
     {"glob-first-match-wins", "precedence.conf", "web-special", NULL, FALSE, "web",
@@ -1420,6 +1466,7 @@ main(int argc, char **argv)
     g_test_add_func("/config/file/missing-dir-is-empty", test_missing_dir_is_empty);
     g_test_add_func("/config/file/crlf", test_crlf);
     g_test_add_func("/config/file/new-default", test_new_default);
+    g_test_add_func("/config/file/daemon-keys", test_daemon_keys);
     g_test_add_func("/config/file/inherit-chain", test_inherit_chain);
     g_test_add_func("/config/file/dropins", test_dropins);
     g_test_add_func("/config/file/default-paths", test_default_paths);

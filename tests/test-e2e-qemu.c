@@ -962,6 +962,49 @@ test_qemu_killed(E2eFixture *fx, gconstpointer data)
     g_assert_true(restore_skipped);
 }
 
+/* QEMU stops answering (SIGSTOP, longer than virt-converge's 1 s QMP timeout) and comes back:
+ * the tuner re-opens the connection instead of giving up, keeps tuning, and still restores
+ * when someone else cancels. */
+static void
+test_qemu_stopped_then_resumed(E2eFixture *fx, gconstpointer data)
+{
+    const gchar *extra[] = {"--qmp-timeout", "1", NULL};
+    g_autoptr(JsonNode) ret = NULL;
+    g_autoptr(GPtrArray) records = NULL;
+    JsonNode *summary;
+    guint64 reconnects = 0;
+    gint status;
+
+    if (fx->dir == NULL)
+        return;
+    e2e_migrate(fx);
+    e2e_tune_spawn(fx, extra);
+    g_assert_true(e2e_wait_until(e2e_limit_changed, fx, E2E_MIGRATION_GUARD_S));
+    e2e_tune_assert_running(fx);
+
+    /* a query and its retry time out, the first new connection gets no greeting; QEMU comes
+     * back while the tuner waits for its next try */
+    g_subprocess_send_signal(fx->src->proc, SIGSTOP);
+    e2e_run_for(4000);
+    g_subprocess_send_signal(fx->src->proc, SIGCONT);
+    e2e_run_for(5000);
+    e2e_tune_assert_running(fx);
+
+    ret = e2e_qmp(fx->src_qmp, "migrate_cancel", NULL);
+    status = e2e_tune_wait(fx, E2E_EXIT_GUARD_S);
+    g_assert_cmpint(status, ==, E2E_EXIT_CANCELLED);
+    g_assert_cmpuint(e2e_qmp_parameter(fx->src_qmp, "downtime-limit"), ==, E2E_DEFAULT_DOWNTIME_MS);
+    records = e2e_tune_records(fx);
+    g_assert_true(e2e_tune_noticed(records, "QEMU did not answer"));
+    g_assert_true(e2e_tune_noticed(records, "connection re-opened"));
+    summary = e2e_tune_summary(records);
+    g_assert_cmpstr(e2e_record_string(summary, "outcome"), ==, "cancelled");
+    g_assert_true(e2e_record_u64(summary, "reconnects", &reconnects));
+    g_assert_cmpuint(reconnects, >=, 1);
+    g_test_message("stopped 4 s: %" G_GUINT64_FORMAT " reconnect(s), restored on cancel",
+                   reconnects);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -979,5 +1022,7 @@ main(int argc, char **argv)
                e2e_teardown);
     g_test_add("/e2e/tune/qemu-killed", E2eFixture, &case_hold, e2e_setup, test_qemu_killed,
                e2e_teardown);
+    g_test_add("/e2e/tune/qemu-stopped-then-resumed", E2eFixture, &case_hold, e2e_setup,
+               test_qemu_stopped_then_resumed, e2e_teardown);
     return g_test_run();
 }

@@ -162,6 +162,39 @@ typedef struct {
             P(14000, 8, 0, 116 * MIB, 1200, 1000.0, 40000)                                         \
     }
 
+/* QEMU 7.2, the issue's rate dip: 512 MiB flat, precopy measured at 800 Mbit/s (100 MB/s),
+ * expected-downtime 5369 ms at that rate, the guest dirtying 1.43 GB/s. */
+#define DIP_PT(t, pass, exp) P(t, pass, 0, 512 * MIB, exp, 800.0, 350000)
+#define DIP_SERIES(exp)                                                                            \
+    {                                                                                              \
+        DIP_PT(101000, 10, exp), DIP_PT(103000, 11, exp), DIP_PT(105000, 12, exp),                 \
+            DIP_PT(107000, 13, exp), DIP_PT(109000, 14, exp), DIP_PT(111000, 15, exp),             \
+            DIP_PT(113000, 16, exp)                                                                \
+    }
+/* The same guest at 4 Gbit/s (500 MB/s): 1 GiB flat, expected-downtime 2147 ms. */
+#define HALF_PT(t, pass) P(t, pass, 0, GIB, 2147, 4000.0, 350000)
+#define HALF_SERIES                                                                                \
+    {                                                                                              \
+        HALF_PT(101000, 10), HALF_PT(103000, 11), HALF_PT(105000, 12), HALF_PT(107000, 13),        \
+            HALF_PT(109000, 14), HALF_PT(111000, 15), HALF_PT(113000, 16)                          \
+    }
+/* Pending near 1 EiB at a measured 1 B/s (mbps 0.000008), expected-downtime garbage: the
+ * parser accepts both, and pending x 1000 / rate is far beyond 64 bits. */
+#define HUGE_PT(t, pass) P(t, pass, 0, G_GUINT64_CONSTANT(1) << 59, BAD, 0.000008, 1000)
+#define HUGE_SERIES                                                                                \
+    {                                                                                              \
+        HUGE_PT(2000, 2), HUGE_PT(4000, 3), HUGE_PT(6000, 4), HUGE_PT(8000, 5), HUGE_PT(10000, 6), \
+            HUGE_PT(12000, 7), HUGE_PT(14000, 8)                                                   \
+    }
+/* Before 11.1 with no dirty rate measured: expected-downtime still reads the limit. */
+#define STALE_PT(t, pass, exp) P(t, pass, 0, 64 * MIB, exp, 4000.0, 0)
+#define STALE_SERIES(exp)                                                                          \
+    {                                                                                              \
+        STALE_PT(2000, 2, exp), STALE_PT(4000, 3, exp), STALE_PT(6000, 4, exp),                    \
+            STALE_PT(8000, 5, exp), STALE_PT(10000, 6, exp), STALE_PT(12000, 7, exp),              \
+            STALE_PT(14000, 8, exp), STALE_PT(16000, 9, exp)                                       \
+    }
+
 /* Sawtooth, 7.2 shape: a sync every second, a poll every 0.5 s. */
 #define SAW(t, pass, ram) P(t, pass, 0, ram, 999, M72, 16063)
 
@@ -309,19 +342,21 @@ static const Row rows[] = {
      .reason = {"300 iterations/1.0 s"}},
     {.name = "stall/qemu7.2-64MiB-stated-1GiB",
      .policy = "max=500ms sw=1GiB win=3 winms=0",
+     .params = "limit=300 maxbw=64MiB",
      .ram_total = Q72_RAM_TOTAL,
      .pts = Q72_SERIES,
      .kind = CV_DECISION_SET_DOWNTIME_LIMIT,
-     .vmin = 1090,
-     .vmax = 1110,
+     .vmin = 1100,
+     .vmax = 1100,
      .verdict = CV_VERDICT_STALLED,
      .source = CV_ESTIMATE_QEMU_RAM_ONLY,
      .nmin = 999,
      .nmax = 999,
-     .bmin = 55,
-     .bmax = 75,
+     .bmin = 69,
+     .bmax = 69,
      .reason = {"needed 999 ms (expected-downtime, RAM only)",
-                "downtime-limit 1100 ms; predicted blackout 69 ms at 1.00 GiB/s",
+                "downtime-limit 1100 ms; predicted blackout 69 ms (1100 ms x max-bandwidth "
+                "64.00 MiB/s / stated 1.00 GiB/s)",
                 "within cap 500 ms"}},
     {.name = "stall/qemu7.2-64MiB-no-stated-rate",
      .policy = "max=500ms win=3 winms=0 esc=wait:60s,abort",
@@ -339,6 +374,7 @@ static const Row rows[] = {
                 "escalation 1/2: wait 60 s"}},
     {.name = "stall/qemu7.2-stated-rate-ceiling",
      .policy = "max=500ms sw=100MiB win=3 winms=0 esc=wait:60s,abort",
+     .params = "limit=300 maxbw=64MiB",
      .ram_total = Q72_RAM_TOTAL,
      .pts = Q72_SERIES,
      .kind = CV_DECISION_SET_DOWNTIME_LIMIT,
@@ -347,12 +383,14 @@ static const Row rows[] = {
      .verdict = CV_VERDICT_ESCALATING,
      .source = CV_ESTIMATE_QEMU_RAM_ONLY,
      .esc_next = 1,
-     .bmin = 490,
+     .bmin = 500,
      .bmax = 500,
-     .reason = {"predicted blackout 705 ms at 100.00 MiB/s exceeds cap 500 ms",
-                "300 -> 780 ms (blackout 500 ms, the cap)"}},
-    {.name = "stall/qemu7.2-stated-rate-below-measured",
+     .reason = {"predicted blackout 704 ms (1100 ms x max-bandwidth 64.00 MiB/s / stated "
+                "100.00 MiB/s) exceeds cap 500 ms",
+                "300 -> 780 ms, the ceiling (predicted blackout 500 ms, within the cap)"}},
+    {.name = "stall/qemu7.2-stated-rate-below-max-bandwidth",
      .policy = "max=500ms sw=32MiB win=3 winms=0 esc=wait:60s,abort",
+     .params = "limit=300 maxbw=64MiB",
      .ram_total = Q72_RAM_TOTAL,
      .pts = Q72_SERIES,
      .kind = CV_DECISION_SET_DOWNTIME_LIMIT,
@@ -361,7 +399,7 @@ static const Row rows[] = {
      .verdict = CV_VERDICT_ESCALATING,
      .source = CV_ESTIMATE_QEMU_RAM_ONLY,
      .esc_next = 1,
-     .reason = {"exceeds cap 500 ms"}},
+     .reason = {"exceeds cap 500 ms (no limit above it: max-bandwidth above the stated rate)"}},
     {.name = "stall/creeping-below-min-progress",
      .policy = "max=5s",
      .params = "limit=300 avail=0",
@@ -453,6 +491,247 @@ static const Row rows[] = {
              SAW(2500, 5, 10 * MIB), SAW(3000, 5, 2 * MIB)},
      .verdict = CV_VERDICT_WARMUP,
      .reason = {"0 boundaries"}},
+
+    /* the over-cap bound (QEMU 7.2, link rate stated): max-bandwidth, never the measured rate */
+    {.name = "overcap/rate-dip-max-bandwidth-unlimited",
+     .policy = "max=500ms sw=1GiB",
+     .params = "limit=300 maxbw=bad",
+     .pts = DIP_SERIES(5369),
+     .kind = CV_DECISION_SET_DOWNTIME_LIMIT,
+     .vmin = 500,
+     .vmax = 500,
+     .verdict = CV_VERDICT_ESCALATING,
+     .source = CV_ESTIMATE_QEMU_RAM_ONLY,
+     .esc_next = 1,
+     .bmin = 500,
+     .bmax = 500,
+     .reason = {"downtime-limit 5910 ms exceeds cap 500 ms (no limit above it: max-bandwidth "
+                "invalid or unlimited)",
+                "300 -> 500 ms (the cap)"}},
+    {.name = "overcap/rate-dip-ours-above-cap-lowered",
+     .policy = "max=500ms sw=1GiB",
+     .params = "limit=530 maxbw=bad",
+     .history = "ourlimit=530 changes=1 lastpass=3 lastt=20000 esc=1 esct=20000 capt=20000",
+     .pts = DIP_SERIES(5369),
+     .kind = CV_DECISION_SET_DOWNTIME_LIMIT,
+     .vmin = 500,
+     .vmax = 500,
+     .verdict = CV_VERDICT_ESCALATING,
+     .source = CV_ESTIMATE_QEMU_RAM_ONLY,
+     .bmin = 500,
+     .bmax = 500,
+     .reason = {"max-bandwidth now invalid or unlimited: our downtime-limit 530 ms no longer "
+                "bounds the blackout (nothing bounds the precopy rate), above the cap 500 ms; "
+                "lowered to 500 ms"}},
+    {.name = "overcap/rate-dip-max-bandwidth-256MiB",
+     .policy = "max=500ms sw=1GiB",
+     .params = "limit=530 maxbw=256MiB",
+     .pts = DIP_SERIES(5369),
+     .kind = CV_DECISION_SET_DOWNTIME_LIMIT,
+     .vmin = 2000,
+     .vmax = 2000,
+     .verdict = CV_VERDICT_ESCALATING,
+     .source = CV_ESTIMATE_QEMU_RAM_ONLY,
+     .esc_next = 1,
+     .bmin = 500,
+     .bmax = 500,
+     .reason = {"predicted blackout 1478 ms (5910 ms x max-bandwidth 256.00 MiB/s / stated "
+                "1.00 GiB/s) exceeds cap 500 ms",
+                "530 -> 2000 ms, the ceiling (predicted blackout 500 ms, within the cap)"}},
+    {.name = "overcap/max-bandwidth-zero-is-unlimited",
+     .policy = "max=500ms sw=1GiB",
+     .params = "limit=300 maxbw=0",
+     .pts = DIP_SERIES(5369),
+     .kind = CV_DECISION_SET_DOWNTIME_LIMIT,
+     .vmin = 500,
+     .vmax = 500,
+     .verdict = CV_VERDICT_ESCALATING,
+     .source = CV_ESTIMATE_QEMU_RAM_ONLY,
+     .esc_next = 1,
+     .reason = {"(no limit above it: max-bandwidth unlimited (0))"}},
+    {.name = "overcap/max-bandwidth-above-stated",
+     .policy = "max=500ms sw=1GiB",
+     .params = "limit=300 maxbw=2GiB",
+     .pts = DIP_SERIES(5369),
+     .kind = CV_DECISION_SET_DOWNTIME_LIMIT,
+     .vmin = 500,
+     .vmax = 500,
+     .verdict = CV_VERDICT_ESCALATING,
+     .source = CV_ESTIMATE_QEMU_RAM_ONLY,
+     .esc_next = 1,
+     .reason = {"(no limit above it: max-bandwidth above the stated rate)"}},
+    {.name = "overcap/max-bandwidth-unknown",
+     .policy = "max=500ms sw=1GiB",
+     .params = "limit=300",
+     .pts = DIP_SERIES(5369),
+     .kind = CV_DECISION_SET_DOWNTIME_LIMIT,
+     .vmin = 500,
+     .vmax = 500,
+     .verdict = CV_VERDICT_ESCALATING,
+     .source = CV_ESTIMATE_QEMU_RAM_ONLY,
+     .esc_next = 1,
+     .reason = {"(no limit above it: max-bandwidth unknown)"}},
+    {.name = "overcap/ceiling-rounded-down",
+     .policy = "max=500ms sw=1GiB",
+     .params = "limit=300 maxbw=1000000000",
+     .pts = HALF_SERIES,
+     .kind = CV_DECISION_SET_DOWNTIME_LIMIT,
+     .vmin = 530,
+     .vmax = 530,
+     .verdict = CV_VERDICT_ESCALATING,
+     .source = CV_ESTIMATE_QEMU_RAM_ONLY,
+     .esc_next = 1,
+     .bmin = 494,
+     .bmax = 494,
+     .reason = {"300 -> 530 ms, the ceiling (predicted blackout 494 ms, within the cap)"}},
+    {.name = "overcap/ceiling-at-most-qemu-max",
+     .policy = "max=500ms sw=1GiB",
+     .params = "limit=300 maxbw=1",
+     .pts = DIP_SERIES(1900000),
+     .kind = CV_DECISION_SET_DOWNTIME_LIMIT,
+     .vmin = 2000000,
+     .vmax = 2000000,
+     .verdict = CV_VERDICT_STALLED,
+     .source = CV_ESTIMATE_QEMU_RAM_ONLY,
+     .bmin = 1,
+     .bmax = 1,
+     .reason = {"downtime-limit 2000000 ms; predicted blackout 1 ms"}},
+    {.name = "overcap/not-with-switchover-bandwidth",
+     .policy = "max=500ms sw=1GiB",
+     .params = "limit=300 avail=1GiB maxbw=64MiB",
+     .history = "swset oursw=1GiB",
+     .pts = DIP_SERIES(512),
+     .kind = CV_DECISION_SET_DOWNTIME_LIMIT,
+     .vmin = 500,
+     .vmax = 500,
+     .verdict = CV_VERDICT_ESCALATING,
+     .source = CV_ESTIMATE_QEMU_RAM_ONLY,
+     .esc_next = 1,
+     .bmin = 500,
+     .bmax = 500,
+     .reason = {"downtime-limit 570 ms exceeds cap 500 ms", "300 -> 500 ms (the cap)"}},
+    {.name = "overcap/mbps-invalid-bound-still-holds",
+     .policy = "max=500ms sw=1GiB win=3 winms=0",
+     .params = "limit=300 maxbw=64MiB",
+     .ram_total = Q72_RAM_TOTAL,
+     .pts = {Q72_HEAD, Q72_TAIL, P(6019, 8, 0, 38805504, 999, DBAD, 16360)},
+     .kind = CV_DECISION_SET_DOWNTIME_LIMIT,
+     .vmin = 1100,
+     .vmax = 1100,
+     .verdict = CV_VERDICT_STALLED,
+     .source = CV_ESTIMATE_QEMU_RAM_ONLY,
+     .bmin = 69,
+     .bmax = 69,
+     .reason = {"predicted blackout 69 ms"}},
+
+    /* the ceiling re-checked at every evaluation: our own limit lowered at once */
+    {.name = "ceiling/max-bandwidth-raised-lowers-ours",
+     .policy = "max=500ms sw=1GiB",
+     .params = "limit=2000 maxbw=512MiB",
+     .history = "ourlimit=2000 changes=1 lastpass=2 lastt=2000",
+     .pts = CONV_SERIES,
+     .kind = CV_DECISION_SET_DOWNTIME_LIMIT,
+     .vmin = 1000,
+     .vmax = 1000,
+     .verdict = CV_VERDICT_CONVERGING,
+     .bmin = 500,
+     .bmax = 500,
+     .reason = {"max-bandwidth now 512.00 MiB/s: our downtime-limit 2000 ms would allow a "
+                "1000 ms blackout, above the cap 500 ms; lowered to 1000 ms"}},
+    {.name = "ceiling/max-bandwidth-unlimited-lowers-ours-to-cap",
+     .policy = "max=500ms sw=1GiB",
+     .params = "limit=2000 maxbw=bad",
+     .history = "ourlimit=2000 changes=1 lastpass=2 lastt=2000",
+     .pts = CONV_SERIES,
+     .kind = CV_DECISION_SET_DOWNTIME_LIMIT,
+     .vmin = 500,
+     .vmax = 500,
+     .verdict = CV_VERDICT_CONVERGING,
+     .bmin = 500,
+     .bmax = 500,
+     .reason = {"max-bandwidth now invalid or unlimited: our downtime-limit 2000 ms no longer "
+                "bounds the blackout",
+                "above the cap 500 ms; lowered to 500 ms"}},
+    {.name = "ceiling/max-bandwidth-zero-lowers-ours-to-cap",
+     .policy = "max=500ms sw=1GiB",
+     .params = "limit=2000 maxbw=0",
+     .history = "ourlimit=2000 changes=1 lastpass=2 lastt=2000",
+     .pts = DIP_SERIES(5369),
+     .kind = CV_DECISION_SET_DOWNTIME_LIMIT,
+     .vmin = 500,
+     .vmax = 500,
+     .verdict = CV_VERDICT_ESCALATING,
+     .source = CV_ESTIMATE_QEMU_RAM_ONLY,
+     .reason = {"max-bandwidth now unlimited (0)", "lowered to 500 ms"}},
+    {.name = "ceiling/same-iteration-as-our-change",
+     .policy = "max=500ms sw=1GiB",
+     .params = "limit=2000 maxbw=1GiB",
+     .history = "ourlimit=2000 changes=1 lastpass=16 lastt=113000",
+     .pts = DIP_SERIES(5369),
+     .kind = CV_DECISION_SET_DOWNTIME_LIMIT,
+     .vmin = 500,
+     .vmax = 500,
+     .verdict = CV_VERDICT_STALLED,
+     .reason = {"max-bandwidth now 1.00 GiB/s: our downtime-limit 2000 ms would allow a 2000 ms "
+                "blackout, above the cap 500 ms; lowered to 500 ms"}},
+    {.name = "ceiling/while-blind",
+     .policy = "max=500ms sw=1GiB win=3 winms=0",
+     .params = "limit=1100 maxbw=bad",
+     .history = "ourlimit=1100 changes=1 lastpass=5 lastt=3514",
+     .ram_total = Q72_RAM_TOTAL,
+     .pts = {Q72_HEAD, Q72_TAIL, P(6019, 8, 0, BAD, 999, 536.93712, 16360)},
+     .kind = CV_DECISION_SET_DOWNTIME_LIMIT,
+     .vmin = 500,
+     .vmax = 500,
+     .verdict = CV_VERDICT_BLIND,
+     .reason = {"our downtime-limit 1100 ms no longer bounds the blackout", "lowered to 500 ms"}},
+    {.name = "ceiling/while-warming-up",
+     .policy = "max=500ms sw=1GiB",
+     .params = "limit=1100 maxbw=512MiB",
+     .history = "ourlimit=1100",
+     .pts = {Q72_HEAD},
+     .kind = CV_DECISION_SET_DOWNTIME_LIMIT,
+     .vmin = 1000,
+     .vmax = 1000,
+     .verdict = CV_VERDICT_WARMUP,
+     .bmin = 500,
+     .bmax = 500,
+     .reason = {"max-bandwidth now 512.00 MiB/s: our downtime-limit 1100 ms would allow a 550 ms "
+                "blackout, above the cap 500 ms; lowered to 1000 ms (predicted blackout 500 ms)"}},
+    {.name = "ceiling/policy-no-longer-states-a-rate",
+     .policy = "max=500ms win=3 winms=0",
+     .params = "limit=1100 maxbw=64MiB",
+     .history = "ourlimit=1100 changes=1 lastpass=3 lastt=2011",
+     .ram_total = Q72_RAM_TOTAL,
+     .pts = Q72_SERIES,
+     .kind = CV_DECISION_SET_DOWNTIME_LIMIT,
+     .vmin = 500,
+     .vmax = 500,
+     .verdict = CV_VERDICT_STALLED,
+     .source = CV_ESTIMATE_QEMU_RAM_ONLY,
+     .reason = {"our downtime-limit 1100 ms is above what the policy allows now (cap 500 ms: no "
+                "link rate stated); lowered to 500 ms"}},
+    {.name = "ceiling/ours-within-the-ceiling-kept",
+     .policy = "max=500ms sw=1GiB win=3 winms=0",
+     .params = "limit=1100 maxbw=64MiB",
+     .history = "ourlimit=1100 changes=1 lastpass=3 lastt=2011",
+     .ram_total = Q72_RAM_TOTAL,
+     .pts = Q72_SERIES,
+     .verdict = CV_VERDICT_STALLED,
+     .source = CV_ESTIMATE_QEMU_RAM_ONLY,
+     .bmin = 69,
+     .bmax = 69,
+     .reason = {"current downtime-limit 1100 ms (ours, within the ceiling 8000 ms) is already at "
+                "or above it: left as is"}},
+    {.name = "ceiling/someone-elses-limit-never-lowered",
+     .policy = "max=500ms sw=1GiB",
+     .params = "limit=2000 maxbw=bad",
+     .history = "ourlimit=1100 changes=1 lastpass=2 lastt=2000",
+     .pts = DIP_SERIES(1500),
+     .verdict = CV_VERDICT_STALLED,
+     .source = CV_ESTIMATE_QEMU_RAM_ONLY,
+     .reason = {"current downtime-limit 2000 ms is already at or above it: left as is (never "
+                "lowered: not ours)"}},
 
     /* downtime on older QEMU */
     {.name = "downtime/qemu8.2-ram-only",
@@ -581,6 +860,55 @@ static const Row rows[] = {
      .source = CV_ESTIMATE_LADDER,
      .esc_next = 1,
      .reason = {"RAM alone needs 6000 ms", "above cap 5000 ms", "300 -> cap"}},
+    {.name = "ladder/someone-elses-limit-above-cap-no-escalation",
+     .policy = "max=5s esc=wait:60s,abort",
+     .params = "limit=6000 avail=0",
+     .history = "changes=2 ladder=2 ourlimit=1200 lastpass=3 lastt=4000",
+     .vfio = TRUE,
+     .pts = FLAT_SERIES(300),
+     .verdict = CV_VERDICT_STALLED,
+     .source = CV_ESTIMATE_LADDER,
+     .reason = {"downtime-limit 6000 ms, above cap 5000 ms, is not ours: left as is (never "
+                "lowered), no escalation"}},
+    {.name = "ladder/someone-elses-limit-above-cap-ram-needs-more",
+     .policy = "max=5s esc=wait:60s,abort",
+     .params = "limit=6000 avail=0",
+     .vfio = TRUE,
+     .pts = FLAT_SERIES(7000),
+     .verdict = CV_VERDICT_ESCALATING,
+     .source = CV_ESTIMATE_LADDER,
+     .esc_next = 1,
+     .reason = {"RAM alone needs 7000 ms", "escalation 1/2: wait 60 s"}},
+    {.name = "ladder/our-limit-at-cap-escalates",
+     .policy = "max=5s esc=wait:60s,abort",
+     .params = "limit=5000 avail=0",
+     .history = "changes=4 ladder=4 ourlimit=5000 lastpass=3 lastt=4000",
+     .vfio = TRUE,
+     .pts = FLAT_SERIES(300),
+     .verdict = CV_VERDICT_ESCALATING,
+     .source = CV_ESTIMATE_LADDER,
+     .esc_next = 1,
+     .reason = {"ladder at 5000 ms reached cap 5000 ms"}},
+    {.name = "ladder/stale-expected-is-no-ram-floor",
+     .policy = "max=5s esc=wait:60s,abort",
+     .params = "limit=4600 avail=0",
+     .vfio = TRUE,
+     .pts = STALE_SERIES(4600),
+     .kind = CV_DECISION_SET_DOWNTIME_LIMIT,
+     .vmin = 5000,
+     .vmax = 5000,
+     .verdict = CV_VERDICT_STALLED,
+     .source = CV_ESTIMATE_LADDER,
+     .reason = {"expected-downtime stale (equals downtime-limit, no dirty rate): no RAM floor",
+                "ladder step 1, downtime-limit 4600 -> 5000 ms"}},
+    {.name = "ladder/stale-expected-outside-limit-above-cap",
+     .policy = "max=5s esc=wait:60s,abort",
+     .params = "limit=8000 avail=0",
+     .vfio = TRUE,
+     .pts = STALE_SERIES(8000),
+     .verdict = CV_VERDICT_STALLED,
+     .source = CV_ESTIMATE_LADDER,
+     .reason = {"no RAM floor", "is not ours: left as is (never lowered), no escalation"}},
     {.name = "ladder/vfio-from-params-qemu7.2",
      .policy = "max=5s",
      .params = "limit=300 vfio=yes",
@@ -603,7 +931,7 @@ static const Row rows[] = {
      .nmin = 1910,
      .nmax = 1910,
      .reason = {"current downtime-limit 3000 ms is already at or above it",
-                "left as is (never lowered)"}},
+                "left as is (never lowered: not ours)"}},
     {.name = "rules/one-change-per-iteration",
      .policy = "max=5s sw=1GiB",
      .params = "limit=300 avail=1GiB",
@@ -645,6 +973,50 @@ static const Row rows[] = {
      .verdict = CV_VERDICT_STALLED,
      .source = CV_ESTIMATE_QEMU_ALL_DEVICES,
      .reason = {"avail-switchover-bandwidth reads 2.00 GiB/s since we set 1.00 GiB/s"}},
+    {.name = "rules/someone-elses-switchover-bandwidth-left-alone",
+     .policy = "max=5s sw=1GiB",
+     .params = "limit=300 avail=3GiB",
+     .vfio = TRUE,
+     .pts = VGPU_SERIES(640),
+     .kind = CV_DECISION_SET_DOWNTIME_LIMIT,
+     .vmin = 710,
+     .vmax = 710,
+     .verdict = CV_VERDICT_STALLED,
+     .source = CV_ESTIMATE_QEMU_ALL_DEVICES,
+     .reason = {"avail-switchover-bandwidth 3.00 GiB/s was set by someone else: left alone (the "
+                "policy states 1.00 GiB/s)",
+                "needed 640 ms"}},
+    {.name = "rules/someone-elses-switchover-bandwidth-old-qemu",
+     .policy = "max=2s sw=1GiB",
+     .params = "limit=300 avail=3GiB",
+     .pts = FLAT_SERIES(800),
+     .kind = CV_DECISION_SET_DOWNTIME_LIMIT,
+     .vmin = 880,
+     .vmax = 880,
+     .verdict = CV_VERDICT_STALLED,
+     .source = CV_ESTIMATE_QEMU_RAM_ONLY,
+     .reason = {"avail-switchover-bandwidth 3.00 GiB/s was set by someone else: left alone"}},
+    {.name = "rules/switchover-bandwidth-zero-is-not-a-choice",
+     .policy = "max=5s sw=1GiB",
+     .params = "limit=300 avail=0",
+     .vfio = TRUE,
+     .pts = VGPUM_SERIES,
+     .kind = CV_DECISION_SET_SWITCHOVER_BANDWIDTH,
+     .vmin = 1073741824,
+     .vmax = 1073741824,
+     .verdict = CV_VERDICT_STALLED,
+     .reason = {"avail-switchover-bandwidth 0 B/s -> 1.00 GiB/s first"}},
+    {.name = "rules/our-switchover-bandwidth-follows-the-policy",
+     .policy = "max=5s sw=1GiB",
+     .params = "limit=300 avail=2GiB",
+     .history = "oursw=2GiB",
+     .vfio = TRUE,
+     .pts = VGPU_SERIES(955),
+     .kind = CV_DECISION_SET_SWITCHOVER_BANDWIDTH,
+     .vmin = 1073741824,
+     .vmax = 1073741824,
+     .verdict = CV_VERDICT_STALLED,
+     .reason = {"avail-switchover-bandwidth 2.00 GiB/s (ours) -> 1.00 GiB/s"}},
     {.name = "rules/switchover-bandwidth-not-when-converging",
      .policy = "sw=1GiB",
      .params = "limit=300 avail=0",
@@ -990,6 +1362,32 @@ static const Row rows[] = {
      .nmin = 2148,
      .nmax = 2148,
      .reason = {"expected-downtime stale (equals downtime-limit, no dirty rate): needed 2148 ms"}},
+    {.name = "garbage/huge-pending-tiny-rate",
+     .policy = "max=5s esc=wait:60s,abort",
+     .params = "limit=300 avail=0",
+     .pts = HUGE_SERIES,
+     .kind = CV_DECISION_SET_DOWNTIME_LIMIT,
+     .vmin = 5000,
+     .vmax = 5000,
+     .verdict = CV_VERDICT_ESCALATING,
+     .source = CV_ESTIMATE_PENDING_OVER_RATE,
+     .esc_next = 1,
+     .nmin = G_MAXUINT64,
+     .nmax = G_MAXUINT64,
+     .reason = {"(pending 512.00 PiB / measured 1 B/s)", "downtime-limit 2000000 ms exceeds cap",
+                "300 -> 5000 ms (the cap)"}},
+    {.name = "garbage/huge-pending-tiny-switchover-rate",
+     .policy = "max=5s esc=wait:60s,abort",
+     .params = "limit=300 avail=1",
+     .history = "swset oursw=1",
+     .pts = HUGE_SERIES,
+     .kind = CV_DECISION_SET_DOWNTIME_LIMIT,
+     .vmin = 5000,
+     .vmax = 5000,
+     .verdict = CV_VERDICT_ESCALATING,
+     .source = CV_ESTIMATE_PENDING_OVER_RATE,
+     .esc_next = 1,
+     .reason = {"(pending 512.00 PiB / switchover 1 B/s)", "exceeds cap 5000 ms"}},
     {.name = "garbage/remaining-invalid-inside-window",
      .policy = "max=5s sw=1GiB",
      .params = "limit=300 avail=1GiB",
@@ -1224,6 +1622,8 @@ build_params(const Row *row, CvParams *params)
             set_field(&params->downtime_limit_ms, parse_value(p[0], p[1]));
         else if (g_str_equal(p[0], "avail"))
             set_field(&params->avail_switchover_bandwidth, parse_value(p[0], p[1]));
+        else if (g_str_equal(p[0], "maxbw"))
+            set_field(&params->max_bandwidth, parse_value(p[0], p[1]));
         else if (g_str_equal(p[0], "postcopy"))
             params->postcopy_ram = parse_tri(p[1]);
         else if (g_str_equal(p[0], "vfio"))
@@ -1264,7 +1664,12 @@ build_history(const Row *row, CvPolicyHistory *h)
             h->cap_reached_ms = (gint64)v;
         else if (g_str_equal(p[0], "swset"))
             h->switchover_bandwidth_set = TRUE;
-        else if (g_str_equal(p[0], "postcopy"))
+        else if (g_str_equal(p[0], "ourlimit"))
+            h->our_downtime_limit_ms = v;
+        else if (g_str_equal(p[0], "oursw")) {
+            h->switchover_bandwidth_set = TRUE;
+            h->our_switchover_bandwidth = v;
+        } else if (g_str_equal(p[0], "postcopy"))
             h->postcopy_started = TRUE;
         else if (g_str_equal(p[0], "paused"))
             h->guest_paused = TRUE;
@@ -1323,6 +1728,53 @@ build_samples(const Row *row, CvSample *out)
     return n;
 }
 
+/* The over-cap rule of cv-policy.h, computed here on its own from the policy and the
+ * parameters (as the actuator does), not with the engine's helpers: the highest limit
+ * allowed, and the blackout a limit of @limit predicts. */
+static guint64
+independent_ceiling(const CvPolicy *policy, const CvParams *params, gboolean vfio, guint64 limit,
+                    guint64 *predicted)
+{
+    guint64 cap = policy->max_downtime_ms;
+    guint64 stated = policy->switchover_bandwidth;
+    guint64 mb = params->max_bandwidth.value;
+    gdouble c;
+
+    *predicted = limit;
+    if (stated == 0 || params->avail_switchover_bandwidth.state != CV_FIELD_ABSENT || vfio ||
+        params->vfio_devices == CV_TRI_YES || params->max_bandwidth.state != CV_FIELD_VALID ||
+        mb == 0 || mb > stated)
+        return cap;
+    *predicted = (guint64)ceill((long double)limit * (long double)mb / (long double)stated);
+    c = floor((gdouble)cap * (gdouble)stated / (gdouble)mb / 10.0) * 10.0;
+    if (c > 2000000.0)
+        c = 2000000.0;
+    return MAX((guint64)c, cap);
+}
+
+/* Every downtime-limit decision: on the 10 ms grid, within QEMU's range, both numbers
+ * reported, within the ceiling, and lower than the current value only when that value is
+ * ours. */
+static void
+check_limit_decision(const CvPolicy *policy, const CvParams *params, gboolean vfio,
+                     const CvPolicyHistory *history, const CvDecision *d)
+{
+    guint64 current = params->downtime_limit_ms.value;
+    guint64 predicted = 0;
+    guint64 ceiling = independent_ceiling(policy, params, vfio, d->value, &predicted);
+
+    g_assert_cmpuint(d->value % CV_POLICY_LIMIT_STEP_MS, ==, 0);
+    g_assert_cmpuint(d->value, <=, CV_SAMPLE_MAX_MS);
+    g_assert_cmpuint(d->value, !=, current);
+    if (d->value < current)
+        g_assert_cmpuint(history->our_downtime_limit_ms, ==, current);
+    g_assert_cmpuint(d->value, <=, ceiling);
+    g_assert_cmpuint(d->predicted_blackout_ms, >, 0);
+    g_assert_cmpuint(d->predicted_blackout_ms, <=, policy->max_downtime_ms);
+    if (d->value > policy->max_downtime_ms)
+        g_assert_cmpuint(d->predicted_blackout_ms, ==, predicted);
+}
+
 static gboolean
 kind_has_value(CvDecisionKind kind)
 {
@@ -1363,11 +1815,14 @@ test_row(gconstpointer data)
     } else {
         g_assert_cmpuint(d.value, ==, 0);
     }
-    if (d.kind == CV_DECISION_SET_DOWNTIME_LIMIT) {
-        /* every proposed limit is on the 10 ms grid and within QEMU's range */
-        g_assert_cmpuint(d.value % CV_POLICY_LIMIT_STEP_MS, ==, 0);
-        g_assert_cmpuint(d.value, <=, CV_SAMPLE_MAX_MS);
-        g_assert_cmpuint(d.value, >, params.downtime_limit_ms.value);
+    if (d.kind == CV_DECISION_SET_DOWNTIME_LIMIT)
+        check_limit_decision(&policy, &params, row->vfio, &history, &d);
+    if (d.kind == CV_DECISION_SET_SWITCHOVER_BANDWIDTH) {
+        /* a value someone else set (valid, non-zero, not ours) is never overwritten */
+        const CvU64Field *sw = &params.avail_switchover_bandwidth;
+
+        g_assert_true(!cv_field_valid(sw) || sw->value == 0 ||
+                      sw->value == history.our_switchover_bandwidth);
     }
     g_assert_cmpuint(d.escalation_next, ==, row->esc_next);
     if (row->nmin != 0 || row->nmax != 0) {
@@ -1437,6 +1892,7 @@ test_replay_qemu72_stated_rate(void)
     policy.stall_window_ms = 0;
     cv_params_init(&params);
     cv_field_set(&params.downtime_limit_ms, 300);
+    cv_field_set(&params.max_bandwidth, 64 * MIB);
     cv_policy_history_init(&history);
 
     for (gsize k = 1; k <= n; k++) {
@@ -1457,8 +1913,8 @@ test_replay_qemu72_stated_rate(void)
             g_assert_cmpuint(pass, ==, 5);
             g_assert_cmpuint(d.value, ==, 1100);
             g_assert_cmpint(d.verdict, ==, CV_VERDICT_STALLED);
-            g_assert_cmpuint(d.predicted_blackout_ms, <=, policy.max_downtime_ms);
-            g_assert_cmpuint(d.predicted_blackout_ms, >=, 55);
+            /* 1100 ms x 64 MiB/s / 1 GiB/s */
+            g_assert_cmpuint(d.predicted_blackout_ms, ==, 69);
         } else {
             g_assert_cmpint(d.kind, ==, CV_DECISION_NONE);
         }
@@ -1566,6 +2022,115 @@ test_scenario_vgpu(void)
     g_assert_cmpint(samples[n - 1].status, ==, CV_MIGRATION_STATUS_COMPLETED);
 }
 
+/* The issue's reproduction on QEMU 7.2, engine and a crude QEMU in a loop: 1.5 GiB kept dirty,
+ * precopy at 8 Gbit/s, 800 Mbit/s from 25 s, 8 Gbit/s again from 100 s (each held to
+ * max-bandwidth), a 10 Gbit/s link, the link stated as 1 GiB/s, a 500 ms cap. One iteration
+ * and one evaluation a second. QEMU's rule: switch over once pending <= the rate measured now
+ * x downtime-limit; the blackout is then pending / link. Whatever the engine does, a
+ * switchover must never take longer than the cap. */
+typedef struct {
+    const gchar *name;
+    guint64 max_bandwidth;        /* 0 = libvirt's unlimited (reads invalid) */
+    gint64 raise_at_ms;           /* someone sets max-bandwidth to raise_to then; 0 = never */
+    guint64 raise_to;             /* 0 = unlimited */
+    guint64 highest_limit;        /* the highest limit the engine sets */
+    gboolean lowered_after_raise; /* our limit is lowered at the first evaluation after it */
+} SwingRow;
+
+static const SwingRow swing_rows[] = {
+    /* no bound on the rate: the limit is held to the cap */
+    {"unlimited", 0, 0, 0, 500, FALSE},
+    /* max-bandwidth at what the stream reaches, below the stated 1 GiB/s: 530 ms */
+    {"max-bandwidth-8gbit", 1000000000, 0, 0, 530, FALSE},
+    /* throttled to 256 MiB/s: up to 2000 ms, until max-bandwidth goes back to unlimited */
+    {"max-bandwidth-raised", 256 * MIB, 60000, 0, 2000, TRUE},
+    /* ... or to 512 MiB/s: the ceiling halves */
+    {"max-bandwidth-doubled", 256 * MIB, 60000, 512 * MIB, 2000, TRUE},
+};
+
+static void
+test_scenario_rate_swing(gconstpointer data)
+{
+    const SwingRow *row = data;
+    const gdouble pending = 1.5 * (gdouble)GIB;
+    const gdouble link = 1.25e9;
+    CvPolicy policy;
+    CvParams params;
+    CvPolicyHistory history;
+    CvSample window[16];
+    guint64 highest = 0;
+    gboolean switched = FALSE, lowered = FALSE;
+    gsize n = 0;
+
+    cv_policy_init_default(&policy);
+    policy.max_downtime_ms = 500;
+    policy.switchover_bandwidth = GIB;
+    cv_params_init(&params);
+    cv_field_set(&params.downtime_limit_ms, 300);
+    if (row->max_bandwidth > 0)
+        cv_field_set(&params.max_bandwidth, row->max_bandwidth);
+    else
+        params.max_bandwidth.state = CV_FIELD_INVALID;
+    cv_policy_history_init(&history);
+
+    for (gint64 t = 1000; t <= 400000 && !switched && !history.aborted; t += 1000) {
+        gdouble rate = t < 25000 || t >= 100000 ? 1e9 : 1e8;
+        guint64 limit = params.downtime_limit_ms.value;
+        gboolean raised_now = FALSE;
+        Pt p;
+        CvDecision d;
+
+        if (row->raise_at_ms != 0 && t == row->raise_at_ms) {
+            if (row->raise_to > 0)
+                cv_field_set(&params.max_bandwidth, row->raise_to);
+            else
+                params.max_bandwidth.state = CV_FIELD_INVALID;
+            raised_now = TRUE;
+        }
+        if (cv_field_valid(&params.max_bandwidth))
+            rate = MIN(rate, (gdouble)params.max_bandwidth.value);
+        /* QEMU, between two evaluations */
+        if (pending <= rate * (gdouble)limit / 1000.0) {
+            gdouble blackout_ms = pending / link * 1000.0 + 10.0;
+
+            g_test_message("t=%" G_GINT64_FORMAT ": switchover at limit %" G_GUINT64_FORMAT
+                           " ms, blackout %.0f ms",
+                           t, limit, blackout_ms);
+            g_assert_cmpfloat(blackout_ms, <=, (gdouble)policy.max_downtime_ms);
+            switched = TRUE;
+            break;
+        }
+        p = (Pt)P(t, (guint64)(t / 1000), 0, (guint64)pending, (guint64)(pending * 1000.0 / rate),
+                  rate * 8.0 / 1e6, 350000);
+        if (n == G_N_ELEMENTS(window)) {
+            memmove(window, window + 1, sizeof(window) - sizeof(window[0]));
+            n--;
+        }
+        build_sample(&p, FALSE, 8 * GIB, &window[n++]);
+        d = cv_policy_decide(&policy, window, n, &params, &history);
+        if (d.kind == CV_DECISION_SET_DOWNTIME_LIMIT) {
+            g_test_message("t=%" G_GINT64_FORMAT ": %" G_GUINT64_FORMAT " ms: %s", t, d.value,
+                           d.reason);
+            g_assert_cmpuint(d.predicted_blackout_ms, <=, policy.max_downtime_ms);
+            highest = MAX(highest, d.value);
+            if (d.value < limit)
+                lowered = TRUE;
+        }
+        if (raised_now && row->lowered_after_raise) {
+            g_assert_cmpint(d.kind, ==, CV_DECISION_SET_DOWNTIME_LIMIT);
+            g_assert_cmpuint(d.value, <, limit);
+            g_assert_nonnull(strstr(d.reason, "max-bandwidth now"));
+        }
+        cv_policy_history_record(&history, &d, &window[n - 1]);
+        apply(&d, &params);
+    }
+    g_assert_cmpuint(highest, ==, row->highest_limit);
+    g_assert_cmpint(lowered, ==, row->lowered_after_raise);
+    /* 1.5 GiB never fits a 500 ms blackout at 10 Gbit/s: the policy's wait, then abort */
+    g_assert_false(switched);
+    g_assert_true(history.aborted);
+}
+
 /* A cap too low on a guest that never converges: the full walk in order, each step after its
  * bound, the engine called every 5 s with the history recorded after every decision. */
 static void
@@ -1652,8 +2217,11 @@ test_history_record(void)
     memset(&d, 0, sizeof(d));
     d.kind = CV_DECISION_SET_SWITCHOVER_BANDWIDTH;
     d.verdict = CV_VERDICT_STALLED;
+    d.value = GIB;
     cv_policy_history_record(&h, &d, &s);
     g_assert_true(h.switchover_bandwidth_set);
+    g_assert_cmpuint(h.our_switchover_bandwidth, ==, GIB);
+    g_assert_cmpuint(h.our_downtime_limit_ms, ==, 0);
     g_assert_cmpuint(h.last_change_pass, ==, 17);
     g_assert_cmpint(h.last_change_time_ms, ==, 42000);
     g_assert_cmpuint(h.n_downtime_changes, ==, 0);
@@ -1661,8 +2229,11 @@ test_history_record(void)
 
     d.kind = CV_DECISION_SET_DOWNTIME_LIMIT;
     d.source = CV_ESTIMATE_LADDER;
+    d.value = 600;
     cv_field_set(&s.ram_dirty_sync_count, 18);
     cv_policy_history_record(&h, &d, &s);
+    g_assert_cmpuint(h.our_downtime_limit_ms, ==, 600);
+    g_assert_cmpuint(h.our_switchover_bandwidth, ==, GIB);
     g_assert_cmpuint(h.n_downtime_changes, ==, 1);
     g_assert_cmpuint(h.ladder_steps, ==, 1);
     g_assert_cmpuint(h.last_change_pass, ==, 18);
@@ -1702,6 +2273,8 @@ test_history_record(void)
     cv_policy_history_record(&h, &d, &s);
     g_assert_true(h.aborted);
     g_assert_cmpuint(h.escalation_index, ==, 5);
+    /* escalation steps do not change which values are ours */
+    g_assert_cmpuint(h.our_downtime_limit_ms, ==, 600);
     /* escalation steps are not parameter changes */
     g_assert_cmpuint(h.n_downtime_changes, ==, 1);
     g_assert_cmpuint(h.last_change_pass, ==, 18);
@@ -1714,6 +2287,53 @@ test_history_record(void)
     d.verdict = CV_VERDICT_ESCALATING;
     cv_policy_history_record(&h, &d, &s);
     g_assert_cmpint(h.cap_reached_ms, >, 0);
+}
+
+/* A new epoch forgets the old migration's progress, not which parameter values are ours: an
+ * over-cap limit we set before the counter reset is still lowered when max-bandwidth rises. */
+static void
+test_history_new_epoch(void)
+{
+    CvPolicyHistory h, fresh;
+    CvPolicy policy;
+    CvParams params;
+    CvSample s;
+    CvDecision d;
+
+    cv_policy_history_init(&h);
+    h.original_downtime_limit_ms = 300;
+    h.switchover_bandwidth_set = TRUE;
+    h.our_switchover_bandwidth = GIB;
+    h.our_downtime_limit_ms = 2000;
+    h.n_downtime_changes = 3;
+    h.last_change_pass = 4000;
+    h.last_change_time_ms = 90000;
+    h.ladder_steps = 2;
+    h.escalation_index = 1;
+    h.escalation_started_ms = 80000;
+    h.cap_reached_ms = 80000;
+    h.postcopy_started = h.guest_paused = h.aborted = TRUE;
+    cv_policy_history_new_epoch(&h);
+
+    cv_policy_history_init(&fresh);
+    fresh.original_downtime_limit_ms = 300;
+    fresh.switchover_bandwidth_set = TRUE;
+    fresh.our_switchover_bandwidth = GIB;
+    fresh.our_downtime_limit_ms = 2000;
+    g_assert_cmpmem(&h, sizeof(h), &fresh, sizeof(fresh));
+
+    /* the first reading of the new migration: our 2000 ms, max-bandwidth now unlimited */
+    cv_policy_init_default(&policy);
+    policy.max_downtime_ms = 500;
+    policy.switchover_bandwidth = GIB;
+    cv_params_init(&params);
+    cv_field_set(&params.downtime_limit_ms, 2000);
+    params.max_bandwidth.state = CV_FIELD_INVALID;
+    build_sample(&(Pt)P(1000, 1, 0, GIB, 2000, 0.0, 0), FALSE, 4 * GIB, &s);
+    d = cv_policy_decide(&policy, &s, 1, &params, &h);
+    g_assert_cmpint(d.kind, ==, CV_DECISION_SET_DOWNTIME_LIMIT);
+    g_assert_cmpuint(d.value, ==, 500);
+    g_assert_cmpint(d.verdict, ==, CV_VERDICT_WARMUP);
 }
 
 static void
@@ -1741,7 +2361,7 @@ test_defaults(void)
 
     cv_policy_init_default(&p);
     g_assert_cmpstr(p.name, ==, "default");
-    g_assert_cmpuint(p.max_downtime_ms, ==, 500);
+    g_assert_cmpuint(p.max_downtime_ms, ==, 1000);
     g_assert_cmpfloat_with_epsilon(p.margin, 0.10, 1e-9);
     g_assert_cmpuint(p.switchover_bandwidth, ==, 0);
     g_assert_cmpuint(p.stall_window_passes, ==, 3);
@@ -1814,7 +2434,13 @@ main(int argc, char **argv)
     g_test_add_func("/policy/replay/qemu7.2-no-rate", test_replay_qemu72_no_rate);
     g_test_add_func("/policy/scenario/vgpu-2g", test_scenario_vgpu);
     g_test_add_func("/policy/scenario/escalation-walk", test_scenario_escalation_walk);
+    for (gsize i = 0; i < G_N_ELEMENTS(swing_rows); i++) {
+        g_autofree gchar *path =
+            g_strdup_printf("/policy/scenario/rate-swing-qemu7.2/%s", swing_rows[i].name);
+        g_test_add_data_func(path, &swing_rows[i], test_scenario_rate_swing);
+    }
     g_test_add_func("/policy/history/record", test_history_record);
+    g_test_add_func("/policy/history/new-epoch", test_history_new_epoch);
     g_test_add_func("/policy/escalation/strings", test_escalation_strings);
     g_test_add_func("/policy/defaults", test_defaults);
     g_test_add_func("/policy/no-samples", test_no_samples);

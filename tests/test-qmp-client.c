@@ -24,7 +24,16 @@
  * chunk per main-loop turn (at idle priority, so the client reads each chunk separately);
  * "@ID@" becomes the command's id and "@ID-1@" the previous command's, as JSON. "!HANGUP"
  * closes the connection. Like QEMU, a strict peer refuses every command but
- * qmp_capabilities with CommandNotFound until the handshake. */
+ * qmp_capabilities with CommandNotFound until the handshake. A command without a script
+ * item is a violation, unless the peer is told to answer every such command with an empty
+ * return, or to stay silent. The peer can stop reading (as a wedged QEMU does) and resume,
+ * and can accept a second connection once the first one is gone. */
+
+typedef enum {
+    UNSCRIPTED_VIOLATION = 0,
+    UNSCRIPTED_ANSWER,
+    UNSCRIPTED_SILENT,
+} Unscripted;
 
 typedef struct {
     gchar *expect;
@@ -52,6 +61,8 @@ typedef struct {
     GSource *chunk_source;
     gboolean disconnected;
     GString *violations;
+    Unscripted unscripted;
+    guint n_accepted;
 } FakePeer;
 
 #define GREETING_72                                                                                \
@@ -200,7 +211,12 @@ peer_handle_line(FakePeer *peer, const gchar *line)
         peer_send(peer, reply);
     } else {
         item = g_queue_pop_head(&peer->items);
-        if (item == NULL) {
+        if (item == NULL && peer->unscripted == UNSCRIPTED_ANSWER) {
+            g_autofree gchar *reply = g_strdup_printf("{\"return\": {}, \"id\": %s}\r\n", id);
+            peer_send(peer, reply);
+        } else if (item == NULL && peer->unscripted == UNSCRIPTED_SILENT) {
+            /* read, never answered */
+        } else if (item == NULL) {
             g_string_append_printf(peer->violations, "unexpected command %s\n", msg->name);
         } else {
             if (item->expect != NULL && !g_str_equal(item->expect, msg->name))
@@ -224,7 +240,7 @@ static gboolean
 peer_read_cb(GSocket *socket, GIOCondition condition, gpointer data)
 {
     FakePeer *peer = data;
-    gchar buf[4096];
+    gchar buf[65536];
     gssize n = g_socket_receive(socket, buf, sizeof(buf), NULL, NULL);
 
     if (n <= 0) {
@@ -253,6 +269,13 @@ peer_accept_cb(GSocket *socket, GIOCondition condition, gpointer data)
     g_autoptr(GError) error = NULL;
 
     g_clear_pointer(&peer->accept_source, g_source_unref);
+    /* a new connection starts clean, whatever the last one left half read */
+    peer_hangup(peer);
+    g_clear_pointer(&peer->framer, cv_qmp_framer_free);
+    peer->framer = cv_qmp_framer_new(0);
+    peer->negotiated = FALSE;
+    peer->disconnected = FALSE;
+    peer->n_accepted++;
     peer->conn = g_socket_accept(socket, NULL, &error);
     g_assert_no_error(error);
     /* blocking writes are fine: the test never sends more than the socket buffer holds */
@@ -270,6 +293,46 @@ peer_accept_cb(GSocket *socket, GIOCondition condition, gpointer data)
         peer_kick(peer);
     }
     return G_SOURCE_REMOVE;
+}
+
+/* The peer stops reading its socket: what the client writes piles up in the kernel, then
+ * in the client. */
+static void
+peer_stop_reading(FakePeer *peer)
+{
+    g_assert_nonnull(peer->conn_source);
+    g_source_destroy(peer->conn_source);
+    g_clear_pointer(&peer->conn_source, g_source_unref);
+}
+
+static void
+peer_resume_reading(FakePeer *peer)
+{
+    g_assert_null(peer->conn_source);
+    g_assert_nonnull(peer->conn);
+    peer->conn_source = g_socket_create_source(peer->conn, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+    g_source_set_callback(peer->conn_source, G_SOURCE_FUNC(peer_read_cb), peer, NULL);
+    g_source_attach(peer->conn_source, peer->context);
+}
+
+/* Accept one more connection (the first one is accepted on its own). */
+static void
+peer_accept_again(FakePeer *peer)
+{
+    g_assert_null(peer->accept_source);
+    peer->accept_source = g_socket_create_source(peer->listener, G_IO_IN, NULL);
+    g_source_set_callback(peer->accept_source, G_SOURCE_FUNC(peer_accept_cb), peer, NULL);
+    g_source_attach(peer->accept_source, peer->context);
+}
+
+static guint
+peer_count(FakePeer *peer, const gchar *command)
+{
+    guint n = 0;
+
+    for (guint i = 0; i < peer->received->len; i++)
+        n += g_str_equal(g_ptr_array_index(peer->received, i), command);
+    return n;
 }
 
 static FakePeer *
@@ -356,6 +419,9 @@ typedef struct {
     guint closed_count;
     GError *closed_error;
     gboolean free_on_closed;
+    gboolean free_on_event;
+    gboolean reconnect_on_closed;
+    gboolean reconnected;
 } Fixture;
 
 typedef struct {
@@ -365,6 +431,7 @@ typedef struct {
     JsonNode *result;
     GError *error;
     gboolean free_client; /* free the client from inside this callback */
+    guint spin_ms;        /* run the main loop this long from inside this callback */
 } Reply;
 
 static void
@@ -372,6 +439,19 @@ event_cb(CvQmpClient *client, const CvQmpMessage *message, gpointer user_data)
 {
     Fixture *fx = user_data;
     g_string_append_printf(fx->log, "E:%s ", message->name);
+    if (fx->free_on_event) {
+        g_assert_true(client == fx->client);
+        g_clear_pointer(&fx->client, cv_qmp_client_free);
+    }
+}
+
+static void
+reconnected_cb(CvQmpClient *client, JsonNode *result, const GError *error, gpointer user_data)
+{
+    Fixture *fx = user_data;
+
+    g_assert_no_error(error);
+    fx->reconnected = TRUE;
 }
 
 static void
@@ -387,6 +467,28 @@ closed_cb(CvQmpClient *client, const GError *error, gpointer user_data)
         g_assert_true(client == fx->client);
         g_clear_pointer(&fx->client, cv_qmp_client_free);
     }
+    if (fx->reconnect_on_closed)
+        cv_qmp_client_connect(client, fx->peer->path, reconnected_cb, fx);
+}
+
+static gboolean
+flag_cb(gpointer data)
+{
+    *(gboolean *)data = TRUE;
+    return G_SOURCE_REMOVE;
+}
+
+/* A nested main loop, as a _sync call made from a callback runs one. */
+static void
+spin(GMainContext *context, guint ms)
+{
+    gboolean done = FALSE;
+    g_autoptr(GSource) timer = g_timeout_source_new(ms);
+
+    g_source_set_callback(timer, flag_cb, &done, NULL);
+    g_source_attach(timer, context);
+    while (!done)
+        g_main_context_iteration(context, TRUE);
 }
 
 static void
@@ -401,6 +503,8 @@ reply_cb(CvQmpClient *client, JsonNode *result, const GError *error, gpointer us
     else if (result != NULL)
         r->result = json_node_copy(result);
     g_string_append_printf(r->fx->log, "R:%s ", r->tag);
+    if (r->spin_ms > 0)
+        spin(r->fx->context, r->spin_ms);
     if (r->free_client) {
         g_assert_true(client == r->fx->client);
         g_clear_pointer(&r->fx->client, cv_qmp_client_free);
@@ -428,6 +532,35 @@ execute(Fixture *fx, const gchar *command, Reply *r)
     r->fx = fx;
     r->tag = command;
     cv_qmp_client_execute(fx->client, command, NULL, reply_cb, r);
+}
+
+static void
+execute_args(Fixture *fx, const gchar *command, JsonObject *arguments, Reply *r)
+{
+    r->fx = fx;
+    r->tag = command;
+    cv_qmp_client_execute(fx->client, command, arguments, reply_cb, r);
+}
+
+/* {"pad": "xxx..."}: a command of about @pad bytes. */
+static JsonObject *
+padded_arguments(gsize pad)
+{
+    JsonObject *args = json_object_new();
+    g_autofree gchar *text = g_malloc(pad + 1);
+
+    memset(text, 'x', pad);
+    text[pad] = '\0';
+    json_object_set_string_member(args, "pad", text);
+    return args;
+}
+
+/* Run the main loop until nothing more is ready now, without blocking. */
+static void
+drain(Fixture *fx)
+{
+    while (g_main_context_iteration(fx->context, FALSE))
+        ;
 }
 
 static void
@@ -682,6 +815,77 @@ test_error_without_id(Fixture *fx, gconstpointer data)
     reply_clear(&b);
 }
 
+/* A broken reply whose id can be read fails the command it names, not the oldest one. Two
+ * commands are in flight; the second one's reply comes first, broken, then the first one's
+ * good reply. One row per shape. */
+typedef struct {
+    const gchar *name;
+    const gchar *reply; /* to the second command; "@ID@" is its id */
+    CvQmpErrorCode code;
+    const gchar *message;
+} BrokenReplyRow;
+
+static const BrokenReplyRow broken_reply_rows[] = {
+    {"error-string", "{\"id\": @ID@, \"error\": \"GenericError\"}", CV_QMP_ERROR_INVALID_REPLY,
+     "query-migrate: invalid QMP error reply, 'error' is not an object"},
+    {"error-array", "{\"error\": [\"GenericError\", \"boom\"], \"id\": @ID@}",
+     CV_QMP_ERROR_INVALID_REPLY,
+     "query-migrate: invalid QMP error reply, 'error' is not an object"},
+    {"error-null", "{\"error\": null, \"id\": @ID@}", CV_QMP_ERROR_INVALID_REPLY,
+     "query-migrate: invalid QMP error reply, 'error' is not an object"},
+    {"error-number", "{\"error\": 42, \"id\": @ID@}", CV_QMP_ERROR_INVALID_REPLY,
+     "query-migrate: invalid QMP error reply, 'error' is not an object"},
+    {"error-empty-object", "{\"error\": {}, \"id\": @ID@}", CV_QMP_ERROR_INVALID_REPLY,
+     "query-migrate: invalid QMP error reply, 'error' has no 'class'"},
+    {"error-no-class", "{\"error\": {\"desc\": \"boom\"}, \"id\": @ID@}",
+     CV_QMP_ERROR_INVALID_REPLY,
+     "query-migrate: invalid QMP error reply, 'error' has no 'class': boom"},
+    {"error-no-desc", "{\"error\": {\"class\": \"GenericError\"}, \"id\": @ID@}",
+     CV_QMP_ERROR_INVALID_REPLY,
+     "query-migrate: invalid QMP error reply, 'error' has no 'desc' [GenericError]"},
+    {"error-class-not-string", "{\"error\": {\"class\": 1, \"desc\": \"boom\"}, \"id\": @ID@}",
+     CV_QMP_ERROR_INVALID_REPLY,
+     "query-migrate: invalid QMP error reply, 'error.class' is not a string: boom"},
+    {"error-desc-not-string",
+     "{\"error\": {\"class\": \"GenericError\", \"desc\": [\"boom\"]}, \"id\": @ID@}",
+     CV_QMP_ERROR_INVALID_REPLY,
+     "query-migrate: invalid QMP error reply, 'error.desc' is not a string [GenericError]"},
+    {"return-and-error",
+     "{\"return\": {}, \"error\": {\"class\": \"GenericError\", \"desc\": \"boom\"}, \"id\": "
+     "@ID@}",
+     CV_QMP_ERROR_MALFORMED, "query-migrate: QMP message has both 'return' and 'error'"},
+    {"no-kind", "{\"id\": @ID@, \"result\": {}}", CV_QMP_ERROR_MALFORMED,
+     "query-migrate: QMP message is neither greeting, reply, event nor command"},
+};
+
+static void
+test_broken_reply_row(Fixture *fx, gconstpointer data)
+{
+    const BrokenReplyRow *row = data;
+    g_autofree gchar *reply = g_strdup_printf("%s\r\n", row->reply);
+    Reply a = {0}, b = {0};
+
+    connect_ok(fx);
+    peer_expect(fx->peer, "query-status", NULL);
+    peer_expect(fx->peer, "query-migrate", reply,
+                "{\"return\": {\"status\": \"running\"}, \"id\": @ID-1@}\r\n", NULL);
+    execute(fx, "query-status", &a);
+    execute(fx, "query-migrate", &b);
+    run_until(fx, &a.done);
+    g_assert_true(b.done);
+    g_assert_error(b.error, CV_QMP_ERROR, (gint)row->code);
+    g_assert_cmpstr(b.error->message, ==, row->message);
+    /* the oldest command is untouched by the broken reply and gets its own */
+    g_assert_no_error(a.error);
+    g_assert_cmpstr(json_object_get_string_member(json_node_get_object(a.result), "status"), ==,
+                    "running");
+    g_assert_cmpstr(fx->log->str, ==, "R:query-migrate R:query-status ");
+    g_assert_true(cv_qmp_client_is_connected(fx->client));
+    g_assert_cmpuint(cv_qmp_client_get_n_pending(fx->client), ==, 0);
+    reply_clear(&a);
+    reply_clear(&b);
+}
+
 /* Events that arrive while a command waits are delivered in order, before its reply. */
 static void
 test_event_between_command_and_reply(Fixture *fx, gconstpointer data)
@@ -918,6 +1122,339 @@ test_timeout(Fixture *fx, gconstpointer data)
     reply_clear(&b);
 }
 
+/* A late reply to a command that timed out is dropped whatever its shape, and never taken
+ * for the reply to the next command. Replies come in order, so a late one without a
+ * readable id belongs to the command that timed out. One row per shape. */
+typedef struct {
+    const gchar *name;
+    const gchar *late; /* "@ID-1@" is the timed-out command's id; NULL: an oversized line */
+} LateReplyRow;
+
+static const LateReplyRow late_reply_rows[] = {
+    {"return-with-id", "{\"return\": {\"late\": true}, \"id\": @ID-1@}"},
+    {"return-without-id", "{\"return\": {\"late\": true}}"},
+    {"error-with-id",
+     "{\"id\": @ID-1@, \"error\": {\"class\": \"GenericError\", \"desc\": \"late\"}}"},
+    {"error-without-id",
+     "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, invalid keyword\"}}"},
+    {"unreadable-error-with-id", "{\"id\": @ID-1@, \"error\": \"GenericError\"}"},
+    {"unreadable-error-without-id", "{\"error\": {\"desc\": \"late\"}}"},
+    {"malformed-with-id", "{\"id\": @ID-1@, \"return\": {}, \"error\": {}}"},
+    {"not-json", "{\"return\": {\"late\": true}, \"id\": @ID-1@"},
+    {"oversized", NULL},
+};
+
+static void
+test_late_reply_row(Fixture *fx, gconstpointer data)
+{
+    const LateReplyRow *row = data;
+    g_autoptr(GString) late = g_string_new(row->late);
+    Reply a = {0}, b = {0};
+
+    if (row->late == NULL) {
+        g_string_append(late, "{\"return\": \"");
+        for (gint i = 0; i < 10000; i++)
+            g_string_append_c(late, 'x');
+        g_string_append(late, "\", \"id\": @ID-1@}");
+    }
+    g_string_append(late, "\r\n");
+    cv_qmp_client_set_max_line(fx->client, 4096);
+    connect_ok(fx);
+    cv_qmp_client_set_timeout(fx->client, 50);
+    peer_expect(fx->peer, "query-migrate", NULL);
+    execute(fx, "query-migrate", &a);
+    run_until(fx, &a.done);
+    g_assert_error(a.error, CV_QMP_ERROR, CV_QMP_ERROR_TIMEOUT);
+    g_assert_cmpuint(cv_qmp_client_get_n_pending(fx->client), ==, 0);
+    g_assert_cmpuint(cv_qmp_client_get_n_timed_out(fx->client), ==, 1);
+
+    cv_qmp_client_set_timeout(fx->client, 5000);
+    peer_expect(fx->peer, "query-status", late->str,
+                "{\"return\": {\"late\": false}, \"id\": @ID@}\r\n", NULL);
+    execute(fx, "query-status", &b);
+    run_until(fx, &b.done);
+    g_assert_no_error(b.error);
+    g_assert_false(json_object_get_boolean_member(json_node_get_object(b.result), "late"));
+    g_assert_cmpstr(fx->log->str, ==, "R:query-migrate R:query-status ");
+    /* the late reply settled what QEMU owed */
+    g_assert_cmpuint(cv_qmp_client_get_n_timed_out(fx->client), ==, 0);
+    g_assert_true(cv_qmp_client_is_connected(fx->client));
+    reply_clear(&a);
+    reply_clear(&b);
+}
+
+/* Every command we send has an id and QEMU echoes it: a return value without one fails the
+ * command in whose place it came, instead of passing for its result. */
+static void
+test_return_without_id(Fixture *fx, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) result = NULL;
+    g_autoptr(JsonNode) second = NULL;
+
+    connect_ok(fx);
+    peer_expect(fx->peer, "query-migrate", "{\"return\": {\"status\": \"completed\"}}\r\n", NULL);
+    peer_expect(fx->peer, "query-status", "{\"return\": {}, \"id\": @ID@}\r\n", NULL);
+    result = cv_qmp_client_execute_sync(fx->client, "query-migrate", NULL, &error);
+    g_assert_null(result);
+    g_assert_error(error, CV_QMP_ERROR, CV_QMP_ERROR_INVALID_REPLY);
+    g_assert_cmpstr(error->message, ==, "query-migrate: QMP reply without an id");
+    g_clear_error(&error);
+    second = cv_qmp_client_execute_sync(fx->client, "query-status", NULL, &error);
+    g_assert_no_error(error);
+}
+
+/* QEMU owes replies to CV_QMP_MAX_TIMED_OUT commands that timed out: one more and the
+ * connection is closed, since QEMU is not answering; the owner hears it and can reconnect. */
+static void
+test_timed_out_bound(Fixture *fx, gconstpointer data)
+{
+    Reply r[CV_QMP_MAX_TIMED_OUT + 1] = {0};
+
+    fx->peer->unscripted = UNSCRIPTED_SILENT;
+    connect_ok(fx);
+    cv_qmp_client_set_timeout(fx->client, 20);
+    for (guint i = 0; i < CV_QMP_MAX_TIMED_OUT; i++)
+        execute(fx, "query-migrate", &r[i]);
+    for (guint i = 0; i < CV_QMP_MAX_TIMED_OUT; i++) {
+        run_until(fx, &r[i].done);
+        g_assert_error(r[i].error, CV_QMP_ERROR, CV_QMP_ERROR_TIMEOUT);
+    }
+    g_assert_cmpuint(cv_qmp_client_get_n_timed_out(fx->client), ==, CV_QMP_MAX_TIMED_OUT);
+    g_assert_true(cv_qmp_client_is_connected(fx->client));
+    g_assert_cmpuint(fx->closed_count, ==, 0);
+
+    execute(fx, "query-migrate", &r[CV_QMP_MAX_TIMED_OUT]);
+    run_until(fx, &r[CV_QMP_MAX_TIMED_OUT].done);
+    g_assert_error(r[CV_QMP_MAX_TIMED_OUT].error, CV_QMP_ERROR, CV_QMP_ERROR_TIMEOUT);
+    drain(fx);
+    g_assert_cmpuint(fx->closed_count, ==, 1);
+    g_assert_error(fx->closed_error, CV_QMP_ERROR, CV_QMP_ERROR_TIMEOUT);
+    g_assert_cmpstr(fx->closed_error->message, ==,
+                    "QEMU has not answered 65 commands that timed out; the QMP connection was "
+                    "closed");
+    g_assert_false(cv_qmp_client_is_connected(fx->client));
+    g_assert_cmpuint(cv_qmp_client_get_n_timed_out(fx->client), ==, 0);
+    for (guint i = 0; i < G_N_ELEMENTS(r); i++)
+        reply_clear(&r[i]);
+}
+
+/* ---- a peer that stops reading ---- */
+
+#define FILL_MAX 256
+
+/* The peer does not read: the kernel's buffer fills, then commands wait in the client, up
+ * to its bound. Beyond it a command fails at once (from the main loop) with QUEUE_FULL and
+ * costs nothing; what was accepted goes out once the peer reads again. */
+static void
+test_output_bounded(Fixture *fx, gconstpointer data)
+{
+    g_autoptr(JsonObject) args = padded_arguments(4000);
+    g_autofree Reply *r = g_new0(Reply, FILL_MAX);
+    guint accepted = 0;
+    gsize most = 0;
+
+    fx->peer->unscripted = UNSCRIPTED_ANSWER;
+    connect_ok(fx);
+    peer_stop_reading(fx->peer);
+    /* 1 MiB of commands: far more than the socket buffer and the bound hold */
+    for (guint i = 0; i < FILL_MAX; i++) {
+        execute_args(fx, "x-fill", args, &r[i]);
+        g_assert_false(r[i].done);
+        most = MAX(most, cv_qmp_client_get_output_size(fx->client));
+    }
+    g_assert_cmpuint(most, <=, CV_QMP_MAX_OUTPUT_DEFAULT);
+    g_assert_cmpuint(most, >, CV_QMP_MAX_OUTPUT_DEFAULT - 4100);
+    drain(fx);
+    for (guint i = 0; i < FILL_MAX; i++) {
+        if (!r[i].done) {
+            /* accepted: still waiting for the peer; nothing after a refusal is accepted */
+            g_assert_cmpuint(i, ==, accepted);
+            accepted++;
+            continue;
+        }
+        g_assert_error(r[i].error, CV_QMP_ERROR, CV_QMP_ERROR_QUEUE_FULL);
+        g_assert_nonnull(strstr(r[i].error->message, "x-fill: not sent, QEMU is not reading"));
+    }
+    g_assert_cmpuint(accepted, >, 0);
+    g_assert_cmpuint(accepted, <, FILL_MAX);
+    g_assert_cmpuint(cv_qmp_client_get_n_pending(fx->client), ==, accepted);
+
+    /* the peer reads again: every accepted command is answered, and only those were sent */
+    peer_resume_reading(fx->peer);
+    for (guint i = 0; i < accepted; i++) {
+        run_until(fx, &r[i].done);
+        g_assert_no_error(r[i].error);
+    }
+    g_assert_cmpuint(peer_count(fx->peer, "x-fill"), ==, accepted);
+    g_assert_cmpuint(cv_qmp_client_get_output_size(fx->client), ==, 0);
+    for (guint i = 0; i < FILL_MAX; i++)
+        reply_clear(&r[i]);
+}
+
+/* A command larger than the bound can never go out: QUEUE_FULL, saying so. */
+static void
+test_output_command_too_large(Fixture *fx, gconstpointer data)
+{
+    g_autoptr(JsonObject) args = padded_arguments(CV_QMP_MAX_OUTPUT_DEFAULT);
+    Reply r = {0};
+
+    connect_ok(fx);
+    execute_args(fx, "x-fill", args, &r);
+    g_assert_false(r.done);
+    run_until(fx, &r.done);
+    g_assert_error(r.error, CV_QMP_ERROR, CV_QMP_ERROR_QUEUE_FULL);
+    g_assert_nonnull(strstr(r.error->message, "is larger than the QMP output limit"));
+    g_assert_cmpuint(cv_qmp_client_get_output_size(fx->client), ==, 0);
+    g_assert_true(cv_qmp_client_is_connected(fx->client));
+    reply_clear(&r);
+}
+
+/* Fill the peer's socket until commands wait in the client; returns how many were issued. */
+static guint
+fill_socket(Fixture *fx, JsonObject *args, Reply *r, guint max)
+{
+    guint n = 0;
+
+    while (cv_qmp_client_get_output_size(fx->client) == 0) {
+        g_assert_cmpuint(n, <, max);
+        execute_args(fx, "x-fill", args, &r[n]);
+        n++;
+    }
+    return n;
+}
+
+/* A command that times out before any of it was written is dropped: QEMU never sees it
+ * (it is not run after its caller heard TIMEOUT), and the connection goes on. */
+static void
+test_timeout_unsent_dropped(Fixture *fx, gconstpointer data)
+{
+    g_autoptr(JsonObject) args = padded_arguments(4000);
+    g_autofree Reply *fill = g_new0(Reply, FILL_MAX);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) result = NULL;
+    Reply x = {0};
+    gsize before;
+    guint n;
+
+    fx->peer->unscripted = UNSCRIPTED_ANSWER;
+    connect_ok(fx);
+    peer_stop_reading(fx->peer);
+    n = fill_socket(fx, args, fill, FILL_MAX);
+    before = cv_qmp_client_get_output_size(fx->client);
+    cv_qmp_client_set_timeout(fx->client, 50);
+    execute(fx, "stop", &x);
+    cv_qmp_client_set_timeout(fx->client, 5000);
+    g_assert_cmpuint(cv_qmp_client_get_output_size(fx->client), >, before);
+    run_until(fx, &x.done);
+    g_assert_error(x.error, CV_QMP_ERROR, CV_QMP_ERROR_TIMEOUT);
+    g_assert_cmpstr(x.error->message, ==,
+                    "stop: no reply from QEMU within 50 ms (never sent: QEMU is not reading the "
+                    "QMP socket)");
+    g_assert_cmpuint(cv_qmp_client_get_output_size(fx->client), ==, before);
+    g_assert_cmpuint(cv_qmp_client_get_n_timed_out(fx->client), ==, 0);
+
+    peer_resume_reading(fx->peer);
+    for (guint i = 0; i < n; i++) {
+        run_until(fx, &fill[i].done);
+        g_assert_no_error(fill[i].error);
+    }
+    result = cv_qmp_client_execute_sync(fx->client, "query-status", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(peer_count(fx->peer, "stop"), ==, 0);
+    g_assert_cmpuint(peer_count(fx->peer, "x-fill"), ==, n);
+    reply_clear(&x);
+    for (guint i = 0; i < n; i++)
+        reply_clear(&fill[i]);
+}
+
+/* A command that times out partly written cannot be recalled, and whatever follows would be
+ * read as its end: the client closes (TIMEOUT for every waiting command and the closed
+ * func), and a new connection works. */
+static void
+test_timeout_partly_written(Fixture *fx, gconstpointer data)
+{
+    /* the kernel takes a write this large in part when its buffer is nearly full */
+    g_autoptr(JsonObject) args = padded_arguments(40000);
+    Reply fill[16] = {0};
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) result = NULL;
+    gsize left;
+    guint n;
+
+    fx->peer->unscripted = UNSCRIPTED_ANSWER;
+    connect_ok(fx);
+    peer_stop_reading(fx->peer);
+    cv_qmp_client_set_timeout(fx->client, 200);
+    n = fill_socket(fx, args, fill, G_N_ELEMENTS(fill));
+    cv_qmp_client_set_timeout(fx->client, 5000);
+    left = cv_qmp_client_get_output_size(fx->client);
+    if (left >= 40000) {
+        cv_qmp_client_close(fx->client);
+        for (guint i = 0; i < n; i++)
+            reply_clear(&fill[i]);
+        g_test_skip("the kernel took no command in part: nothing to test here");
+        return;
+    }
+    for (guint i = 0; i < n; i++)
+        run_until(fx, &fill[i].done);
+    drain(fx);
+    for (guint i = 0; i < n; i++)
+        g_assert_error(fill[i].error, CV_QMP_ERROR, CV_QMP_ERROR_TIMEOUT);
+    g_assert_nonnull(strstr(fill[n - 1].error->message,
+                            "QEMU stopped reading the QMP socket: x-fill got no reply within "
+                            "200 ms and was only partly written, so the connection was closed"));
+    g_assert_cmpuint(fx->closed_count, ==, 1);
+    g_assert_error(fx->closed_error, CV_QMP_ERROR, CV_QMP_ERROR_TIMEOUT);
+    g_assert_false(cv_qmp_client_is_connected(fx->client));
+    g_assert_cmpuint(cv_qmp_client_get_output_size(fx->client), ==, 0);
+
+    /* a new connection starts in sync */
+    peer_accept_again(fx->peer);
+    connect_ok(fx);
+    result = cv_qmp_client_execute_sync(fx->client, "query-status", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(fx->peer->n_accepted, ==, 2);
+    for (guint i = 0; i < n; i++)
+        reply_clear(&fill[i]);
+}
+
+/* A reply naming a command QEMU has not been sent in full cannot be its reply. */
+static void
+test_reply_before_written(Fixture *fx, gconstpointer data)
+{
+    g_autoptr(JsonObject) args = padded_arguments(4000);
+    g_autofree Reply *fill = g_new0(Reply, FILL_MAX);
+    g_autofree gchar *forged = NULL;
+    Reply x = {0};
+    guint reads;
+    guint n;
+
+    fx->peer->unscripted = UNSCRIPTED_ANSWER;
+    connect_ok(fx);
+    peer_stop_reading(fx->peer);
+    n = fill_socket(fx, args, fill, FILL_MAX);
+    execute(fx, "query-status", &x);
+    /* ids are cv-1 (qmp_capabilities), cv-2.. for the fillers, then x's */
+    forged = g_strdup_printf("{\"return\": {\"forged\": true}, \"id\": \"cv-%u\"}\r\n", n + 2);
+    reads = cv_qmp_client_get_n_reads(fx->client);
+    peer_write(fx->peer, forged);
+    while (cv_qmp_client_get_n_reads(fx->client) == reads)
+        g_main_context_iteration(fx->context, TRUE);
+    g_assert_false(x.done);
+
+    peer_resume_reading(fx->peer);
+    run_until(fx, &x.done);
+    g_assert_no_error(x.error);
+    g_assert_false(json_object_has_member(json_node_get_object(x.result), "forged"));
+    for (guint i = 0; i < n; i++) {
+        run_until(fx, &fill[i].done);
+        g_assert_no_error(fill[i].error);
+        reply_clear(&fill[i]);
+    }
+    reply_clear(&x);
+}
+
 /* Garbage in query-migrate reaches the parser intact and ends up INVALID, not trusted. */
 static void
 test_garbage_query_migrate(Fixture *fx, gconstpointer data)
@@ -1000,6 +1537,33 @@ test_free_in_reply(Fixture *fx, gconstpointer data)
     reply_clear(&b);
 }
 
+/* A callback that runs the main loop while the client shuts down: the other waiting
+ * command hears CLOSED once, and its timeout (due during the nested loop) never fires. */
+static void
+test_nested_loop_in_shutdown(Fixture *fx, gconstpointer data)
+{
+    Reply a = {.spin_ms = 300}, b = {0};
+
+    connect_ok(fx);
+    cv_qmp_client_set_timeout(fx->client, 50);
+    peer_expect(fx->peer, "query-status", NULL);
+    peer_expect(fx->peer, "query-migrate", NULL);
+    execute(fx, "query-status", &a);
+    execute(fx, "query-migrate", &b);
+    /* no main-loop turn before the close: b's timeout can only come due inside a's spin */
+    cv_qmp_client_close(fx->client);
+    g_assert_true(a.done);
+    g_assert_true(b.done);
+    g_assert_error(a.error, CV_QMP_ERROR, CV_QMP_ERROR_CLOSED);
+    g_assert_error(b.error, CV_QMP_ERROR, CV_QMP_ERROR_CLOSED);
+    g_assert_cmpstr(fx->log->str, ==, "R:query-status R:query-migrate ");
+    /* the peer got both, and nothing is answered: drain its view before teardown */
+    while (!fx->peer->disconnected)
+        g_main_context_iteration(fx->context, TRUE);
+    reply_clear(&a);
+    reply_clear(&b);
+}
+
 static void
 test_free_in_closed(Fixture *fx, gconstpointer data)
 {
@@ -1013,6 +1577,55 @@ test_free_in_closed(Fixture *fx, gconstpointer data)
         g_main_context_iteration(fx->context, TRUE);
     g_assert_null(fx->client);
     g_assert_error(a.error, CV_QMP_ERROR, CV_QMP_ERROR_CLOSED);
+    reply_clear(&a);
+}
+
+/* Freeing the client from the event func, with more lines read in the same turn and a
+ * command waiting: the command hears CLOSED, nothing after the event is looked at. */
+static void
+test_free_in_event(Fixture *fx, gconstpointer data)
+{
+    Reply a = {0};
+
+    fx->free_on_event = TRUE;
+    connect_ok(fx);
+    peer_expect(fx->peer, "query-migrate",
+                "{\"event\": \"STOP\"}\r\n{\"event\": \"RESUME\"}\r\n{\"return\": {}, \"id\": "
+                "@ID@}\r\n",
+                NULL);
+    execute(fx, "query-migrate", &a);
+    run_until(fx, &a.done);
+    g_assert_null(fx->client);
+    g_assert_error(a.error, CV_QMP_ERROR, CV_QMP_ERROR_CLOSED);
+    g_assert_cmpstr(fx->log->str, ==, "E:STOP R:query-migrate ");
+    reply_clear(&a);
+}
+
+/* The owner reconnects from the closed func (QEMU restarted on the same socket): the new
+ * connection works, and nothing of the old one leaks into it. */
+static void
+test_reconnect_in_closed(Fixture *fx, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) result = NULL;
+    Reply a = {0};
+
+    fx->reconnect_on_closed = TRUE;
+    connect_ok(fx);
+    peer_expect(fx->peer, "query-migrate", "{\"return\": {\"sta", "!HANGUP", NULL);
+    peer_expect(fx->peer, "query-status",
+                "{\"return\": {\"status\": \"running\"}, \"id\": @ID@}\r\n", NULL);
+    peer_accept_again(fx->peer);
+    execute(fx, "query-migrate", &a);
+    run_until(fx, &fx->reconnected);
+    g_assert_error(a.error, CV_QMP_ERROR, CV_QMP_ERROR_CLOSED);
+    g_assert_cmpuint(fx->closed_count, ==, 1);
+    g_assert_true(cv_qmp_client_is_connected(fx->client));
+    result = cv_qmp_client_execute_sync(fx->client, "query-status", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(json_object_get_string_member(json_node_get_object(result), "status"), ==,
+                    "running");
+    g_assert_cmpuint(fx->peer->n_accepted, ==, 2);
     reply_clear(&a);
 }
 
@@ -1050,6 +1663,12 @@ main(int argc, char **argv)
     ADD("/qmp/client/id-echo-success", test_id_echo_success);
     ADD("/qmp/client/id-echo-error", test_id_echo_error);
     ADD("/qmp/client/error-without-id", test_error_without_id);
+    for (gsize i = 0; i < G_N_ELEMENTS(broken_reply_rows); i++) {
+        g_autofree gchar *path =
+            g_strdup_printf("/qmp/client/broken-reply/%s", broken_reply_rows[i].name);
+        g_test_add(path, Fixture, &broken_reply_rows[i], fixture_setup, test_broken_reply_row,
+                   fixture_teardown);
+    }
     ADD("/qmp/client/event-between-command-and-reply", test_event_between_command_and_reply);
     ADD("/qmp/client/reply-split-across-reads", test_reply_split_across_reads);
     ADD("/qmp/client/reply-byte-by-byte", test_reply_byte_by_byte);
@@ -1059,10 +1678,26 @@ main(int argc, char **argv)
     ADD("/qmp/client/hangup-mid-reply", test_hangup_mid_reply);
     ADD("/qmp/client/reply-then-hangup", test_reply_then_hangup);
     ADD("/qmp/client/timeout", test_timeout);
+    for (gsize i = 0; i < G_N_ELEMENTS(late_reply_rows); i++) {
+        g_autofree gchar *path =
+            g_strdup_printf("/qmp/client/late-reply/%s", late_reply_rows[i].name);
+        g_test_add(path, Fixture, &late_reply_rows[i], fixture_setup, test_late_reply_row,
+                   fixture_teardown);
+    }
+    ADD("/qmp/client/return-without-id", test_return_without_id);
+    ADD("/qmp/client/timed-out-bound", test_timed_out_bound);
+    ADD("/qmp/client/output/bounded", test_output_bounded);
+    ADD("/qmp/client/output/command-too-large", test_output_command_too_large);
+    ADD("/qmp/client/output/timeout-unsent-dropped", test_timeout_unsent_dropped);
+    ADD("/qmp/client/output/timeout-partly-written", test_timeout_partly_written);
+    ADD("/qmp/client/output/reply-before-written", test_reply_before_written);
     ADD("/qmp/client/garbage-query-migrate", test_garbage_query_migrate);
     ADD("/qmp/client/close", test_close_explicit);
     ADD("/qmp/client/free-in-reply", test_free_in_reply);
     ADD("/qmp/client/free-in-closed", test_free_in_closed);
+    ADD("/qmp/client/nested-loop-in-shutdown", test_nested_loop_in_shutdown);
+    ADD("/qmp/client/free-in-event", test_free_in_event);
+    ADD("/qmp/client/reconnect-in-closed", test_reconnect_in_closed);
     g_test_add_func("/qmp/client/not-connected", test_not_connected);
     return g_test_run();
 }

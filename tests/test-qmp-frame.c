@@ -169,6 +169,8 @@ typedef struct {
     const gchar *error_desc;
     gint64 seconds;
     gint64 microseconds;
+    const gchar *error_problem; /* ERROR: what is unreadable in the error member */
+    const gchar *bad_id;        /* !ok: the id cv_qmp_message_parse_full() still finds */
 } MessageRow;
 
 #define GREETING_72                                                                                \
@@ -197,9 +199,37 @@ static const MessageRow message_rows[] = {
      TRUE, CV_QMP_MESSAGE_ERROR, NULL, NULL, TRUE, FALSE, "GenericError",
      "JSON parse error, invalid keyword 'x'", -1, -1},
     {"error-no-class", "{\"error\": {\"desc\": \"d\"}}", TRUE, CV_QMP_MESSAGE_ERROR, NULL, NULL,
-     TRUE, FALSE, NULL, "d", -1, -1},
+     TRUE, FALSE, NULL, "d", -1, -1, "'error' has no 'class'"},
     {"error-class-not-string", "{\"error\": {\"class\": 7, \"desc\": [1]}}", TRUE,
-     CV_QMP_MESSAGE_ERROR, NULL, NULL, TRUE, FALSE, NULL, NULL, -1, -1},
+     CV_QMP_MESSAGE_ERROR, NULL, NULL, TRUE, FALSE, NULL, NULL, -1, -1,
+     "'error.class' is not a string"},
+    /* an unreadable error member keeps the message an ERROR with its id, so that the command
+     * the id names fails, not the oldest one */
+    {"error-not-object", "{\"error\": \"GenericError\"}", TRUE, CV_QMP_MESSAGE_ERROR, NULL, NULL,
+     FALSE, FALSE, NULL, NULL, -1, -1, "'error' is not an object"},
+    {"error-string-with-id", "{\"id\": \"cv-4\", \"error\": \"GenericError\"}", TRUE,
+     CV_QMP_MESSAGE_ERROR, "cv-4", NULL, FALSE, FALSE, NULL, NULL, -1, -1,
+     "'error' is not an object"},
+    {"error-array-with-id", "{\"error\": [\"GenericError\", \"d\"], \"id\": \"cv-4\"}", TRUE,
+     CV_QMP_MESSAGE_ERROR, "cv-4", NULL, FALSE, FALSE, NULL, NULL, -1, -1,
+     "'error' is not an object"},
+    {"error-null-with-id", "{\"error\": null, \"id\": \"cv-4\"}", TRUE, CV_QMP_MESSAGE_ERROR,
+     "cv-4", NULL, FALSE, FALSE, NULL, NULL, -1, -1, "'error' is not an object"},
+    {"error-number-int-id", "{\"error\": 5, \"id\": 7}", TRUE, CV_QMP_MESSAGE_ERROR, "7", NULL,
+     FALSE, FALSE, NULL, NULL, -1, -1, "'error' is not an object"},
+    {"error-empty-with-id", "{\"error\": {}, \"id\": \"cv-4\"}", TRUE, CV_QMP_MESSAGE_ERROR, "cv-4",
+     NULL, TRUE, FALSE, NULL, NULL, -1, -1, "'error' has no 'class'"},
+    {"error-no-desc-with-id", "{\"id\": \"cv-4\", \"error\": {\"class\": \"GenericError\"}}", TRUE,
+     CV_QMP_MESSAGE_ERROR, "cv-4", NULL, TRUE, FALSE, "GenericError", NULL, -1, -1,
+     "'error' has no 'desc'"},
+    {"error-class-null-with-id",
+     "{\"id\": \"cv-4\", \"error\": {\"class\": null, \"desc\": \"d\"}}", TRUE,
+     CV_QMP_MESSAGE_ERROR, "cv-4", NULL, TRUE, FALSE, NULL, "d", -1, -1,
+     "'error.class' is not a string"},
+    {"error-desc-not-string-with-id",
+     "{\"id\": \"cv-4\", \"error\": {\"class\": \"GenericError\", \"desc\": {\"a\": 1}}}", TRUE,
+     CV_QMP_MESSAGE_ERROR, "cv-4", NULL, TRUE, FALSE, "GenericError", NULL, -1, -1,
+     "'error.desc' is not a string"},
     {"event-pass",
      "{\"timestamp\": {\"seconds\": 1795626234, \"microseconds\": 686366}, \"event\": "
      "\"MIGRATION_PASS\", \"data\": {\"pass\": 2}}",
@@ -245,7 +275,14 @@ static const MessageRow message_rows[] = {
     {"return-and-error", "{\"return\": {}, \"error\": {\"class\": \"GenericError\"}}", FALSE},
     {"event-and-return", "{\"event\": \"STOP\", \"return\": {}}", FALSE},
     {"greeting-not-object", "{\"QMP\": 1}", FALSE},
-    {"error-not-object", "{\"error\": \"GenericError\"}", FALSE},
+    /* not QMP, but the id can be read: the broken reply fails the command it names */
+    {.name = "return-and-error-with-id",
+     .line = "{\"return\": {}, \"error\": {\"class\": \"GenericError\"}, \"id\": \"cv-5\"}",
+     .bad_id = "cv-5"},
+    {.name = "unknown-shape-with-id", .line = "{\"foo\": 1, \"id\": \"cv-5\"}", .bad_id = "cv-5"},
+    {.name = "only-id", .line = "{\"id\": \"cv-5\"}", .bad_id = "cv-5"},
+    {.name = "greeting-not-object-with-int-id", .line = "{\"QMP\": 1, \"id\": 5}", .bad_id = "5"},
+    {.name = "not-json-with-id", .line = "{\"id\": \"cv-5\", \"return\": ", .bad_id = NULL},
     {"event-name-not-string", "{\"event\": 5}", FALSE},
     {"event-data-not-object", "{\"event\": \"STOP\", \"data\": [1]}", FALSE},
     {"execute-not-string", "{\"execute\": {}}", FALSE},
@@ -264,15 +301,27 @@ test_message_row(gconstpointer data)
 {
     const MessageRow *row = data;
     g_autoptr(GError) error = NULL;
+    g_autoptr(GError) full_error = NULL;
     g_autoptr(CvQmpMessage) msg = cv_qmp_message_parse(row->line, -1, &error);
+    /* whatever the caller's variable held is overwritten, never freed nor kept */
+    static gchar untouched[] = "untouched";
+    g_autofree gchar *bad_id = untouched;
+    g_autoptr(CvQmpMessage) full = cv_qmp_message_parse_full(row->line, -1, &bad_id, &full_error);
     g_autofree gchar *id = NULL;
 
+    g_assert_true(bad_id != untouched);
+    /* both entries agree; only _full() tells the id of a message it refuses */
+    g_assert_cmpint(msg != NULL, ==, full != NULL);
+    g_assert_cmpstr(bad_id, ==, row->bad_id);
     if (!row->ok) {
         g_assert_null(msg);
         g_assert_error(error, CV_QMP_ERROR, CV_QMP_ERROR_MALFORMED);
+        g_assert_error(full_error, CV_QMP_ERROR, CV_QMP_ERROR_MALFORMED);
+        g_assert_cmpstr(full_error->message, ==, error->message);
         return;
     }
     g_assert_no_error(error);
+    g_assert_no_error(full_error);
     g_assert_nonnull(msg);
     g_assert_cmpint(msg->kind, ==, row->kind);
     id = cv_qmp_id_to_string(msg->id);
@@ -282,6 +331,7 @@ test_message_row(gconstpointer data)
     g_assert_cmpint(msg->oob, ==, row->oob);
     g_assert_cmpstr(msg->error_class, ==, row->error_class);
     g_assert_cmpstr(msg->error_desc, ==, row->error_desc);
+    g_assert_cmpstr(msg->error_problem, ==, row->error_problem);
     g_assert_cmpint(msg->seconds, ==, row->seconds);
     g_assert_cmpint(msg->microseconds, ==, row->microseconds);
 }

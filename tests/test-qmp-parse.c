@@ -857,9 +857,30 @@ static const ErrorRow error_rows[] = {
      CV_QMP_ERROR_KVM_MISSING_CAP, "x: d"},
     {"unknown-class", "{\"error\": {\"class\": \"FutureError\", \"desc\": \"d\"}}", "x",
      CV_QMP_ERROR_FAILED, "x: d [FutureError]"},
-    {"no-class", "{\"error\": {\"desc\": \"d\"}}", "x", CV_QMP_ERROR_FAILED, "x: d"},
-    {"no-desc", "{\"error\": {\"class\": \"GenericError\"}}", "x", CV_QMP_ERROR_GENERIC_ERROR,
-     "x: (no description)"},
+    /* an unreadable error member: INVALID_REPLY naming what is wrong, with what was readable */
+    {"no-class", "{\"error\": {\"desc\": \"d\"}}", "x", CV_QMP_ERROR_INVALID_REPLY,
+     "x: invalid QMP error reply, 'error' has no 'class': d"},
+    {"no-desc", "{\"error\": {\"class\": \"GenericError\"}}", "x", CV_QMP_ERROR_INVALID_REPLY,
+     "x: invalid QMP error reply, 'error' has no 'desc' [GenericError]"},
+    {"empty-object", "{\"error\": {}, \"id\": \"cv-2\"}", "x", CV_QMP_ERROR_INVALID_REPLY,
+     "x: invalid QMP error reply, 'error' has no 'class'"},
+    {"class-not-string", "{\"error\": {\"class\": 7, \"desc\": \"d\"}}", "x",
+     CV_QMP_ERROR_INVALID_REPLY, "x: invalid QMP error reply, 'error.class' is not a string: d"},
+    {"class-null", "{\"error\": {\"class\": null, \"desc\": \"d\"}}", "x",
+     CV_QMP_ERROR_INVALID_REPLY, "x: invalid QMP error reply, 'error.class' is not a string: d"},
+    {"desc-not-string", "{\"error\": {\"class\": \"GenericError\", \"desc\": 5}}", "x",
+     CV_QMP_ERROR_INVALID_REPLY,
+     "x: invalid QMP error reply, 'error.desc' is not a string [GenericError]"},
+    {"both-wrong", "{\"error\": {\"class\": [\"GenericError\"], \"desc\": {}}}", "x",
+     CV_QMP_ERROR_INVALID_REPLY, "x: invalid QMP error reply, 'error.class' is not a string"},
+    {"not-object-string", "{\"error\": \"GenericError\", \"id\": \"cv-2\"}", "x",
+     CV_QMP_ERROR_INVALID_REPLY, "x: invalid QMP error reply, 'error' is not an object"},
+    {"not-object-array", "{\"error\": [\"GenericError\", \"d\"]}", "x", CV_QMP_ERROR_INVALID_REPLY,
+     "x: invalid QMP error reply, 'error' is not an object"},
+    {"not-object-null", "{\"error\": null}", "x", CV_QMP_ERROR_INVALID_REPLY,
+     "x: invalid QMP error reply, 'error' is not an object"},
+    {"not-object-number", "{\"error\": 12}", NULL, CV_QMP_ERROR_INVALID_REPLY,
+     "QMP: invalid QMP error reply, 'error' is not an object"},
     {"no-command", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"d\"}}", NULL,
      CV_QMP_ERROR_GENERIC_ERROR, "QMP: d"},
 };
@@ -880,7 +901,7 @@ test_error_row(gconstpointer data)
 static void
 test_error_classes(void)
 {
-    for (gint code = CV_QMP_ERROR_FAILED; code <= CV_QMP_ERROR_PROTOCOL; code++) {
+    for (gint code = CV_QMP_ERROR_FAILED; code <= CV_QMP_ERROR_QUEUE_FULL; code++) {
         const gchar *klass = cv_qmp_error_code_to_class((CvQmpErrorCode)code);
         if (klass != NULL)
             g_assert_cmpint(cv_qmp_error_code_from_class(klass), ==, code);

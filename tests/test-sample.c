@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <math.h>
+
 #include <glib.h>
 
 #include "cv-decision.h"
@@ -76,6 +78,15 @@ test_throughput(void)
     s.ram_mbps.value = 0.0;
     g_assert_false(cv_sample_throughput(&s, &bps));
     s.ram_mbps.value = -3.0;
+    g_assert_false(cv_sample_throughput(&s, &bps));
+    /* never converted to an integer: NaN, infinity, beyond 1 EiB/s, below 1 B/s */
+    s.ram_mbps.value = NAN;
+    g_assert_false(cv_sample_throughput(&s, &bps));
+    s.ram_mbps.value = INFINITY;
+    g_assert_false(cv_sample_throughput(&s, &bps));
+    s.ram_mbps.value = 1e300;
+    g_assert_false(cv_sample_throughput(&s, &bps));
+    s.ram_mbps.value = 0.000007;
     g_assert_false(cv_sample_throughput(&s, &bps));
 }
 

@@ -173,6 +173,9 @@ static const ShippedRow shipped_rows[] = {
      (1u << CV_SIM_QEMU_8_2) | (1u << CV_SIM_QEMU_11_1)},
     {"hopeless", TRUE, G_GUINT64_CONSTANT(64) << 30, ALL_VERSIONS},
     {"converge-late", FALSE, G_GUINT64_CONSTANT(8) << 30, ALL_VERSIONS},
+    {"rate-swing", FALSE, G_GUINT64_CONSTANT(8) << 30, ALL_VERSIONS},
+    {"rate-swing-throttled", FALSE, G_GUINT64_CONSTANT(8) << 30, ALL_VERSIONS},
+    {"throttled", FALSE, G_GUINT64_CONSTANT(256) << 20, ALL_VERSIONS},
     {"vep291", FALSE, G_GUINT64_CONSTANT(8) << 30, ALL_VERSIONS, 940e6 / 8},
     {"vfio-regrow", TRUE, G_GUINT64_CONSTANT(16) << 30, ALL_VERSIONS},
     {"shared-link", FALSE, G_GUINT64_CONSTANT(16) << 30, ALL_VERSIONS},
@@ -225,6 +228,39 @@ test_vgpu_numbers(void)
     g_assert_cmpstr(gpu->name, ==, "0000:65:00.0");
     /* 1.91 GiB */
     g_assert_cmpfloat_with_epsilon((gdouble)gpu->stop_copy_bytes / 1073741824.0, 1.91, 0.005);
+}
+
+/* Issue 7's reproduction: the precopy rate collapses from 8 Gbit/s to 800 Mbit/s at 25 s and
+ * recovers at 100 s; unthrottled (libvirt's unlimited), or behind 8 Gbit/s; and the QEMU 7.2
+ * capture behind 64 MiB/s. */
+static void
+test_rate_swing_numbers(void)
+{
+    const gchar *const names[] = {"rate-swing", "rate-swing-throttled"};
+    const guint64 max_bandwidth[] = {G_GUINT64_CONSTANT(9223372036853727232), 1000000000};
+
+    for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
+        g_autofree gchar *path = shipped_path(names[i]);
+        g_autoptr(CvSimScenario) sc = cv_sim_scenario_load_file(path, NULL);
+
+        g_assert_nonnull(sc);
+        g_assert_cmpuint(sc->default_version, ==, CV_SIM_QEMU_7_2);
+        g_assert_cmpfloat(cv_sim_schedule_value_at(&sc->precopy_rate, 0), ==, 1e9);
+        g_assert_cmpfloat(cv_sim_schedule_value_at(&sc->precopy_rate, 24.9), ==, 1e9);
+        g_assert_cmpfloat(cv_sim_schedule_value_at(&sc->precopy_rate, 25), ==, 1e8);
+        g_assert_cmpfloat(cv_sim_schedule_value_at(&sc->precopy_rate, 99.9), ==, 1e8);
+        g_assert_cmpfloat(cv_sim_schedule_value_at(&sc->precopy_rate, 100), ==, 1e9);
+        g_assert_cmpuint(sc->working_set_bytes, ==, G_GUINT64_CONSTANT(1536) << 20);
+        g_assert_cmpuint(sc->max_bandwidth, ==, max_bandwidth[i]);
+    }
+    {
+        g_autofree gchar *path = shipped_path("throttled");
+        g_autoptr(CvSimScenario) sc = cv_sim_scenario_load_file(path, NULL);
+
+        g_assert_nonnull(sc);
+        g_assert_cmpuint(sc->max_bandwidth, ==, G_GUINT64_CONSTANT(64) << 20);
+        g_assert_cmpuint(sc->working_set_bytes, ==, G_GUINT64_CONSTANT(64) << 20);
+    }
 }
 
 static void
@@ -449,6 +485,7 @@ main(int argc, char **argv)
         g_test_add_data_func(p, &shipped_rows[i], test_shipped);
     }
     g_test_add_func("/sim/scenario/vgpu-2g-numbers", test_vgpu_numbers);
+    g_test_add_func("/sim/scenario/rate-swing-numbers", test_rate_swing_numbers);
     g_test_add_func("/sim/scenario/vfio-garbage-schedule", test_vfio_garbage_schedule);
     g_test_add_func("/sim/scenario/vfio-regrow-keys", test_vfio_regrow_keys);
     g_test_add_func("/sim/scenario/shared-link-key", test_shared_link_key);

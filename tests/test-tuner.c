@@ -43,6 +43,11 @@ typedef struct {
     gint64 last_decision_time;
     guint64 last_decision_pass;
     CvDecision last_decision;
+    /* What the engine was given at its last call. */
+    guint64 seen_last_change_pass;
+    guint seen_n_samples;
+    guint64 seen_oldest_pass;
+    CvU64Field seen_max_bandwidth;
 } Fixture;
 
 static void
@@ -88,6 +93,10 @@ scripted_decide(const CvPolicy *policy, const CvSample *samples, gsize n, const 
     const CvSample *newest = &samples[n - 1];
 
     f->n_decide_calls++;
+    f->seen_last_change_pass = history->last_change_pass;
+    f->seen_n_samples = (guint)n;
+    f->seen_oldest_pass = samples[0].ram_dirty_sync_count.value;
+    f->seen_max_bandwidth = current->max_bandwidth;
     if (f->raise_to > 0) {
         if (cv_field_valid(&current->downtime_limit_ms) &&
             current->downtime_limit_ms.value >= f->raise_to) {
@@ -919,18 +928,30 @@ test_switchover_unsupported(void)
 
 /* ---- QEMU going away -------------------------------------------------------------------- */
 
+typedef enum {
+    GO_CLOSED_EVENT = 0, /* QEMU exits: the socket closes, a new connection is refused */
+    GO_DROPPED,          /* the socket closes, QEMU lives on: a new connection works */
+    GO_QUERY_ERROR,      /* query-migrate keeps failing with @query_error */
+} GoneHow;
+
 typedef struct {
     const gchar *name;
     gboolean changed_first;
-    gboolean via_event;            /* CLOSED event; else the query fails */
-    CvTargetErrorCode query_error; /* when not via event */
+    GoneHow how;
+    CvTargetErrorCode query_error; /* GO_QUERY_ERROR */
+    gboolean restore_skipped;
+    guint n_restores;
 } VanishRow;
 
 static const VanishRow vanish_rows[] = {
-    {"closed-event", FALSE, TRUE, CV_TARGET_ERROR_CLOSED},
-    {"closed-event-after-change", TRUE, TRUE, CV_TARGET_ERROR_CLOSED},
-    {"query-closed", FALSE, FALSE, CV_TARGET_ERROR_CLOSED},
-    {"query-timeout", TRUE, FALSE, CV_TARGET_ERROR_TIMEOUT},
+    {"closed-event", FALSE, GO_CLOSED_EVENT, 0, FALSE, 0},
+    /* the restore is tried on a new connection; QEMU is gone, so it is left in place */
+    {"closed-event-after-change", TRUE, GO_CLOSED_EVENT, 0, TRUE, 0},
+    /* ... and when QEMU is still there, it is restored */
+    {"dropped-after-change", TRUE, GO_DROPPED, 0, FALSE, 1},
+    {"query-closed", FALSE, GO_QUERY_ERROR, CV_TARGET_ERROR_CLOSED, FALSE, 0},
+    /* timeouts on every new connection: gone after a few reconnects, restored on the last */
+    {"query-timeouts-forever", TRUE, GO_QUERY_ERROR, CV_TARGET_ERROR_TIMEOUT, FALSE, 1},
 };
 
 static void
@@ -944,16 +965,30 @@ test_vanish(gconstpointer data)
         script_add(&f, CV_DECISION_SET_DOWNTIME_LIMIT, 2101, 2101);
     fixture_start(&f, TRUE);
     start_migration(&f);
-    if (row->via_event)
+    switch (row->how) {
+    case GO_CLOSED_EVENT:
         cv_target_fake_vanish(f.target);
-    else
+        break;
+    case GO_DROPPED:
+        cv_target_fake_drop_connection(f.target);
+        break;
+    case GO_QUERY_ERROR:
+    default:
         cv_target_fake_fail(f.target, "query-migrate", 100, row->query_error);
-    advance(&f, 3000);
+        break;
+    }
+    advance(&f, 10000);
     g_assert_true(f.finished);
     g_assert_cmpint(f.summary.outcome, ==, CV_TUNER_OUTCOME_VANISHED);
     g_assert_cmpint(cv_tuner_outcome_to_exit_code(f.summary.outcome), ==, 5);
-    g_assert_cmpint(f.summary.restore_skipped, ==, row->changed_first);
-    g_assert_cmpuint(f.summary.n_restores, ==, 0);
+    g_assert_cmpint(f.summary.restore_skipped, ==, row->restore_skipped);
+    g_assert_cmpuint(f.summary.n_restores, ==, row->n_restores);
+    if (row->n_restores > 0) {
+        g_assert_cmpint(f.summary.restores[0].result, ==, CV_TUNER_RESULT_APPLIED);
+        g_assert_cmpuint(cv_target_fake_get_params(f.target)->downtime_limit_ms.value, ==, 300);
+    }
+    if (row->changed_first)
+        g_assert_cmpuint(cv_target_fake_count(f.target, "connect"), >=, 2);
     fixture_clear(&f);
 }
 
@@ -1409,23 +1444,32 @@ test_reread_failure(void)
     fixture_clear(&f);
 }
 
-/* The re-read before restoring fails: restore from what was read last (the old guarantee). */
+/* The re-read before restoring fails: what QEMU holds is unknown, so the limit is left as it
+ * is, reported "left-alone (unverified)"; restoring from a belief up to 10 s old could lower a
+ * limit someone raised meanwhile. */
 static void
 test_restore_reread_failure(void)
 {
     Fixture f;
-    const gchar *const expected[] = {"set-downtime-limit 2101", "set-downtime-limit 300", NULL};
+    const gchar *const expected[] = {"set-downtime-limit 2101", NULL};
 
     fixture_init(&f, TRUE);
     script_add(&f, CV_DECISION_SET_DOWNTIME_LIMIT, 2101, 2101);
     fixture_start(&f, TRUE);
     start_migration(&f);
     cv_target_fake_fail(f.target, "refresh-params", 1, CV_TARGET_ERROR_FAILED);
+    /* someone raised it meanwhile; the tuner cannot know */
+    cv_target_fake_change_param(f.target, "downtime-limit", 4000);
     end_with(&f, CV_MIGRATION_STATUS_FAILED);
     g_assert_true(f.finished);
     assert_log(&f, expected);
-    g_assert_true(has_notice(&f, "cannot re-read the migration parameters before restoring"));
+    g_assert_cmpuint(cv_target_fake_get_params(f.target)->downtime_limit_ms.value, ==, 4000);
     g_assert_cmpuint(f.summary.n_restores, ==, 1);
+    g_assert_cmpuint(f.summary.n_restores_unverified, ==, 1);
+    g_assert_cmpuint(f.summary.n_restore_failures, ==, 0);
+    g_assert_cmpint(f.summary.restores[0].result, ==, CV_TUNER_RESULT_LEFT_ALONE_UNVERIFIED);
+    g_assert_nonnull(strstr(f.summary.restores[0].error, "injected failure"));
+    g_assert_nonnull(strstr(f.summary.restores[0].error, "not restored to 300 ms"));
     fixture_clear(&f);
 }
 
@@ -1507,6 +1551,595 @@ test_refresh_bounded(void)
     g_assert_true(has_notice(&f, "max-bandwidth changed behind us: 128.00 MiB/s -> 64.00 MiB/s"));
     g_assert_cmpint(seen_at, >, changed_at);
     g_assert_cmpint(seen_at - changed_at, <=, 10000 + 1000);
+    fixture_clear(&f);
+}
+
+/* ---- issue 7: counter regressions (epochs) ------------------------------------------------ */
+
+/* The pass counter goes back (a new migration on the same QEMU, a counter reset): the tuner
+ * starts a new epoch, says so, and the engine judges the new migration from scratch, with its
+ * own history reset. On main every later reading below the old pass was ignored and the
+ * engine's "wait for an iteration after the change at N" blocked every change. */
+static void
+test_counter_regression(void)
+{
+    Fixture f;
+    guint evaluations;
+
+    fixture_init(&f, TRUE);
+    script_add(&f, CV_DECISION_SET_DOWNTIME_LIMIT, 2101, 2101);
+    fixture_start(&f, TRUE);
+    start_migration(&f); /* pass 2: raised */
+    for (guint i = 0; i < 20; i++) {
+        advance(&f, 300);
+        pass(&f, 3 + i, 2050846720, 1910);
+    }
+    g_assert_cmpuint(f.seen_last_change_pass, ==, 2);
+    evaluations = f.decisions->len;
+    /* a new migration: its counter starts again */
+    for (guint i = 0; i < 5; i++) {
+        advance(&f, 300);
+        pass(&f, 1 + i, 1073741824, 900);
+    }
+    g_assert_cmpuint(f.decisions->len, ==, evaluations + 5);
+    g_assert_true(has_notice(&f, "the pass counter went back (1 after 22)"));
+    g_assert_cmpuint(f.seen_last_change_pass, ==, 0);
+    g_assert_cmpuint(f.seen_oldest_pass, ==, 1);
+    g_assert_cmpuint(f.seen_n_samples, ==, 5);
+    cv_tuner_detach(f.tuner);
+    run_pending();
+    g_assert_cmpuint(f.summary.n_epochs, ==, 1);
+    fixture_clear(&f);
+}
+
+/* The same with the real engine: after the counter went back, a stall in the new migration
+ * gets its change long before the counter reaches the pass of the old change. */
+static void
+test_counter_regression_engine(void)
+{
+    Fixture f;
+    guint64 old_change_pass = 0, n;
+    guint changes;
+
+    fixture_init(&f, FALSE);
+    fixture_start(&f, FALSE);
+    cv_target_fake_emit_status(f.target, CV_MIGRATION_STATUS_ACTIVE);
+    n = run_vgpu(&f, 2, 200, NULL);
+    g_assert_cmpuint(f.actions->len, ==, 2); /* switchover bandwidth, then the limit */
+    old_change_pass = g_array_index(f.actions, CvTunerAction, 1).pass.value;
+    g_assert_cmpuint(old_change_pass, >, 30);
+    changes = f.actions->len;
+    /* a new migration needing more (3.5 s expected at 1 GiB/s), iterating a little slower: its
+     * stall window (10 s) is over long before its counter reaches the old change's pass */
+    for (guint64 p = 1; p < old_change_pass && f.actions->len == changes; p++) {
+        pass(&f, p, 3758096384, 3500);
+        advance(&f, 500);
+    }
+    g_assert_cmpuint(f.actions->len, ==, changes + 1);
+    g_assert_cmpint(g_array_index(f.actions, CvTunerAction, changes).kind, ==,
+                    CV_DECISION_SET_DOWNTIME_LIMIT);
+    g_assert_cmpuint(g_array_index(f.actions, CvTunerAction, changes).value, >, 3500);
+    g_assert_cmpuint(g_array_index(f.actions, CvTunerAction, changes).pass.value, <,
+                     old_change_pass);
+    (void)n;
+    fixture_clear(&f);
+}
+
+/* ---- issue 7: readings between boundaries ------------------------------------------------- */
+
+/* Iterations of varying length, 50 a second, and ram.remaining's sawtooth: the boundary holds
+ * the whole dirty set, then it falls to a twentieth by the iteration's end. The migration
+ * converges (the boundary value falls 1 % of its start per second). */
+#define SAW_START (G_GUINT64_CONSTANT(4) << 30)
+
+static guint64
+saw_boundary(guint64 pass)
+{
+    return SAW_START - pass * (SAW_START / 5000); /* 50 passes/s: 1 % a second */
+}
+
+static void
+saw_run(Fixture *f, gboolean events, guint seconds)
+{
+    static const guint lengths[] = {13, 29, 17, 23, 31, 11, 19, 27, 15, 25};
+    guint64 n = 2;
+    guint in_pass = 0, k = 0;
+
+    cv_target_fake_emit_status(f->target, CV_MIGRATION_STATUS_ACTIVE);
+    for (guint ms = 0; ms < seconds * 1000; ms++) {
+        CvSample *s = cv_target_fake_get_sample(f->target);
+        gboolean boundary = in_pass == 0;
+
+        if (boundary) {
+            CvSample fresh;
+
+            active_sample(&fresh, n, saw_boundary(n), 1910);
+            cv_target_fake_set_sample(f->target, &fresh);
+            if (events)
+                cv_target_fake_emit_pass(f->target, n);
+        } else {
+            guint len = lengths[k % G_N_ELEMENTS(lengths)];
+
+            cv_field_set(&s->remaining,
+                         saw_boundary(n) - saw_boundary(n) / 20 * 19 * in_pass / (len - 1));
+        }
+        run_pending();
+        cv_clock_manual_advance(f->clock, 1);
+        run_pending();
+        if (++in_pass == lengths[k % G_N_ELEMENTS(lengths)]) {
+            in_pass = 0;
+            k++;
+            n++;
+        }
+    }
+}
+
+/* With migration events, the engine judges what QEMU said at the boundary: every reading it
+ * keeps is the boundary value of its pass, and a converging migration is not taken for a
+ * stalled one. On main the coalesced queries landed anywhere in an iteration, read low, and
+ * the engine saw a stall. */
+static void
+test_boundary_readings_with_events(void)
+{
+    Fixture f;
+    const CvSample *h;
+    guint n = 0;
+
+    fixture_init(&f, FALSE);
+    fixture_start(&f, FALSE);
+    saw_run(&f, TRUE, 40);
+    h = cv_tuner_get_history(f.tuner, &n);
+    g_assert_cmpuint(n, >=, 20);
+    for (guint i = 0; i < n; i++) {
+        g_test_message("kept pass %" G_GUINT64_FORMAT ": %" G_GUINT64_FORMAT,
+                       h[i].ram_dirty_sync_count.value, h[i].remaining.value);
+        g_assert_cmpuint(h[i].remaining.value, ==, saw_boundary(h[i].ram_dirty_sync_count.value));
+    }
+    for (guint i = 0; i < f.decisions->len; i++)
+        g_assert_cmpint(g_array_index(f.decisions, CvDecision, i).verdict, !=, CV_VERDICT_STALLED);
+    g_assert_cmpuint(f.actions->len, ==, 0);
+    fixture_clear(&f);
+}
+
+/* Without events, polls slower than iterations can only read mid-iteration: the reason says
+ * so, with how many of the readings judged were. */
+static void
+test_mid_iteration_said(void)
+{
+    Fixture f;
+    const CvDecision *last;
+
+    fixture_init(&f, FALSE);
+    cv_target_fake_set_events(f.target, FALSE);
+    fixture_start(&f, FALSE);
+    saw_run(&f, FALSE, 30);
+    g_assert_cmpuint(f.decisions->len, >=, 10);
+    last = &g_array_index(f.decisions, CvDecision, f.decisions->len - 1);
+    g_test_message("reason: %s", last->reason);
+    g_assert_nonnull(strstr(last->reason, "readings taken mid-iteration"));
+    fixture_clear(&f);
+}
+
+/* ---- issue 7: timeouts ------------------------------------------------------------------- */
+
+/* The monitor connection stops answering after a change: one retry, then a new connection;
+ * tuning goes on there, the next change is made, and the migration completes. On main one
+ * timeout ended the session as "QEMU gone". */
+static void
+test_timeout_then_recovery(void)
+{
+    Fixture f;
+    const gchar *const expected[] = {"set-downtime-limit 2101", "set-downtime-limit 3001", NULL};
+
+    fixture_init(&f, TRUE);
+    script_add(&f, CV_DECISION_SET_DOWNTIME_LIMIT, 2101, 2101);
+    script_add(&f, CV_DECISION_SET_DOWNTIME_LIMIT, 3001, 3001);
+    fixture_start(&f, TRUE);
+    start_migration(&f);
+    g_assert_cmpuint(cv_target_fake_get_params(f.target)->downtime_limit_ms.value, ==, 2101);
+    cv_target_fake_hang(f.target);
+    advance(&f, 3000);
+    g_assert_false(f.finished);
+    g_assert_cmpuint(cv_target_fake_count(f.target, "close"), ==, 1);
+    g_assert_cmpuint(cv_target_fake_count(f.target, "connect"), ==, 2);
+    g_assert_true(has_notice(&f, "QEMU did not answer"));
+    g_assert_true(has_notice(&f, "connection re-opened"));
+    /* our change is still ours on the new connection: no "behind us" */
+    g_assert_cmpuint(f.n_param_notices, ==, 0);
+    pass(&f, 12, 2050846720, 2800);
+    advance(&f, 300);
+    end_with(&f, CV_MIGRATION_STATUS_COMPLETED);
+    g_assert_true(f.finished);
+    g_assert_cmpint(f.summary.outcome, ==, CV_TUNER_OUTCOME_COMPLETED);
+    g_assert_cmpuint(f.summary.n_reconnects, ==, 1);
+    assert_log(&f, expected);
+    fixture_clear(&f);
+}
+
+/* A change whose reply is lost: after the new connection the tuner reads that QEMU holds it,
+ * reports it applied, and restores it on failure. */
+static void
+test_timeout_lost_reply(void)
+{
+    Fixture f;
+    const gchar *const expected[] = {"set-downtime-limit 2101", "set-downtime-limit 300", NULL};
+
+    fixture_init(&f, TRUE);
+    script_add(&f, CV_DECISION_SET_DOWNTIME_LIMIT, 2101, 2101);
+    fixture_start(&f, TRUE);
+    cv_target_fake_lose_reply(f.target, "set-downtime-limit");
+    start_migration(&f);
+    advance(&f, 1000);
+    g_assert_cmpuint(f.actions->len, ==, 1);
+    g_assert_cmpint(g_array_index(f.actions, CvTunerAction, 0).result, ==, CV_TUNER_RESULT_APPLIED);
+    g_assert_nonnull(strstr(g_array_index(f.actions, CvTunerAction, 0).reason, "reply was lost"));
+    g_assert_cmpuint(f.n_param_notices, ==, 0);
+    end_with(&f, CV_MIGRATION_STATUS_FAILED);
+    g_assert_true(f.finished);
+    assert_log(&f, expected);
+    g_assert_cmpuint(cv_target_fake_get_params(f.target)->downtime_limit_ms.value, ==, 300);
+    fixture_clear(&f);
+}
+
+/* QEMU stops answering and new connections fail too: three tries, further apart each time,
+ * then "QEMU gone"; nothing can be restored, and the summary says so. */
+static void
+test_timeout_unrecoverable(void)
+{
+    Fixture f;
+
+    fixture_init(&f, TRUE);
+    script_add(&f, CV_DECISION_SET_DOWNTIME_LIMIT, 2101, 2101);
+    fixture_start(&f, TRUE);
+    start_migration(&f);
+    cv_target_fake_hang(f.target);
+    cv_target_fake_set_dead(f.target, TRUE);
+    /* the next poll times out, its retry too: the first new connection, refused */
+    advance(&f, 1000);
+    g_assert_cmpuint(cv_target_fake_count(f.target, "connect"), ==, 2);
+    advance(&f, 1000);
+    g_assert_cmpuint(cv_target_fake_count(f.target, "connect"), ==, 3);
+    advance(&f, 1990);
+    g_assert_false(f.finished);
+    advance(&f, 20);
+    g_assert_true(f.finished);
+    g_assert_cmpuint(cv_target_fake_count(f.target, "connect"), ==, 4);
+    g_assert_true(has_notice(&f, "next try in 2.0 s"));
+    g_assert_cmpint(f.summary.outcome, ==, CV_TUNER_OUTCOME_VANISHED);
+    g_assert_true(f.summary.restore_skipped);
+    g_assert_cmpuint(f.summary.n_restores, ==, 0);
+    fixture_clear(&f);
+}
+
+/* A restore that times out is retried on a new connection. */
+static void
+test_timeout_during_restore(void)
+{
+    Fixture f;
+
+    fixture_init(&f, TRUE);
+    script_add(&f, CV_DECISION_SET_DOWNTIME_LIMIT, 2101, 2101);
+    fixture_start(&f, TRUE);
+    start_migration(&f);
+    cv_target_fake_fail(f.target, "set-downtime-limit", 1, CV_TARGET_ERROR_TIMEOUT);
+    end_with(&f, CV_MIGRATION_STATUS_FAILED);
+    advance(&f, 100);
+    g_assert_true(f.finished);
+    g_assert_cmpint(f.summary.outcome, ==, CV_TUNER_OUTCOME_FAILED);
+    g_assert_cmpuint(f.summary.n_reconnects, ==, 1);
+    g_assert_cmpuint(f.summary.n_restores, ==, 1);
+    g_assert_cmpint(f.summary.restores[0].result, ==, CV_TUNER_RESULT_APPLIED);
+    g_assert_cmpuint(cv_target_fake_get_params(f.target)->downtime_limit_ms.value, ==, 300);
+    fixture_clear(&f);
+}
+
+/* ---- issue 7: outside changes in every phase --------------------------------------------- */
+
+/* While connecting: the value found at attach is the baseline, not a change behind us; a
+ * restore goes back to it. */
+static void
+test_outside_while_connecting(void)
+{
+    Fixture f;
+    const gchar *const expected[] = {"set-downtime-limit 2101", "set-downtime-limit 700", NULL};
+
+    fixture_init(&f, TRUE);
+    script_add(&f, CV_DECISION_SET_DOWNTIME_LIMIT, 2101, 2101);
+    cv_target_fake_change_param_on_read(f.target, "downtime-limit", 700);
+    fixture_start(&f, TRUE);
+    g_assert_cmpuint(f.n_param_notices, ==, 0);
+    start_migration(&f);
+    end_with(&f, CV_MIGRATION_STATUS_FAILED);
+    g_assert_true(f.finished);
+    assert_log(&f, expected);
+    g_assert_cmpuint(f.n_param_notices, ==, 0);
+    fixture_clear(&f);
+}
+
+/* While reconnecting: the change shows up in the read on the new connection, is reported, and
+ * stays at restore time. */
+static void
+test_outside_while_reconnecting(void)
+{
+    Fixture f;
+    const gchar *const expected[] = {"set-downtime-limit 2101", NULL};
+
+    fixture_init(&f, TRUE);
+    script_add(&f, CV_DECISION_SET_DOWNTIME_LIMIT, 2101, 2101);
+    fixture_start(&f, TRUE);
+    start_migration(&f);
+    cv_target_fake_hang(f.target);
+    cv_target_fake_change_param_on_read(f.target, "downtime-limit", 4000);
+    advance(&f, 3000);
+    g_assert_cmpuint(f.summary.n_reconnects + cv_target_fake_count(f.target, "connect"), >=, 2);
+    g_assert_true(has_notice(&f, "downtime-limit changed behind us: 2101 -> 4000 ms"));
+    end_with(&f, CV_MIGRATION_STATUS_FAILED);
+    g_assert_true(f.finished);
+    assert_log(&f, expected);
+    g_assert_cmpuint(f.summary.n_restores_left_alone, ==, 1);
+    g_assert_cmpuint(cv_target_fake_get_params(f.target)->downtime_limit_ms.value, ==, 4000);
+    fixture_clear(&f);
+}
+
+/* While watching: the periodic refresh reports it, and the engine's next call sees it. */
+static void
+test_outside_while_watching(void)
+{
+    Fixture f;
+
+    fixture_init(&f, TRUE);
+    fixture_start(&f, TRUE);
+    start_migration(&f);
+    cv_target_fake_change_param(f.target, "max-bandwidth", 64 * MiB);
+    for (guint i = 0; i < 40; i++) {
+        advance(&f, 300);
+        pass(&f, 3 + i, 2050846720, 1910);
+    }
+    g_assert_true(has_notice(&f, "max-bandwidth changed behind us: 128.00 MiB/s -> 64.00 MiB/s"));
+    g_assert_cmpuint(f.seen_max_bandwidth.value, ==, 64 * MiB);
+    fixture_clear(&f);
+}
+
+/* An outside change found by the periodic refresh is judged at once, on the newest boundary,
+ * not at the next one: with a slow iteration that could be minutes. */
+static void
+test_outside_change_judged_at_once(void)
+{
+    Fixture f;
+    guint calls;
+
+    fixture_init(&f, TRUE);
+    fixture_start(&f, TRUE);
+    start_migration(&f);
+    advance(&f, 5000);
+    calls = f.n_decide_calls;
+    cv_target_fake_change_param(f.target, "max-bandwidth", GiB);
+    /* no new iteration; the refresh (every 10 s) sees it */
+    advance(&f, 4000);
+    g_assert_cmpuint(f.n_decide_calls, ==, calls);
+    advance(&f, 2000);
+    g_assert_cmpuint(f.n_decide_calls, ==, calls + 1);
+    g_assert_cmpuint(f.seen_max_bandwidth.value, ==, GiB);
+    /* the same iteration, judged again: the record says so with the new parameters */
+    g_assert_cmpuint(g_array_index(f.limits, CvU64Field, f.limits->len - 1).value, ==, 300);
+    fixture_clear(&f);
+}
+
+/* While our change is in flight: theirs lands right after ours. Our reply says ours took; the
+ * next read shows theirs, reports it, and the restore leaves it. */
+static void
+test_outside_while_change_in_flight(void)
+{
+    Fixture f;
+    const gchar *const expected[] = {"set-downtime-limit 2101", NULL};
+
+    fixture_init(&f, TRUE);
+    f.raise_to = 2101; /* like the engine: raises, never lowers a value it did not set */
+    fixture_start(&f, TRUE);
+    cv_target_fake_change_param_after(f.target, "set-downtime-limit", "downtime-limit", 5000);
+    start_migration(&f);
+    g_assert_cmpint(g_array_index(f.actions, CvTunerAction, 0).result, ==, CV_TUNER_RESULT_APPLIED);
+    advance(&f, 11000); /* a periodic refresh */
+    g_assert_true(has_notice(&f, "downtime-limit changed behind us: 2101 -> 5000 ms"));
+    end_with(&f, CV_MIGRATION_STATUS_FAILED);
+    g_assert_true(f.finished);
+    assert_log(&f, expected);
+    g_assert_cmpuint(f.summary.n_restores_left_alone, ==, 1);
+    g_assert_cmpuint(cv_target_fake_get_params(f.target)->downtime_limit_ms.value, ==, 5000);
+    fixture_clear(&f);
+}
+
+/* While restoring: the change lands before the restore's own read answers; it stays. */
+static void
+test_outside_while_restoring(void)
+{
+    Fixture f;
+    const gchar *const expected[] = {"set-downtime-limit 2101", NULL};
+
+    fixture_init(&f, TRUE);
+    script_add(&f, CV_DECISION_SET_DOWNTIME_LIMIT, 2101, 2101);
+    fixture_start(&f, TRUE);
+    start_migration(&f);
+    cv_target_fake_change_param_on_read(f.target, "downtime-limit", 900);
+    end_with(&f, CV_MIGRATION_STATUS_FAILED);
+    g_assert_true(f.finished);
+    assert_log(&f, expected);
+    g_assert_cmpuint(f.summary.n_restores_left_alone, ==, 1);
+    g_assert_true(has_notice(&f, "downtime-limit changed behind us: 2101 -> 900 ms"));
+    g_assert_cmpuint(cv_target_fake_get_params(f.target)->downtime_limit_ms.value, ==, 900);
+    fixture_clear(&f);
+}
+
+/* ---- issue 7: restores ------------------------------------------------------------------- */
+
+/* --keep is about parameters: the guest the tuner paused runs again when it stops watching.
+ * On main it stayed paused. */
+static void
+test_keep_resumes_paused_guest(void)
+{
+    Fixture f;
+    const gchar *const expected[] = {"set-downtime-limit 2101", "stop", "cont", NULL};
+
+    fixture_init(&f, TRUE);
+    f.opts.keep = TRUE;
+    script_add(&f, CV_DECISION_SET_DOWNTIME_LIMIT, 2101, 2101);
+    script_add(&f, CV_DECISION_PAUSE_GUEST, 0, 0);
+    fixture_start(&f, TRUE);
+    start_migration(&f);
+    advance(&f, 300);
+    pass(&f, 3, 2050846720, 1910);
+    advance(&f, 300);
+    g_assert_true(cv_target_fake_is_paused(f.target));
+    cv_tuner_detach(f.tuner);
+    run_pending();
+    g_assert_true(f.finished);
+    g_assert_cmpint(f.summary.outcome, ==, CV_TUNER_OUTCOME_DETACHED);
+    assert_log(&f, expected);
+    g_assert_false(cv_target_fake_is_paused(f.target));
+    /* the parameters stay, as --keep says */
+    g_assert_cmpuint(cv_target_fake_get_params(f.target)->downtime_limit_ms.value, ==, 2101);
+    g_assert_true(f.summary.restore_skipped);
+    fixture_clear(&f);
+}
+
+/* The policy paused the guest, then aborted: QEMU does not restart a guest that was stopped
+ * before migrate_cancel, so the restore resumes it (main left it paused). */
+static void
+test_abort_resumes_paused_guest(void)
+{
+    Fixture f;
+    const gchar *const expected[] = {"stop", "cancel", "cont", NULL};
+
+    fixture_init(&f, TRUE);
+    script_add(&f, CV_DECISION_PAUSE_GUEST, 0, 0);
+    script_add(&f, CV_DECISION_ABORT, 0, 0);
+    fixture_start(&f, TRUE);
+    start_migration(&f);
+    advance(&f, 300);
+    pass(&f, 3, 2050846720, 1910);
+    advance(&f, 300);
+    g_assert_cmpuint(cv_target_fake_count(f.target, "cancel"), ==, 1);
+    end_with(&f, CV_MIGRATION_STATUS_CANCELLED);
+    g_assert_true(f.finished);
+    g_assert_cmpint(f.summary.outcome, ==, CV_TUNER_OUTCOME_ABORTED);
+    assert_log(&f, expected);
+    g_assert_false(cv_target_fake_is_paused(f.target));
+    fixture_clear(&f);
+}
+
+/* ---- issue 7: the cap -------------------------------------------------------------------- */
+
+typedef struct {
+    const gchar *name;
+    guint64 max_bandwidth;    /* at the decision */
+    guint64 max_bandwidth_rd; /* what the re-read before the change shows; 0 = unchanged */
+    guint64 limit;
+    guint64 predicted; /* the engine's claim */
+    gboolean applied;
+} IndependentCapRow;
+
+/* cap 500 ms, QEMU 7.2, stated rate 1 GiB/s */
+static const IndependentCapRow independent_cap_rows[] = {
+    /* issue 7: the engine claimed 500 ms for 5360 ms while the precopy rate was low */
+    {"momentary-rate-claim", GiB, 0, 5360, 500, FALSE},
+    /* the throttled case the rule exists for: 1100 ms at 64 MiB/s, 69 ms of blackout */
+    {"throttled", 64 * MiB, 0, 1100, 69, TRUE},
+    /* someone raised max-bandwidth between the decision and the re-read: refused on the fresh
+     * value although the engine's claim was right for the old one */
+    {"max-bandwidth-raised-meanwhile", 64 * MiB, GiB, 1100, 69, FALSE},
+};
+
+/* The actuator checks a limit above the cap on its own, from the policy and the parameters it
+ * just re-read; it does not take the engine's word. */
+static void
+test_independent_cap(gconstpointer data)
+{
+    const IndependentCapRow *row = data;
+    Fixture f;
+    CvParams p;
+
+    fixture_init(&f, TRUE);
+    f.opts.policy.max_downtime_ms = 500;
+    f.opts.policy.switchover_bandwidth = GiB;
+    p = *cv_target_fake_get_params(f.target);
+    p.avail_switchover_bandwidth.state = CV_FIELD_ABSENT;
+    cv_field_set(&p.max_bandwidth, row->max_bandwidth);
+    cv_target_fake_set_params(f.target, &p);
+    script_add(&f, CV_DECISION_SET_DOWNTIME_LIMIT, row->limit, row->predicted);
+    fixture_start(&f, TRUE);
+    if (row->max_bandwidth_rd > 0)
+        cv_target_fake_change_param_on_read(f.target, "max-bandwidth", row->max_bandwidth_rd);
+    if (!row->applied)
+        g_test_expect_message("cv-agent", G_LOG_LEVEL_WARNING, "refusing the engine's decision*");
+    start_migration(&f);
+    g_test_assert_expected_messages();
+    g_assert_cmpuint(f.actions->len, ==, 1);
+    if (row->applied) {
+        g_assert_cmpint(g_array_index(f.actions, CvTunerAction, 0).result, ==,
+                        CV_TUNER_RESULT_APPLIED);
+        g_assert_cmpuint(cv_target_fake_get_params(f.target)->downtime_limit_ms.value, ==,
+                         row->limit);
+    } else {
+        g_assert_cmpint(g_array_index(f.actions, CvTunerAction, 0).result, ==,
+                        CV_TUNER_RESULT_REFUSED);
+        g_assert_nonnull(strstr(g_array_index(f.actions, CvTunerAction, 0).error, "blackout"));
+        g_assert_cmpuint(cv_target_fake_count(f.target, "set-downtime-limit"), ==, 0);
+    }
+    fixture_clear(&f);
+}
+
+/* A migration that completes with an achieved downtime above the cap: the summary and the exit
+ * status say so, and a warning is logged. On main it was "completed", exit 0. */
+static void
+test_cap_broken(void)
+{
+    Fixture f;
+    CvSample *s;
+
+    fixture_init(&f, TRUE);
+    f.opts.policy.max_downtime_ms = 500;
+    fixture_start(&f, TRUE);
+    start_migration(&f);
+    s = cv_target_fake_get_sample(f.target);
+    s->status = CV_MIGRATION_STATUS_COMPLETED;
+    cv_field_set(&s->downtime_ms, 1299);
+    cv_field_set(&s->total_time_ms, 130000);
+    g_test_expect_message("cv-agent", G_LOG_LEVEL_WARNING,
+                          "*the guest was paused 1299 ms, above the policy's cap of 500 ms*");
+    cv_target_fake_emit_status(f.target, CV_MIGRATION_STATUS_COMPLETED);
+    run_pending();
+    g_test_assert_expected_messages();
+    g_assert_true(f.finished);
+    g_assert_cmpint(f.summary.outcome, ==, CV_TUNER_OUTCOME_CAP_BROKEN);
+    g_assert_cmpint(cv_tuner_outcome_to_exit_code(f.summary.outcome), ==, 8);
+    g_assert_true(f.summary.cap_broken);
+    g_assert_cmpuint(f.summary.downtime_ms.value, ==, 1299);
+    g_assert_cmpuint(f.summary.max_downtime_ms, ==, 500);
+    fixture_clear(&f);
+}
+
+/* ---- no callback into a freed tuner ------------------------------------------------------- */
+
+/* Freed with a query, a re-read and a change in flight, and the context iterated before the
+ * target goes: nothing reaches the freed tuner or its parts (ASan sees it otherwise). */
+static void
+test_free_with_operations_in_flight(void)
+{
+    Fixture f;
+
+    fixture_init(&f, TRUE);
+    f.raise_to = 2101;
+    fixture_start(&f, TRUE);
+    cv_target_fake_emit_status(f.target, CV_MIGRATION_STATUS_ACTIVE);
+    pass(&f, 2, 2050846720, 1910);
+    cv_target_fake_hold(f.target, TRUE);
+    pass(&f, 3, 2050846720, 1910);
+    cv_target_fake_emit_status(f.target, CV_MIGRATION_STATUS_ACTIVE);
+    advance(&f, 11000);
+    g_clear_pointer(&f.tuner, cv_tuner_free);
+    cv_target_fake_hold(f.target, FALSE);
+    run_pending();
+    advance(&f, 5000);
     fixture_clear(&f);
 }
 
@@ -1593,6 +2226,12 @@ add_rows(void)
 
         g_test_add_data_func(path, &outside_restore_rows[i], test_outside_change_restore);
     }
+    for (gsize i = 0; i < G_N_ELEMENTS(independent_cap_rows); i++) {
+        g_autofree gchar *path =
+            g_strdup_printf("/tuner/independent-cap/%s", independent_cap_rows[i].name);
+
+        g_test_add_data_func(path, &independent_cap_rows[i], test_independent_cap);
+    }
     for (gsize i = 0; i < G_N_ELEMENTS(garbage_rows); i++) {
         g_autofree gchar *path = g_strdup_printf("/tuner/garbage/%s", garbage_rows[i].name);
 
@@ -1637,6 +2276,24 @@ main(int argc, char **argv)
     g_test_add_func("/tuner/outside/restore-reread-failure", test_restore_reread_failure);
     g_test_add_func("/tuner/outside/dry-run", test_outside_change_dry_run);
     g_test_add_func("/tuner/outside/refresh-bounded", test_refresh_bounded);
+    g_test_add_func("/tuner/epoch/counter-regression", test_counter_regression);
+    g_test_add_func("/tuner/epoch/counter-regression-engine", test_counter_regression_engine);
+    g_test_add_func("/tuner/boundary/readings-with-events", test_boundary_readings_with_events);
+    g_test_add_func("/tuner/boundary/mid-iteration-said", test_mid_iteration_said);
+    g_test_add_func("/tuner/timeout/recovery", test_timeout_then_recovery);
+    g_test_add_func("/tuner/timeout/lost-reply", test_timeout_lost_reply);
+    g_test_add_func("/tuner/timeout/unrecoverable", test_timeout_unrecoverable);
+    g_test_add_func("/tuner/timeout/during-restore", test_timeout_during_restore);
+    g_test_add_func("/tuner/outside/phase/connecting", test_outside_while_connecting);
+    g_test_add_func("/tuner/outside/phase/reconnecting", test_outside_while_reconnecting);
+    g_test_add_func("/tuner/outside/phase/watching", test_outside_while_watching);
+    g_test_add_func("/tuner/outside/phase/change-in-flight", test_outside_while_change_in_flight);
+    g_test_add_func("/tuner/outside/judged-at-once", test_outside_change_judged_at_once);
+    g_test_add_func("/tuner/outside/phase/restoring", test_outside_while_restoring);
+    g_test_add_func("/tuner/keep-resumes-paused-guest", test_keep_resumes_paused_guest);
+    g_test_add_func("/tuner/abort-resumes-paused-guest", test_abort_resumes_paused_guest);
+    g_test_add_func("/tuner/cap-broken", test_cap_broken);
+    g_test_add_func("/tuner/free-with-operations-in-flight", test_free_with_operations_in_flight);
     add_rows();
     return g_test_run();
 }

@@ -46,7 +46,7 @@ cv_cli_option_context_new(CvCliGlobal *global, const gchar *name, const gchar *p
 {
     const GOptionEntry global_entries[] = {
         {"connect", 'c', 0, G_OPTION_ARG_CALLBACK, connect_option_cb,
-         "libvirt URI (not used by the QMP commands)", "URI"},
+         "libvirt URI, as virsh's (not used with --qmp)", "URI"},
         {"verbose", 'v', 0, G_OPTION_ARG_NONE, &global->verbose,
          "log decisions and QMP traffic on stderr", NULL},
         G_OPTION_ENTRY_NULL,
@@ -218,8 +218,8 @@ cv_cli_run_tuner(CvTuner *tuner, gboolean json)
 
 /* --config FILE with the policies.d beside it; without it the installed configuration when it
  * exists, else the built-in default. */
-static CvConfig *
-load_config(const gchar *config_file, GError **error)
+CvConfig *
+cv_cli_load_config(const gchar *config_file, GError **error)
 {
     g_autofree gchar *main_path = NULL;
     g_autofree gchar *policies_dir = NULL;
@@ -245,7 +245,7 @@ load_config(const gchar *config_file, GError **error)
 gboolean
 cv_cli_load_policy(const gchar *name, const gchar *config_file, CvPolicy *policy, GError **error)
 {
-    g_autoptr(CvConfig) config = load_config(config_file, error);
+    g_autoptr(CvConfig) config = cv_cli_load_config(config_file, error);
     const CvPolicy *found;
 
     if (config == NULL)
@@ -268,7 +268,7 @@ cv_cli_load_policy(const gchar *name, const gchar *config_file, CvPolicy *policy
 gchar **
 cv_cli_list_policies(const gchar *config_file, GError **error)
 {
-    g_autoptr(CvConfig) config = load_config(config_file, error);
+    g_autoptr(CvConfig) config = cv_cli_load_config(config_file, error);
 
     if (config == NULL)
         return NULL;

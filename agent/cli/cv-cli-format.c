@@ -5,6 +5,7 @@
 #include <json-glib/json-glib.h>
 
 #include "cv-cli-format.h"
+#include "cv-config-policy.h"
 
 const gchar *
 cv_cli_estimate_source_id(CvEstimateSource source)
@@ -220,6 +221,30 @@ cv_cli_format_notice(gint64 time_ms, const gchar *message)
     return g_strdup_printf("%7s   -- %s\n", t, message);
 }
 
+/* For people: a restore left unverified reads "left-alone (unverified)". */
+static const gchar *
+result_label(CvTunerResult result)
+{
+    if (result == CV_TUNER_RESULT_LEFT_ALONE_UNVERIFIED)
+        return "left-alone (unverified)";
+    return cv_tuner_result_to_string(result);
+}
+
+/* A restore not done: the value that stays is the one shown. */
+static gboolean
+left_alone(const CvTunerAction *a)
+{
+    return a->result == CV_TUNER_RESULT_LEFT_ALONE ||
+           a->result == CV_TUNER_RESULT_LEFT_ALONE_UNVERIFIED;
+}
+
+static gboolean
+summary_converged(const CvTunerSummary *sum)
+{
+    return sum->outcome == CV_TUNER_OUTCOME_COMPLETED ||
+           sum->outcome == CV_TUNER_OUTCOME_CAP_BROKEN;
+}
+
 gchar *
 cv_cli_format_action(const CvTunerAction *a, gboolean restore)
 {
@@ -230,11 +255,11 @@ cv_cli_format_action(const CvTunerAction *a, gboolean restore)
 
     if (restore && a->kind == CV_DECISION_PAUSE_GUEST)
         what = g_strdup("resume-guest");
-    else if (a->result == CV_TUNER_RESULT_LEFT_ALONE)
+    else if (left_alone(a))
         what = cv_cli_format_decision_action(a->kind, a->previous.value); /* what stays */
     else
         what = cv_cli_format_decision_action(a->kind, a->value);
-    if (a->result == CV_TUNER_RESULT_LEFT_ALONE)
+    if (left_alone(a))
         before = NULL; /* the error names every value */
     else if (a->kind == CV_DECISION_SET_DOWNTIME_LIMIT)
         before = cv_cli_format_field_ms(&a->previous);
@@ -243,13 +268,14 @@ cv_cli_format_action(const CvTunerAction *a, gboolean restore)
                  : cv_field_valid(&a->previous)       ? format_rate(a->previous.value)
                                                       : g_strdup("invalid");
     g_string_append_printf(out, "%7s   %s %s: %s", t, restore ? "<< restore" : ">>",
-                           cv_tuner_result_to_string(a->result), what);
+                           result_label(a->result), what);
     if (before != NULL)
         g_string_append_printf(out, " (was %s)", before);
     switch (a->result) {
     case CV_TUNER_RESULT_FAILED:
     case CV_TUNER_RESULT_REFUSED:
     case CV_TUNER_RESULT_LEFT_ALONE:
+    case CV_TUNER_RESULT_LEFT_ALONE_UNVERIFIED:
         g_string_append_printf(out, ": %s", a->error);
         break;
     case CV_TUNER_RESULT_APPLIED:
@@ -295,8 +321,12 @@ cv_cli_format_summary(const CvTunerSummary *sum)
         out, "\nsummary: %s (exit %d)%s\n", cv_tuner_outcome_to_string(sum->outcome),
         cv_tuner_outcome_to_exit_code(sum->outcome), sum->dry_run ? ", dry run" : "");
     g_string_append_printf(out, "  %s\n", sum->message);
-    g_string_append_printf(out, "  converged:        %s\n",
-                           sum->outcome == CV_TUNER_OUTCOME_COMPLETED ? "yes" : "no");
+    g_string_append_printf(out, "  converged:        %s\n", summary_converged(sum) ? "yes" : "no");
+    if (sum->cap_broken)
+        g_string_append_printf(out,
+                               "  CAP BROKEN:       the guest was paused %" G_GUINT64_FORMAT
+                               " ms, above the policy's cap of %" G_GUINT64_FORMAT " ms\n",
+                               sum->downtime_ms.value, sum->max_downtime_ms);
     g_string_append_printf(out, "  status:           %s\n",
                            cv_migration_status_to_string(sum->final_status));
     g_string_append_printf(out, "  total time:       %s (watched %s)\n", total, elapsed);
@@ -347,26 +377,32 @@ cv_cli_format_summary(const CvTunerSummary *sum)
     if (sum->n_restores > 0) {
         g_string_append_printf(out, "  restored:         %u change(s), %u failure(s)",
                                sum->n_restores - sum->n_restore_failures -
-                                   sum->n_restores_left_alone,
+                                   sum->n_restores_left_alone - sum->n_restores_unverified,
                                sum->n_restore_failures);
         if (sum->n_restores_left_alone > 0)
             g_string_append_printf(out, ", %u left alone (changed by someone else after us)",
                                    sum->n_restores_left_alone);
+        if (sum->n_restores_unverified > 0)
+            g_string_append_printf(out, ", %u left alone unverified (could not be re-read)",
+                                   sum->n_restores_unverified);
         g_string_append_c(out, '\n');
         for (guint i = 0; i < sum->n_restores; i++) {
             const CvTunerAction *r = &sum->restores[i];
             g_autofree gchar *what = r->kind == CV_DECISION_PAUSE_GUEST ? g_strdup("resume-guest")
-                                     : r->result == CV_TUNER_RESULT_LEFT_ALONE
+                                     : left_alone(r)
                                          ? cv_cli_format_decision_action(r->kind, r->previous.value)
                                          : cv_cli_format_decision_action(r->kind, r->value);
 
-            g_string_append_printf(out, "    %s %s%s%s\n", what,
-                                   cv_tuner_result_to_string(r->result),
+            g_string_append_printf(out, "    %s %s%s%s\n", what, result_label(r->result),
                                    r->error[0] != '\0' ? ": " : "", r->error);
         }
     }
     if (sum->restore_skipped)
         g_string_append(out, "  not restored:     our changes were left in place\n");
+    if (sum->n_epochs > 0 || sum->n_reconnects > 0)
+        g_string_append_printf(out,
+                               "  epochs:           %u new migration(s) seen; reconnects: %u\n",
+                               sum->n_epochs, sum->n_reconnects);
     return g_string_free(out, FALSE);
 }
 
@@ -535,7 +571,9 @@ json_summary(const CvTunerSummary *sum)
     json_str(b, "record", "summary");
     json_str(b, "outcome", cv_tuner_outcome_to_string(sum->outcome));
     json_int(b, "exit-code", cv_tuner_outcome_to_exit_code(sum->outcome));
-    json_bool(b, "converged", sum->outcome == CV_TUNER_OUTCOME_COMPLETED);
+    json_bool(b, "converged", summary_converged(sum));
+    /* The promise: the pause the guest got (downtime-ms) against the cap (max-downtime-ms). */
+    json_bool(b, "cap-broken", sum->cap_broken);
     json_str(b, "status", cv_migration_status_to_string(sum->final_status));
     json_str(b, "message", sum->message);
     json_bool(b, "dry-run", sum->dry_run);
@@ -587,6 +625,12 @@ json_summary(const CvTunerSummary *sum)
     /* Only when it happened: the summary's shape stays what scripts already parse. */
     if (sum->n_restores_left_alone > 0)
         json_int(b, "restores-left-alone", sum->n_restores_left_alone);
+    if (sum->n_restores_unverified > 0)
+        json_int(b, "restores-unverified", sum->n_restores_unverified);
+    if (sum->n_epochs > 0)
+        json_int(b, "epochs", sum->n_epochs);
+    if (sum->n_reconnects > 0)
+        json_int(b, "reconnects", sum->n_reconnects);
     json_bool(b, "restore-skipped", sum->restore_skipped);
     json_builder_end_object(b);
     return json_finish(b);
@@ -932,6 +976,67 @@ format_escalation(const CvPolicy *policy)
     return g_string_free(out, FALSE);
 }
 
+/* Inside the cap rule's text, a space that must not break a line ("500 ms", "1.00 GiB/s"). */
+#define GLUE '\x1f'
+
+/* The cap as this policy applies it, the rule of cv-policy.h in words (one paragraph, GLUE
+ * between a number and its unit). */
+static gchar *
+format_cap_rule(const CvPolicy *p)
+{
+    g_autofree gchar *stated = NULL;
+
+    if (p->switchover_bandwidth == 0)
+        return g_strdup_printf(
+            "max-downtime bounds the blackout; no link rate is stated, so downtime-limit never "
+            "exceeds %" G_GUINT64_FORMAT "\x1fms. A limit someone else set is never lowered; "
+            "the engine's own are lowered when a bound requires it.",
+            p->max_downtime_ms);
+    stated = format_rate(p->switchover_bandwidth);
+    g_strdelimit(stated, " ", GLUE);
+    return g_strdup_printf(
+        "max-downtime bounds the blackout. On QEMU 8.2+ avail-switchover-bandwidth is set to "
+        "%s (unless someone else set one) and downtime-limit never exceeds "
+        "%" G_GUINT64_FORMAT "\x1fms. On older QEMU (no "
+        "VFIO device) downtime-limit may exceed it only while max-bandwidth is set, non-zero "
+        "and at most %s (libvirt's unlimited allows nothing above the cap): up to "
+        "%" G_GUINT64_FORMAT "\x1fms x %s / max-bandwidth, rounded down to 10\x1fms, with a "
+        "predicted blackout of limit x max-bandwidth / %s; both numbers are reported. Checked "
+        "at every evaluation: when max-bandwidth rises, the engine lowers its own limit at "
+        "once. A limit someone else set is never lowered.",
+        stated, p->max_downtime_ms, stated, p->max_downtime_ms, stated, stated);
+}
+
+/* @text as "# " comment lines of at most @width columns, GLUE printed as a space. */
+static void
+append_comment(GString *out, const gchar *text, gsize width)
+{
+    g_auto(GStrv) words = g_strsplit(text, " ", -1);
+    gsize col = 0;
+
+    for (guint i = 0; words[i] != NULL; i++) {
+        gsize len = strlen(words[i]);
+
+        g_strdelimit(words[i], "\x1f", ' ');
+
+        if (col > 0 && col + 1 + len > width) {
+            g_string_append_c(out, '\n');
+            col = 0;
+        }
+        if (col == 0) {
+            g_string_append(out, "# ");
+            col = 2;
+        } else {
+            g_string_append_c(out, ' ');
+            col++;
+        }
+        g_string_append(out, words[i]);
+        col += len;
+    }
+    if (col > 0)
+        g_string_append_c(out, '\n');
+}
+
 gchar *
 cv_cli_format_policy(const CvPolicy *p)
 {
@@ -957,6 +1062,13 @@ cv_cli_format_policy(const CvPolicy *p)
                                p->completion_timeout_ms_per_gib);
     else
         g_string_append(out, "completion-timeout = none\n");
+    g_string_append_printf(out, "on-outside-change = %s\n",
+                           cv_config_outside_change_to_string(p->on_outside_change));
+    {
+        g_autofree gchar *rule = format_cap_rule(p);
+
+        append_comment(out, rule, 92);
+    }
     return g_string_free(out, FALSE);
 }
 
@@ -989,6 +1101,13 @@ cv_cli_format_policy_json(const CvPolicy *p)
     json_int(b, "wait-time-ms", (gint64)p->wait_time_ms);
     json_int(b, "completion-timeout-ms", (gint64)p->completion_timeout_ms);
     json_int(b, "completion-timeout-ms-per-gib", (gint64)p->completion_timeout_ms_per_gib);
+    {
+        g_autofree gchar *rule = format_cap_rule(p);
+
+        g_strdelimit(rule, "\x1f", ' ');
+        json_str(b, "cap-rule", rule);
+    }
+    json_str(b, "on-outside-change", cv_config_outside_change_to_string(p->on_outside_change));
     json_builder_end_object(b);
     return json_finish(b);
 }

@@ -1,11 +1,13 @@
-/* virt-converge status --qmp PATH: one reading, like QEMU's `info migrate`, plus the verdict and
- * what the engine would set now. Read-only: it changes nothing in QEMU, not even capabilities. */
+/* virt-converge status DOM | --qmp PATH: one reading, like QEMU's `info migrate`, plus the
+ * verdict and what the engine would set now. Read-only: it changes nothing in QEMU, not even
+ * capabilities; a libvirt domain is read on a read-only connection, from its job statistics. */
 #include "config.h"
 
 #include <stdio.h>
 
 #include "cv-cli-format.h"
 #include "cv-cli.h"
+#include "cv-target-libvirt.h"
 #include "cv-target-qmp.h"
 
 /* What the engine would do if the migration kept stalling at this reading: feed it the reading
@@ -55,9 +57,11 @@ cv_cli_status(CvCliGlobal *global, gint argc, gchar **argv)
         G_OPTION_ENTRY_NULL,
     };
     g_autoptr(GOptionContext) context = cv_cli_option_context_new(
-        global, "status", NULL,
-        "One reading of the migration on QEMU's QMP socket, laid out like `info migrate`, with "
-        "the verdict and the downtime-limit the engine would set now. Changes nothing.");
+        global, "status", "DOM | --qmp PATH",
+        "One reading of the outgoing migration of libvirt domain DOM (read-only connection) or "
+        "of the QEMU on a QMP socket, laid out like `info migrate`, with the verdict and the "
+        "downtime-limit the engine would set now. Changes nothing.");
+    g_auto(CvCliDomain) dom = {0};
     g_autoptr(GError) error = NULL;
     g_autoptr(CvClock) clock = cv_clock_new_monotonic();
     g_autoptr(CvTarget) target = NULL;
@@ -72,29 +76,44 @@ cv_cli_status(CvCliGlobal *global, gint argc, gchar **argv)
     g_option_context_add_main_entries(context, entries, NULL);
     if (!cv_cli_parse(global, context, "status", &argc, &argv))
         return CV_CLI_EXIT_ERROR;
-    if (cv_cli_reject_connect(global, "status"))
-        return CV_CLI_EXIT_ERROR;
-    if (argc > 1) {
-        cv_cli_error("status", "unexpected argument '%s'", argv[1]);
+    if (argc > 2 || (argc == 2 && qmp != NULL)) {
+        cv_cli_error("status", "unexpected argument '%s'", argv[argc - 1]);
         return CV_CLI_EXIT_ERROR;
     }
-    if (qmp == NULL) {
-        cv_cli_error("status", "--qmp PATH is required");
+    if (argc < 2 && qmp == NULL) {
+        cv_cli_error("status", "a domain (name, UUID or id) or --qmp PATH is required");
         return CV_CLI_EXIT_ERROR;
     }
-    if (!cv_cli_load_policy(policy_name, config, &policy, &error)) {
-        cv_cli_error("status", "%s", error->message);
-        return CV_CLI_EXIT_ERROR;
+    if (qmp != NULL) {
+        if (cv_cli_reject_connect(global, "status"))
+            return CV_CLI_EXIT_ERROR;
+        if (!cv_cli_load_policy(policy_name, config, &policy, &error)) {
+            cv_cli_error("status", "%s", error->message);
+            return CV_CLI_EXIT_ERROR;
+        }
+        target = cv_target_qmp_new(qmp, NULL);
+        cv_target_qmp_set_enable_events(target, FALSE);
+        if (!cv_target_connect_sync(target, &error)) {
+            cv_cli_error("status", "%s", error->message);
+            return cv_cli_exit_for_error(error);
+        }
+    } else {
+        CvCliDomainOptions opts = {
+            .domain = argv[1],
+            .read_only = TRUE,
+            .policy_name = policy_name,
+            .config_file = config,
+        };
+
+        if (!cv_cli_domain_open(global, "status", &opts, &dom))
+            return dom.exit_code != 0 ? dom.exit_code : CV_CLI_EXIT_ERROR;
+        policy = dom.policy;
+        target = g_steal_pointer(&dom.target);
     }
-    target = cv_target_qmp_new(qmp, NULL);
-    cv_target_qmp_set_enable_events(target, FALSE);
-    if (!cv_target_connect_sync(target, &error) ||
-        !cv_target_query_params_sync(target, &params, &error) ||
+    if (!cv_target_query_params_sync(target, &params, &error) ||
         !cv_target_query_migrate_sync(target, &sample, &error)) {
         cv_cli_error("status", "%s", error->message);
-        return cv_target_error_is_gone(error)
-                   ? cv_tuner_outcome_to_exit_code(CV_TUNER_OUTCOME_VANISHED)
-                   : CV_CLI_EXIT_ERROR;
+        return cv_cli_exit_for_error(error);
     }
     sample.time_ms = cv_clock_now_ms(clock);
     cv_policy_history_init(&history);
@@ -107,6 +126,9 @@ cv_cli_status(CvCliGlobal *global, gint argc, gchar **argv)
             cv_cli_format_status_json(&sample, &params, &policy, &now, have_would ? &would : NULL);
     else
         text = cv_cli_format_status(&sample, &params, &policy, &now, have_would ? &would : NULL);
+    if (dom.policy_note != NULL && !json)
+        printf("domain: %s (%s)\n%s\n", cv_target_libvirt_get_name(target),
+               cv_target_get_description(target), dom.policy_note);
     fputs(text, stdout);
     return CV_CLI_EXIT_OK;
 }

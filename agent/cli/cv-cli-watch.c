@@ -11,6 +11,7 @@
 
 #include "cv-cli-format.h"
 #include "cv-cli.h"
+#include "cv-target-libvirt.h"
 #include "cv-target-qmp.h"
 
 #define TREND_MAX 64
@@ -165,9 +166,11 @@ cv_cli_watch(CvCliGlobal *global, gint argc, gchar **argv)
         G_OPTION_ENTRY_NULL,
     };
     g_autoptr(GOptionContext) context = cv_cli_option_context_new(
-        global, "watch", NULL,
-        "A live view of the migration on QEMU's QMP socket: remaining and expected downtime with "
-        "their trend, redrawn each iteration. q or Ctrl-C quits. Changes nothing.");
+        global, "watch", "DOM | --qmp PATH",
+        "A live view of the outgoing migration of libvirt domain DOM (read-only connection) or "
+        "of the QEMU on a QMP socket: remaining and expected downtime with their trend, redrawn "
+        "each iteration. q or Ctrl-C quits. Changes nothing.");
+    g_auto(CvCliDomain) dom = {0};
     g_autoptr(GError) error = NULL;
     g_autoptr(CvClock) clock = NULL;
     g_autoptr(CvTarget) target = NULL;
@@ -182,19 +185,31 @@ cv_cli_watch(CvCliGlobal *global, gint argc, gchar **argv)
     g_option_context_add_main_entries(context, entries, NULL);
     if (!cv_cli_parse(global, context, "watch", &argc, &argv))
         return CV_CLI_EXIT_ERROR;
-    if (cv_cli_reject_connect(global, "watch"))
-        return CV_CLI_EXIT_ERROR;
-    if (argc > 1) {
-        cv_cli_error("watch", "unexpected argument '%s'", argv[1]);
+    if (argc > 2 || (argc == 2 && qmp != NULL)) {
+        cv_cli_error("watch", "unexpected argument '%s'", argv[argc - 1]);
         return CV_CLI_EXIT_ERROR;
     }
-    if (qmp == NULL || !(interval > 0.0) || !(speed > 0.0)) {
-        cv_cli_error("watch", "--qmp PATH is required; --interval and --speed must be positive");
+    if ((argc < 2 && qmp == NULL) || !(interval > 0.0) || !(speed > 0.0)) {
+        cv_cli_error("watch", "a domain (name, UUID or id) or --qmp PATH is required; "
+                              "--interval and --speed must be positive");
         return CV_CLI_EXIT_ERROR;
     }
+    if (qmp != NULL && cv_cli_reject_connect(global, "watch"))
+        return CV_CLI_EXIT_ERROR;
     clock = speed == 1.0 ? cv_clock_new_monotonic() : cv_clock_new_scaled(speed);
     cv_tuner_options_init(&options);
-    if (!cv_cli_load_policy(policy_name, config, &options.policy, &error)) {
+    if (qmp == NULL) {
+        CvCliDomainOptions opts = {
+            .domain = argv[1],
+            .read_only = TRUE,
+            .policy_name = policy_name,
+            .config_file = config,
+        };
+
+        if (!cv_cli_domain_open(global, "watch", &opts, &dom))
+            return dom.exit_code != 0 ? dom.exit_code : CV_CLI_EXIT_ERROR;
+        options.policy = dom.policy;
+    } else if (!cv_cli_load_policy(policy_name, config, &options.policy, &error)) {
         cv_cli_error("watch", "%s", error->message);
         return CV_CLI_EXIT_ERROR;
     }
@@ -204,8 +219,12 @@ cv_cli_watch(CvCliGlobal *global, gint argc, gchar **argv)
     options.poll_interval_ms = (guint64)MAX(1.0, interval * 1000.0 * speed);
     options.idle_eval_interval_ms = options.poll_interval_ms;
 
-    target = cv_target_qmp_new(qmp, NULL);
-    cv_target_qmp_set_enable_events(target, FALSE);
+    if (qmp != NULL) {
+        target = cv_target_qmp_new(qmp, NULL);
+        cv_target_qmp_set_enable_events(target, FALSE);
+    } else {
+        target = g_steal_pointer(&dom.target);
+    }
     w.tuner = cv_tuner_new(target, clock, &options);
     w.loop = loop;
     w.tty = isatty(STDOUT_FILENO);

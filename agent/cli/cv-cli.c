@@ -3,19 +3,24 @@
 #include "config.h"
 
 #include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cv-cli.h"
 
 static const CvCliCommand commands[] = {
-    {"tune", cv_cli_tune, "--qmp PATH", "tune a running (or about to start) migration to the end"},
-    {"status", cv_cli_status, "--qmp PATH",
-     "one reading, the verdict and what the engine would set"},
-    {"watch", cv_cli_watch, "--qmp PATH", "a live view of a migration, redrawn each iteration"},
+    {"list", cv_cli_list, "", "the domains with an outgoing migration, one line each"},
+    {"tune", cv_cli_tune, "DOM", "tune a running (or about to start) migration to the end"},
+    {"status", cv_cli_status, "DOM", "one reading, the verdict and what the engine would set"},
+    {"watch", cv_cli_watch, "DOM", "a live view of a migration, redrawn each iteration"},
+    {"migrate", cv_cli_migrate, "DOM DESTURI", "migrate as virsh would, tuned to the end"},
+    {"check", cv_cli_check, "DOM", "dirty rate, VFIO devices: can the policy converge it?"},
+    {"policy", cv_cli_policy, "list|show|set|unset",
+     "the configured policies; a domain's policy in its <metadata>"},
     {"simulate", cv_cli_simulate, "SCENARIO",
      "tune a migration of the simulator, print the timeline"},
-    {"policy", cv_cli_policy, "list|show NAME", "the policies the configuration defines"},
+    {"history", cv_cli_history, "[DOM]", "decisions and outcomes virt-converged recorded"},
 };
 
 static void
@@ -29,19 +34,24 @@ print_usage(FILE *out, const gchar *prgname)
             "Commands:\n",
             prgname);
     for (gsize i = 0; i < G_N_ELEMENTS(commands); i++)
-        fprintf(out, "  %-9s %-16s %s\n", commands[i].name, commands[i].parameters,
+        fprintf(out, "  %-9s %-20s %s\n", commands[i].name, commands[i].parameters,
                 commands[i].summary);
-    fprintf(out, "  %-9s %-16s %s\n", "help", "[COMMAND]", "this text, or a command's options");
+    fprintf(out, "  %-9s %-20s %s\n", "help", "[COMMAND]", "this text, or a command's options");
     fprintf(out, "\n"
                  "Global options:\n"
-                 "  -c, --connect URI   libvirt URI (not used by the QMP commands above)\n"
+                 "  -c, --connect URI   libvirt URI, as virsh (default: LIBVIRT_DEFAULT_URI, else\n"
+                 "                      libvirt's choice); not used with --qmp\n"
                  "  -v, --verbose       log decisions and QMP traffic on stderr\n"
                  "  -V, --version       print the version\n"
                  "  -h, --help          this text\n"
                  "\n"
-                 "Exit status of tune and simulate: 0 completed, 1 usage or internal error,\n"
-                 "2 migration failed, 3 cancelled by someone else, 4 aborted by the policy,\n"
-                 "5 QEMU went away, 6 stopped watching a running migration, 7 no migration.\n"
+                 "DOM is a libvirt domain's name, UUID or id on -c URI. tune, status and watch\n"
+                 "also take --qmp PATH instead, for a QEMU that libvirt does not manage.\n"
+                 "\n"
+                 "Exit status of tune, migrate and simulate: 0 completed, 1 usage or internal\n"
+                 "error (an unknown domain, permission denied), 2 migration failed, 3 cancelled\n"
+                 "by someone else, 4 aborted by the policy, 5 the domain or QEMU went away,\n"
+                 "6 stopped watching a running migration, 7 no migration.\n"
                  "See virt-converge(1).\n");
 }
 
@@ -82,6 +92,8 @@ main(int argc, char **argv)
     gint i;
 
     setlocale(LC_ALL, "");
+    /* A libvirtd that goes away mid-call must cost an error, not the process (as virsh). */
+    signal(SIGPIPE, SIG_IGN);
     global.prgname = "virt-converge";
     g_set_prgname(global.prgname);
 

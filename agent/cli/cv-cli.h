@@ -4,6 +4,7 @@
 #include <glib.h>
 
 #include "cv-clock.h"
+#include "cv-config.h"
 #include "cv-policy.h"
 #include "cv-target.h"
 #include "cv-tuner.h"
@@ -37,6 +38,7 @@ gint cv_cli_status(CvCliGlobal *global, gint argc, gchar **argv);
 gint cv_cli_watch(CvCliGlobal *global, gint argc, gchar **argv);
 gint cv_cli_simulate(CvCliGlobal *global, gint argc, gchar **argv);
 gint cv_cli_policy(CvCliGlobal *global, gint argc, gchar **argv);
+gint cv_cli_history(CvCliGlobal *global, gint argc, gchar **argv);
 
 /* A GOptionContext for command @name with the global options (-c, -v) added, so they work
  * after the command too. */
@@ -50,6 +52,10 @@ void cv_cli_error(const gchar *name, const gchar *format, ...) G_GNUC_PRINTF(2, 
 /* The QMP commands cannot honour -c: say so and fail. */
 gboolean cv_cli_reject_connect(CvCliGlobal *global, const gchar *name);
 void cv_cli_apply_verbose(CvCliGlobal *global);
+
+/* --config FILE (with the policies.d beside it), else the installed configuration when it
+ * exists, else the built-in one. */
+CvConfig *cv_cli_load_config(const gchar *config_file, GError **error);
 
 /* The policy to use: @name from @config_file (or the installed configuration), else the
  * built-in ones. */
@@ -66,5 +72,42 @@ gchar **cv_cli_list_policies(const gchar *config_file, GError **error);
 /* Run @tuner on the default main context until it finishes, printing its records (human or
  * JSON lines) to stdout; SIGINT/SIGTERM detach it. Returns the exit code. */
 gint cv_cli_run_tuner(CvTuner *tuner, gboolean json);
+
+/* ---- the libvirt forms: DOM instead of --qmp ---------------------------------------------- */
+
+#include "cv-libvirt-conn.h"
+
+typedef struct {
+    const gchar *domain;           /* name, UUID or id */
+    gboolean read_only;            /* the command only reads: VIR_CONNECT_RO, no monitor */
+    const gchar *policy_name;      /* --policy; NULL = resolve for the domain */
+    const gchar *config_file;      /* --config */
+    const gchar *monitor_commands; /* --monitor-commands; NULL = the configuration's */
+} CvCliDomainOptions;
+
+typedef struct {
+    CvLibvirtConn *conn;
+    CvTarget *target; /* connected */
+    CvPolicy policy;
+    gchar *policy_note; /* "policy 'gold' (named in the domain's <metadata>)" */
+    gint exit_code;     /* when open failed */
+} CvCliDomain;
+
+void cv_cli_domain_clear(CvCliDomain *d);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(CvCliDomain, cv_cli_domain_clear)
+
+/* Connect to -c URI (libvirt's default as virsh), find the domain, read its XML and resolve
+ * its policy. Prints the error and returns FALSE on failure (d->exit_code says the status). */
+gboolean cv_cli_domain_open(CvCliGlobal *global, const gchar *command,
+                            const CvCliDomainOptions *opts, CvCliDomain *d);
+/* --monitor-commands VALUE, else the configuration's; prints the error. */
+gboolean cv_cli_parse_monitor_commands(const gchar *command, const gchar *value,
+                                       const CvConfig *config, CvConfigMonitorCommands *mode);
+/* The exit status for a libvirt error: 5 gone, 7 no migration, else 1. */
+gint cv_cli_exit_for_error(const GError *error);
+
+gint cv_cli_list(CvCliGlobal *global, gint argc, gchar **argv);
+gint cv_cli_migrate(CvCliGlobal *global, gint argc, gchar **argv);
+gint cv_cli_check(CvCliGlobal *global, gint argc, gchar **argv);
 
 G_END_DECLS

@@ -8,7 +8,8 @@ G_BEGIN_DECLS
 
 typedef struct {
     const gchar *name; /* "qmp", "libvirt", "fake" */
-    /* Connect, and turn on migration events when the peer allows it (cv_target_has_events). */
+    /* Connect, and turn on migration events when the peer allows it (cv_target_has_events).
+     * Also called after close() or a CLOSED event, to open a new connection (a reconnect). */
     void (*connect)(CvTarget *target, CvTargetDoneFunc func, gpointer user_data);
     void (*query_migrate)(CvTarget *target, CvTargetSampleFunc func, gpointer user_data);
     void (*query_params)(CvTarget *target, CvTargetParamsFunc func, gpointer user_data);
@@ -45,13 +46,9 @@ struct _CvTarget {
     gchar *description; /* "qmp:/run/x.sock" */
     gchar *version;     /* "7.2.22", NULL when unknown */
     gchar *events_note; /* why events are off, NULL when on or unknown */
+    /* Owned by cv-target.c: the callbacks of operations in flight (cv_target_forget). */
+    GPtrArray *calls;
 };
-
-/* For implementations: set up the common part. @context NULL = thread-default. */
-void cv_target_init(CvTarget *target, const CvTargetClass *klass, GMainContext *context,
-                    const gchar *description);
-/* For implementations: deliver an event to the subscriber. */
-void cv_target_emit_event(CvTarget *target, const CvTargetEvent *event);
 
 /* For implementations: set up the common part. @context NULL = thread-default. */
 void cv_target_init(CvTarget *target, const CvTargetClass *klass, GMainContext *context,

@@ -16,8 +16,89 @@ cv_target_error_quark(void)
 gboolean
 cv_target_error_is_gone(const GError *error)
 {
-    return error != NULL && (g_error_matches(error, CV_TARGET_ERROR, CV_TARGET_ERROR_CLOSED) ||
-                             g_error_matches(error, CV_TARGET_ERROR, CV_TARGET_ERROR_TIMEOUT));
+    return error != NULL && g_error_matches(error, CV_TARGET_ERROR, CV_TARGET_ERROR_CLOSED);
+}
+
+/* ---- calls in flight ----------------------------------------------------------------------
+ *
+ * Every operation's callback goes through a Call that the target owns, so an owner can cancel
+ * its callbacks (cv_target_forget) and go away: the implementation still calls back, into the
+ * Call, which then calls nobody. Calls the implementation never completes (it drops them when
+ * it is freed) are freed with the target. */
+
+typedef enum {
+    CALL_DONE = 0,
+    CALL_SAMPLE,
+    CALL_PARAMS,
+} CallKind;
+
+typedef struct {
+    CvTarget *target;
+    CallKind kind;
+    gpointer func;
+    gpointer user_data;
+    gboolean forgotten;
+} Call;
+
+static Call *
+call_new(CvTarget *target, CallKind kind, gpointer func, gpointer user_data)
+{
+    Call *call = g_new0(Call, 1);
+
+    call->target = target;
+    call->kind = kind;
+    call->func = func;
+    call->user_data = user_data;
+    g_ptr_array_add(target->calls, call);
+    return call;
+}
+
+/* The implementation is done with @call: take it out of the list. Returns whether its owner
+ * still wants the callback. */
+static gboolean
+call_take(Call *call)
+{
+    g_ptr_array_remove_fast(call->target->calls, call);
+    return !call->forgotten && call->func != NULL;
+}
+
+static void
+call_done_cb(CvTarget *target, const GError *error, gpointer user_data)
+{
+    g_autofree Call *call = user_data;
+
+    if (call_take(call))
+        ((CvTargetDoneFunc)call->func)(target, error, call->user_data);
+}
+
+static void
+call_sample_cb(CvTarget *target, const CvSample *sample, const GError *error, gpointer user_data)
+{
+    g_autofree Call *call = user_data;
+
+    if (call_take(call))
+        ((CvTargetSampleFunc)call->func)(target, sample, error, call->user_data);
+}
+
+static void
+call_params_cb(CvTarget *target, const CvParams *params, const GError *error, gpointer user_data)
+{
+    g_autofree Call *call = user_data;
+
+    if (call_take(call))
+        ((CvTargetParamsFunc)call->func)(target, params, error, call->user_data);
+}
+
+void
+cv_target_forget(CvTarget *target, gpointer user_data)
+{
+    g_return_if_fail(target != NULL);
+    for (guint i = 0; i < target->calls->len; i++) {
+        Call *call = g_ptr_array_index(target->calls, i);
+
+        if (call->user_data == user_data)
+            call->forgotten = TRUE;
+    }
 }
 
 void
@@ -28,6 +109,7 @@ cv_target_init(CvTarget *target, const CvTargetClass *klass, GMainContext *conte
     target->context =
         context != NULL ? g_main_context_ref(context) : g_main_context_ref_thread_default();
     target->description = g_strdup(description);
+    target->calls = g_ptr_array_new();
 }
 
 void
@@ -49,31 +131,36 @@ void
 cv_target_connect(CvTarget *target, CvTargetDoneFunc func, gpointer user_data)
 {
     g_return_if_fail(target != NULL);
-    target->klass->connect(target, func, user_data);
+    target->klass->connect(target, call_done_cb, call_new(target, CALL_DONE, func, user_data));
 }
 
 void
 cv_target_query_migrate(CvTarget *target, CvTargetSampleFunc func, gpointer user_data)
 {
     g_return_if_fail(target != NULL);
-    target->klass->query_migrate(target, func, user_data);
+    target->klass->query_migrate(target, call_sample_cb,
+                                 call_new(target, CALL_SAMPLE, func, user_data));
 }
 
 void
 cv_target_query_params(CvTarget *target, CvTargetParamsFunc func, gpointer user_data)
 {
     g_return_if_fail(target != NULL);
-    target->klass->query_params(target, func, user_data);
+    target->klass->query_params(target, call_params_cb,
+                                call_new(target, CALL_PARAMS, func, user_data));
 }
 
 void
 cv_target_refresh_params(CvTarget *target, CvTargetParamsFunc func, gpointer user_data)
 {
+    Call *call;
+
     g_return_if_fail(target != NULL);
+    call = call_new(target, CALL_PARAMS, func, user_data);
     if (target->klass->refresh_params != NULL)
-        target->klass->refresh_params(target, func, user_data);
+        target->klass->refresh_params(target, call_params_cb, call);
     else
-        target->klass->query_params(target, func, user_data);
+        target->klass->query_params(target, call_params_cb, call);
 }
 
 void
@@ -81,7 +168,8 @@ cv_target_set_downtime_limit(CvTarget *target, guint64 ms, CvTargetDoneFunc func
                              gpointer user_data)
 {
     g_return_if_fail(target != NULL);
-    target->klass->set_downtime_limit(target, ms, func, user_data);
+    target->klass->set_downtime_limit(target, ms, call_done_cb,
+                                      call_new(target, CALL_DONE, func, user_data));
 }
 
 void
@@ -89,42 +177,44 @@ cv_target_set_switchover_bandwidth(CvTarget *target, guint64 bytes_per_s, CvTarg
                                    gpointer user_data)
 {
     g_return_if_fail(target != NULL);
-    target->klass->set_switchover_bandwidth(target, bytes_per_s, func, user_data);
+    target->klass->set_switchover_bandwidth(target, bytes_per_s, call_done_cb,
+                                            call_new(target, CALL_DONE, func, user_data));
 }
 
 void
 cv_target_start_postcopy(CvTarget *target, CvTargetDoneFunc func, gpointer user_data)
 {
     g_return_if_fail(target != NULL);
-    target->klass->start_postcopy(target, func, user_data);
+    target->klass->start_postcopy(target, call_done_cb,
+                                  call_new(target, CALL_DONE, func, user_data));
 }
 
 void
 cv_target_stop_guest(CvTarget *target, CvTargetDoneFunc func, gpointer user_data)
 {
     g_return_if_fail(target != NULL);
-    target->klass->stop_guest(target, func, user_data);
+    target->klass->stop_guest(target, call_done_cb, call_new(target, CALL_DONE, func, user_data));
 }
 
 void
 cv_target_resume_guest(CvTarget *target, CvTargetDoneFunc func, gpointer user_data)
 {
     g_return_if_fail(target != NULL);
-    target->klass->resume_guest(target, func, user_data);
+    target->klass->resume_guest(target, call_done_cb, call_new(target, CALL_DONE, func, user_data));
 }
 
 void
 cv_target_cancel(CvTarget *target, CvTargetDoneFunc func, gpointer user_data)
 {
     g_return_if_fail(target != NULL);
-    target->klass->cancel(target, func, user_data);
+    target->klass->cancel(target, call_done_cb, call_new(target, CALL_DONE, func, user_data));
 }
 
 void
 cv_target_migrate(CvTarget *target, const gchar *uri, CvTargetDoneFunc func, gpointer user_data)
 {
     g_return_if_fail(target != NULL && uri != NULL);
-    target->klass->migrate(target, uri, func, user_data);
+    target->klass->migrate(target, uri, call_done_cb, call_new(target, CALL_DONE, func, user_data));
 }
 
 void
@@ -190,6 +280,7 @@ void
 cv_target_free(CvTarget *target)
 {
     GMainContext *context;
+    GPtrArray *calls;
 
     if (target == NULL)
         return;
@@ -197,7 +288,11 @@ cv_target_free(CvTarget *target)
     g_clear_pointer(&target->description, g_free);
     g_clear_pointer(&target->version, g_free);
     g_clear_pointer(&target->events_note, g_free);
+    calls = g_steal_pointer(&target->calls);
+    /* The implementation drops the callbacks still in flight; their Calls go with it. */
     target->klass->free(target);
+    g_ptr_array_set_free_func(calls, g_free);
+    g_ptr_array_unref(calls);
     g_main_context_unref(context);
 }
 

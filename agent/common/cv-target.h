@@ -31,7 +31,8 @@ typedef enum {
     CV_TARGET_ERROR_DEVICE_NOT_FOUND,  /* QEMU DeviceNotFound */
 } CvTargetErrorCode;
 
-/* CLOSED or TIMEOUT: the peer is gone for good, stop talking to it. */
+/* CLOSED: the connection is gone. A TIMEOUT is not: the peer may answer the next command, and
+ * a new connection (cv_target_close, then cv_target_connect) may succeed where this one hangs. */
 gboolean cv_target_error_is_gone(const GError *error);
 
 typedef struct _CvTarget CvTarget;
@@ -62,6 +63,8 @@ typedef void (*CvTargetParamsFunc)(CvTarget *target, const CvParams *params, con
 typedef void (*CvTargetEventFunc)(CvTarget *target, const CvTargetEvent *event, gpointer user_data);
 
 void cv_target_set_event_func(CvTarget *target, CvTargetEventFunc func, gpointer user_data);
+/* Connect. After cv_target_close() or a CLOSED event it opens a new connection (a reconnect):
+ * the parameters and capabilities are read again, events re-enabled when allowed. */
 void cv_target_connect(CvTarget *target, CvTargetDoneFunc func, gpointer user_data);
 void cv_target_query_migrate(CvTarget *target, CvTargetSampleFunc func, gpointer user_data);
 void cv_target_query_params(CvTarget *target, CvTargetParamsFunc func, gpointer user_data);
@@ -80,6 +83,11 @@ void cv_target_close(CvTarget *target);
 
 /* Drop the subscription if @func/@user_data is the current one (a subscriber going away). */
 void cv_target_unset_event_func(CvTarget *target, CvTargetEventFunc func, gpointer user_data);
+/* Cancel the callbacks of every operation in flight that was started with @user_data: none of
+ * them runs, ever (the command itself may still reach the peer). An owner calls it before it
+ * frees itself, or before it closes the connection under its own operations; afterwards no
+ * callback holds a pointer to it. */
+void cv_target_forget(CvTarget *target, gpointer user_data);
 
 /* The context every callback of this target runs on. */
 GMainContext *cv_target_get_context(const CvTarget *target);

@@ -5,7 +5,19 @@
  * Others may change the same parameters while it watches (an operator's `virsh
  * migrate-setmaxdowntime`, libvirt, another tool). The tuner re-reads the parameters before
  * every change it applies (and decides again when they moved), refreshes them at a low rate
- * while watching, and before restoring: a value someone else set after us is left alone. */
+ * while watching (an outside change is judged at once), and before restoring: a value someone
+ * else set after us is left alone, and one it cannot re-read is left alone too (unverified).
+ *
+ * A limit above the policy's cap goes out only when the actuator's own check, from the policy
+ * and the parameters just re-read, agrees with the engine's. A migration that completes above
+ * the cap anyway ends CAP_BROKEN. A command that times out is retried, then the connection is
+ * re-opened (the target's connect after close); only a closed socket or repeated failures mean
+ * QEMU is gone, and the restore is still tried on a new connection. A pass counter that goes
+ * back starts a new epoch (the readings and the engine's history of the old migration go).
+ *
+ * The parts: cv-sampler (reading), cv-sample-history (boundaries), cv-actuator (changing),
+ * cv-restore-ledger (undoing), cv-reconnector, cv-tuner-report (records, summary, exit codes);
+ * this object is the phase machine between them. */
 #pragma once
 
 #include <glib.h>
@@ -22,15 +34,21 @@ G_BEGIN_DECLS
 /* How a tuning session ended. The values are also the documented exit codes of
  * `virt-converge tune` and `simulate` (cv_tuner_outcome_to_exit_code). */
 typedef enum {
-    CV_TUNER_OUTCOME_RUNNING = 0,  /* not finished yet */
-    CV_TUNER_OUTCOME_COMPLETED,    /* exit 0 */
-    CV_TUNER_OUTCOME_ERROR,        /* exit 1: could not attach, or an internal error */
-    CV_TUNER_OUTCOME_FAILED,       /* exit 2: QEMU status failed; changes restored */
-    CV_TUNER_OUTCOME_CANCELLED,    /* exit 3: cancelled by someone else; changes restored */
-    CV_TUNER_OUTCOME_ABORTED,      /* exit 4: the policy's last step aborted it; restored */
-    CV_TUNER_OUTCOME_VANISHED,     /* exit 5: QEMU went away (closed or timed out) */
+    CV_TUNER_OUTCOME_RUNNING = 0, /* not finished yet */
+    CV_TUNER_OUTCOME_COMPLETED,   /* exit 0 */
+    CV_TUNER_OUTCOME_ERROR,       /* exit 1: could not attach, or an internal error */
+    CV_TUNER_OUTCOME_FAILED,      /* exit 2: QEMU status failed; changes restored */
+    CV_TUNER_OUTCOME_CANCELLED,   /* exit 3: cancelled by someone else; changes restored */
+    CV_TUNER_OUTCOME_ABORTED,     /* exit 4: the policy's last step aborted it; restored */
+    /* exit 5: QEMU went away: the socket closed and no new connection could be made, or it
+     * stopped answering on new connections too; the restore is tried on a new connection */
+    CV_TUNER_OUTCOME_VANISHED,
     CV_TUNER_OUTCOME_DETACHED,     /* exit 6: stopped watching a running migration */
     CV_TUNER_OUTCOME_NO_MIGRATION, /* exit 7: nothing to tune */
+    /* exit 8: the migration completed, but the guest was paused longer than the policy's cap
+     * (QEMU's achieved `downtime` above max-downtime). It must never happen; when it does, the
+     * summary gives both numbers and the tuner logs a warning. */
+    CV_TUNER_OUTCOME_CAP_BROKEN,
 } CvTunerOutcome;
 
 const gchar *cv_tuner_outcome_to_string(CvTunerOutcome outcome);
@@ -67,6 +85,9 @@ typedef enum {
     /* A restore not done: someone else changed the parameter after the tuner did, and their
      * value stays (error says what was found). */
     CV_TUNER_RESULT_LEFT_ALONE,
+    /* A restore not done: the parameter could not be re-read first, so whoever holds it now,
+     * it stays ("left-alone (unverified)"; error says why and what the tuner last knew). */
+    CV_TUNER_RESULT_LEFT_ALONE_UNVERIFIED,
 } CvTunerResult;
 
 const gchar *cv_tuner_result_to_string(CvTunerResult result);
@@ -127,6 +148,11 @@ typedef struct {
     CvTunerAction restores[4];
     gboolean restore_skipped;            /* QEMU was gone, or --keep */
     gchar message[CV_TUNER_MESSAGE_MAX]; /* why it ended, one line */
+    guint n_restores_unverified; /* restores[] entries with CV_TUNER_RESULT_LEFT_ALONE_UNVERIFIED */
+    /* Completed with downtime_ms above max_downtime_ms (outcome CAP_BROKEN). */
+    gboolean cap_broken;
+    guint n_epochs;     /* times the pass counter went back (a new migration on the same QEMU) */
+    guint n_reconnects; /* connections re-opened after timeouts or a closed socket */
 } CvTunerSummary;
 
 typedef enum {

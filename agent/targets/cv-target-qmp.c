@@ -76,6 +76,7 @@ error_from_qmp(const GError *error)
             code = CV_TARGET_ERROR_CLOSED;
             break;
         case CV_QMP_ERROR_TIMEOUT:
+        case CV_QMP_ERROR_QUEUE_FULL: /* QEMU does not read: not answering, as for a timeout */
             code = CV_TARGET_ERROR_TIMEOUT;
             break;
         case CV_QMP_ERROR_CONNECT:
@@ -87,12 +88,20 @@ error_from_qmp(const GError *error)
         case CV_QMP_ERROR_PROTOCOL:
             code = CV_TARGET_ERROR_INVALID_REPLY;
             break;
+        /* QEMU's classes: a caller that can tell "this QEMU cannot" from "not now" from "it
+         * failed" decides better (a fallback, a wait, a report). */
+        case CV_QMP_ERROR_COMMAND_NOT_FOUND:
+        case CV_QMP_ERROR_KVM_MISSING_CAP:
+            code = CV_TARGET_ERROR_NOT_SUPPORTED;
+            break;
+        case CV_QMP_ERROR_DEVICE_NOT_ACTIVE:
+            code = CV_TARGET_ERROR_OPERATION_INVALID;
+            break;
+        case CV_QMP_ERROR_DEVICE_NOT_FOUND:
+            code = CV_TARGET_ERROR_DEVICE_NOT_FOUND;
+            break;
         case CV_QMP_ERROR_FAILED:
         case CV_QMP_ERROR_GENERIC_ERROR:
-        case CV_QMP_ERROR_COMMAND_NOT_FOUND:
-        case CV_QMP_ERROR_DEVICE_NOT_ACTIVE:
-        case CV_QMP_ERROR_DEVICE_NOT_FOUND:
-        case CV_QMP_ERROR_KVM_MISSING_CAP:
         default:
             code = CV_TARGET_ERROR_FAILED;
             break;
@@ -463,6 +472,7 @@ closed_cb(CvQmpClient *client, const GError *qmp_error, gpointer user_data)
     if (self->gone)
         return;
     self->gone = TRUE;
+    self->parent.connected = FALSE;
     if (qmp_error != NULL && g_error_matches(qmp_error, CV_QMP_ERROR, CV_QMP_ERROR_TIMEOUT))
         error = g_error_new(CV_TARGET_ERROR, CV_TARGET_ERROR_TIMEOUT,
                             "QEMU stopped answering on %s: %s", self->path, qmp_error->message);
@@ -473,6 +483,26 @@ closed_cb(CvQmpClient *client, const GError *qmp_error, gpointer user_data)
     cv_target_emit_event(&self->parent, &ev);
 }
 
+static void event_cb(CvQmpClient *client, const CvQmpMessage *message, gpointer user_data);
+static void closed_cb(CvQmpClient *client, const GError *qmp_error, gpointer user_data);
+
+/* A fresh client for a new connection: nothing of the old one (a greeting, bytes of commands
+ * that timed out, a half-read line) carries over. The old one has no command left: close()
+ * failed them all. */
+static void
+qmp_new_client(CvTargetQmp *self)
+{
+    if (self->client != NULL) {
+        cv_qmp_client_set_event_func(self->client, NULL, NULL);
+        cv_qmp_client_set_closed_func(self->client, NULL, NULL);
+        g_clear_pointer(&self->client, cv_qmp_client_free);
+    }
+    self->client = cv_qmp_client_new(self->parent.context);
+    cv_qmp_client_set_timeout(self->client, self->timeout_ms);
+    cv_qmp_client_set_event_func(self->client, event_cb, self);
+    cv_qmp_client_set_closed_func(self->client, closed_cb, self);
+}
+
 static void
 qmp_connect(CvTarget *target, CvTargetDoneFunc func, gpointer user_data)
 {
@@ -480,10 +510,17 @@ qmp_connect(CvTarget *target, CvTargetDoneFunc func, gpointer user_data)
     Request *req = request_new(self, REQUEST_DONE, "connect", func, user_data);
 
     g_ptr_array_add(self->pending, req);
-    if (target->connected || self->gone) {
+    if (target->connected && !self->gone) {
         request_fail_later(req, g_error_new(CV_TARGET_ERROR, CV_TARGET_ERROR_CONNECT,
-                                            "%s: connect called twice", self->path));
+                                            "%s: already connected", self->path));
         return;
+    }
+    if (self->gone) {
+        /* a reconnect, after close() or the peer hanging up */
+        qmp_new_client(self);
+        self->gone = FALSE;
+        target->connected = FALSE;
+        target->events = FALSE;
     }
     req->stage = STAGE_CONNECT;
     cv_qmp_client_connect(self->client, self->path, reply_cb, req);
@@ -606,7 +643,8 @@ qmp_close(CvTarget *target)
 {
     CvTargetQmp *self = qmp_self(target);
 
-    if (self->client != NULL && cv_qmp_client_is_connected(self->client))
+    /* also mid-connect: a connect in progress fails with CLOSED */
+    if (self->client != NULL)
         cv_qmp_client_close(self->client);
     self->gone = TRUE;
     target->connected = FALSE;
@@ -666,10 +704,7 @@ cv_target_qmp_new(const gchar *socket_path, GMainContext *context)
     self->enable_events = TRUE;
     self->timeout_ms = 10000;
     self->pending = g_ptr_array_new();
-    self->client = cv_qmp_client_new(self->parent.context);
-    cv_qmp_client_set_timeout(self->client, self->timeout_ms);
-    cv_qmp_client_set_event_func(self->client, event_cb, self);
-    cv_qmp_client_set_closed_func(self->client, closed_cb, self);
+    qmp_new_client(self);
     return &self->parent;
 }
 

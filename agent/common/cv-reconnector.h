@@ -1,0 +1,42 @@
+/* CvReconnector: opens a new connection to a target whose old one timed out or closed. It
+ * closes the old one, connects, and reads the parameters and capabilities again; a try that
+ * fails is followed by another, further apart each time (1 s, 2 s, ... of the clock), up to a
+ * number of tries; then it gives up. Its operations are forgotten when it is cancelled or
+ * freed. */
+#pragma once
+
+#include <glib.h>
+
+#include "cv-clock.h"
+#include "cv-target.h"
+
+G_BEGIN_DECLS
+
+#define CV_RECONNECTOR_BACKOFF_MS 1000
+
+typedef struct _CvReconnector CvReconnector;
+
+/* Connected again (@params read on the new connection), or given up (@params NULL, @error the
+ * last try's). */
+typedef void (*CvReconnectorDoneFunc)(CvReconnector *reconnector, const CvParams *params,
+                                      const GError *error, gpointer user_data);
+/* A try failed with @error; the next one follows in @wait_ms. */
+typedef void (*CvReconnectorRetryFunc)(CvReconnector *reconnector, const GError *error,
+                                       guint64 wait_ms, gpointer user_data);
+
+/* @target and @clock are borrowed and must outlive the reconnector. */
+CvReconnector *cv_reconnector_new(CvTarget *target, CvClock *clock);
+void cv_reconnector_free(CvReconnector *reconnector);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CvReconnector, cv_reconnector_free)
+
+/* Close the target's connection and open a new one, @max_tries tries at most (>= 1). */
+void cv_reconnector_start(CvReconnector *reconnector, guint max_tries,
+                          CvReconnectorDoneFunc done_func, CvReconnectorRetryFunc retry_func,
+                          gpointer user_data);
+/* Stop trying; no callback follows. */
+void cv_reconnector_cancel(CvReconnector *reconnector);
+gboolean cv_reconnector_is_running(const CvReconnector *reconnector);
+/* Tries made by the current (or last) run. */
+guint cv_reconnector_get_n_tries(const CvReconnector *reconnector);
+
+G_END_DECLS

@@ -1,0 +1,383 @@
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "cv-tuner-report.h"
+
+struct _CvTunerReport {
+    CvTuner *tuner;
+    CvTarget *target;
+    CvClock *clock;
+    CvTunerRecordFunc record_func;
+    gpointer record_data;
+    gint64 attach_ms;
+    guint64 switchover_bandwidth; /* the policy's stated link rate, for the lower bound */
+    gboolean noticed_pending;
+    CvTunerSummary summary;
+};
+
+const gchar *
+cv_tuner_outcome_to_string(CvTunerOutcome outcome)
+{
+    switch (outcome) {
+    case CV_TUNER_OUTCOME_RUNNING:
+        return "running";
+    case CV_TUNER_OUTCOME_COMPLETED:
+        return "completed";
+    case CV_TUNER_OUTCOME_ERROR:
+        return "error";
+    case CV_TUNER_OUTCOME_FAILED:
+        return "failed";
+    case CV_TUNER_OUTCOME_CANCELLED:
+        return "cancelled";
+    case CV_TUNER_OUTCOME_ABORTED:
+        return "aborted";
+    case CV_TUNER_OUTCOME_VANISHED:
+        return "qemu-gone";
+    case CV_TUNER_OUTCOME_DETACHED:
+        return "detached";
+    case CV_TUNER_OUTCOME_NO_MIGRATION:
+        return "no-migration";
+    case CV_TUNER_OUTCOME_CAP_BROKEN:
+        return "cap-broken";
+    default:
+        return "unknown";
+    }
+}
+
+gint
+cv_tuner_outcome_to_exit_code(CvTunerOutcome outcome)
+{
+    switch (outcome) {
+    case CV_TUNER_OUTCOME_COMPLETED:
+        return 0;
+    case CV_TUNER_OUTCOME_RUNNING:
+    case CV_TUNER_OUTCOME_ERROR:
+        return 1;
+    case CV_TUNER_OUTCOME_FAILED:
+        return 2;
+    case CV_TUNER_OUTCOME_CANCELLED:
+        return 3;
+    case CV_TUNER_OUTCOME_ABORTED:
+        return 4;
+    case CV_TUNER_OUTCOME_VANISHED:
+        return 5;
+    case CV_TUNER_OUTCOME_DETACHED:
+        return 6;
+    case CV_TUNER_OUTCOME_NO_MIGRATION:
+        return 7;
+    case CV_TUNER_OUTCOME_CAP_BROKEN:
+        return 8;
+    default:
+        return 1;
+    }
+}
+
+const gchar *
+cv_tuner_result_to_string(CvTunerResult result)
+{
+    switch (result) {
+    case CV_TUNER_RESULT_APPLIED:
+        return "applied";
+    case CV_TUNER_RESULT_DRY_RUN:
+        return "dry-run";
+    case CV_TUNER_RESULT_REFUSED:
+        return "refused";
+    case CV_TUNER_RESULT_FAILED:
+        return "failed";
+    case CV_TUNER_RESULT_LEFT_ALONE:
+        return "left-alone";
+    case CV_TUNER_RESULT_LEFT_ALONE_UNVERIFIED:
+        return "left-alone-unverified";
+    default:
+        return "unknown";
+    }
+}
+
+CvTunerReport *
+cv_tuner_report_new(CvTuner *tuner, CvTarget *target, CvClock *clock, const CvPolicy *policy,
+                    gboolean dry_run)
+{
+    CvTunerReport *report;
+
+    g_return_val_if_fail(target != NULL && clock != NULL && policy != NULL, NULL);
+    report = g_new0(CvTunerReport, 1);
+    report->tuner = tuner;
+    report->target = target;
+    report->clock = clock;
+    report->switchover_bandwidth = policy->switchover_bandwidth;
+    report->summary.dry_run = dry_run;
+    g_strlcpy(report->summary.policy, policy->name, sizeof(report->summary.policy));
+    report->summary.max_downtime_ms = policy->max_downtime_ms;
+    report->summary.system_wide_remaining = CV_TRI_UNKNOWN;
+    report->summary.switchover_bandwidth = CV_TRI_UNKNOWN;
+    return report;
+}
+
+void
+cv_tuner_report_free(CvTunerReport *report)
+{
+    g_free(report);
+}
+
+void
+cv_tuner_report_set_record_func(CvTunerReport *report, CvTunerRecordFunc func, gpointer user_data)
+{
+    g_return_if_fail(report != NULL);
+    report->record_func = func;
+    report->record_data = user_data;
+}
+
+void
+cv_tuner_report_start(CvTunerReport *report)
+{
+    g_return_if_fail(report != NULL);
+    report->attach_ms = cv_clock_now_ms(report->clock);
+}
+
+gint64
+cv_tuner_report_elapsed_ms(CvTunerReport *report)
+{
+    g_return_val_if_fail(report != NULL, 0);
+    return cv_clock_now_ms(report->clock) - report->attach_ms;
+}
+
+void
+cv_tuner_report_emit(CvTunerReport *report, CvTunerRecord *record)
+{
+    g_return_if_fail(report != NULL && record != NULL);
+    record->time_ms = cv_tuner_report_elapsed_ms(report);
+    record->target = cv_target_get_description(report->target);
+    record->version = cv_target_get_version(report->target);
+    record->events = cv_target_has_events(report->target);
+    if (report->record_func != NULL)
+        report->record_func(report->tuner, record, report->record_data);
+}
+
+void
+cv_tuner_report_notice(CvTunerReport *report, const gchar *format, ...)
+{
+    va_list args;
+    g_autofree gchar *message = NULL;
+    CvTunerRecord record = {.kind = CV_TUNER_RECORD_NOTICE};
+
+    va_start(args, format);
+    message = g_strdup_vprintf(format, args);
+    va_end(args);
+    record.message = message;
+    cv_tuner_report_emit(report, &record);
+}
+
+static gboolean
+action_same(const CvTunerAction *a, const CvTunerAction *b)
+{
+    return a->kind == b->kind && a->value == b->value && a->result == b->result &&
+           g_strcmp0(a->error, b->error) == 0;
+}
+
+void
+cv_tuner_summary_add_action(CvTunerSummary *sum, const CvTunerAction *action)
+{
+    CvTunerAction *last =
+        sum->n_action_entries > 0 ? &sum->actions[sum->n_action_entries - 1] : NULL;
+
+    sum->n_actions++;
+    if (action->result == CV_TUNER_RESULT_APPLIED)
+        sum->n_changes++;
+    if (last != NULL && action->result != CV_TUNER_RESULT_APPLIED && action_same(last, action)) {
+        last->repeats++;
+        last->last_pass = action->pass;
+        last->last_time_ms = action->time_ms;
+        return;
+    }
+    if (sum->n_action_entries == CV_TUNER_MAX_ACTIONS) {
+        sum->n_actions_dropped++;
+        return;
+    }
+    last = &sum->actions[sum->n_action_entries++];
+    *last = *action;
+    last->repeats = 1;
+    last->last_pass = action->pass;
+    last->last_time_ms = action->time_ms;
+}
+
+void
+cv_tuner_summary_add_restore(CvTunerSummary *sum, const CvTunerAction *r)
+{
+    switch (r->result) {
+    case CV_TUNER_RESULT_FAILED:
+    case CV_TUNER_RESULT_REFUSED:
+        sum->n_restore_failures++;
+        break;
+    case CV_TUNER_RESULT_LEFT_ALONE:
+        sum->n_restores_left_alone++;
+        break;
+    case CV_TUNER_RESULT_LEFT_ALONE_UNVERIFIED:
+        sum->n_restores_unverified++;
+        break;
+    case CV_TUNER_RESULT_APPLIED:
+    case CV_TUNER_RESULT_DRY_RUN:
+    default:
+        break;
+    }
+    if (sum->n_restores < G_N_ELEMENTS(sum->restores))
+        sum->restores[sum->n_restores++] = *r;
+}
+
+void
+cv_tuner_report_action(CvTunerReport *report, CvTunerAction *action)
+{
+    CvTunerRecord record = {.kind = CV_TUNER_RECORD_ACTION, .action = action};
+    gboolean done =
+        action->result == CV_TUNER_RESULT_APPLIED || action->result == CV_TUNER_RESULT_DRY_RUN;
+
+    action->time_ms = cv_tuner_report_elapsed_ms(report);
+    cv_tuner_summary_add_action(&report->summary, action);
+    g_info("%s %s %" G_GUINT64_FORMAT ": %s", cv_tuner_result_to_string(action->result),
+           cv_decision_kind_to_string(action->kind), action->value,
+           done ? action->reason : action->error);
+    cv_tuner_report_emit(report, &record);
+}
+
+void
+cv_tuner_report_restore(CvTunerReport *report, CvTunerAction *restore)
+{
+    CvTunerRecord record = {.kind = CV_TUNER_RECORD_RESTORE, .action = restore};
+
+    restore->time_ms = cv_tuner_report_elapsed_ms(report);
+    if (restore->result == CV_TUNER_RESULT_FAILED)
+        g_info("restoring %s failed: %s", cv_decision_kind_to_string(restore->kind),
+               restore->error);
+    cv_tuner_summary_add_restore(&report->summary, restore);
+    cv_tuner_report_emit(report, &record);
+}
+
+void
+cv_tuner_report_pending_source(CvTunerReport *report, const CvSample *s)
+{
+    gboolean system_wide = FALSE;
+
+    g_return_if_fail(report != NULL && s != NULL);
+    if (report->noticed_pending || !cv_sample_pending(s, NULL, &system_wide))
+        return;
+    report->noticed_pending = TRUE;
+    report->summary.system_wide_remaining = system_wide ? CV_TRI_YES : CV_TRI_NO;
+    if (system_wide)
+        cv_tuner_report_notice(report, "pending: system-wide remaining (RAM and device state, "
+                                       "QEMU 11.1+)");
+    else if (cv_sample_has_vfio(s))
+        cv_tuner_report_notice(report,
+                               "pending: ram.remaining only; this QEMU reports no system-wide "
+                               "remaining (before 11.1) and the VFIO device's share is unknown");
+    else
+        cv_tuner_report_notice(report, "pending: ram.remaining only; this QEMU reports no "
+                                       "system-wide remaining (before 11.1)");
+}
+
+void
+cv_tuner_report_switchover_support(CvTunerReport *report, const CvParams *params)
+{
+    gchar rate[32];
+
+    g_return_if_fail(report != NULL && params != NULL);
+    if (cv_params_supports_switchover_bandwidth(params)) {
+        report->summary.switchover_bandwidth = CV_TRI_YES;
+        return;
+    }
+    report->summary.switchover_bandwidth = CV_TRI_NO;
+    if (report->switchover_bandwidth > 0) {
+        cv_format_rate(report->switchover_bandwidth, rate, sizeof(rate));
+        cv_tuner_report_notice(report,
+                               "fallback: this QEMU has no avail-switchover-bandwidth (before "
+                               "8.2): never sent; blackout predicted as pending / %s",
+                               rate);
+    } else {
+        cv_tuner_report_notice(report,
+                               "fallback: this QEMU has no avail-switchover-bandwidth (before "
+                               "8.2): never sent; the policy states no link rate, so the limit "
+                               "is held to the cap");
+    }
+}
+
+CvTunerSummary *
+cv_tuner_report_get_summary(CvTunerReport *report)
+{
+    g_return_val_if_fail(report != NULL, NULL);
+    return &report->summary;
+}
+
+gboolean
+cv_tuner_summary_check_cap(CvTunerSummary *sum, gboolean limit_is_ours, gchar *why, gsize why_len)
+{
+    gchar limit[64] = "unknown";
+
+    if (sum->outcome != CV_TUNER_OUTCOME_COMPLETED || sum->max_downtime_ms == 0 ||
+        !cv_field_valid(&sum->downtime_ms) || sum->downtime_ms.value <= sum->max_downtime_ms)
+        return FALSE;
+    sum->outcome = CV_TUNER_OUTCOME_CAP_BROKEN;
+    sum->cap_broken = TRUE;
+    if (cv_field_valid(&sum->downtime_limit_ms))
+        g_snprintf(limit, sizeof(limit), "%" G_GUINT64_FORMAT " ms, %s",
+                   sum->downtime_limit_ms.value,
+                   sum->dry_run    ? "a dry run changed nothing"
+                   : limit_is_ours ? "set by virt-converge"
+                                   : "not set by virt-converge");
+    if (why != NULL)
+        g_snprintf(why, why_len,
+                   "the migration completed, but the guest was paused %" G_GUINT64_FORMAT
+                   " ms, above the policy's cap of %" G_GUINT64_FORMAT
+                   " ms (downtime-limit at the end: %s)",
+                   sum->downtime_ms.value, sum->max_downtime_ms, limit);
+    return TRUE;
+}
+
+void
+cv_tuner_report_end(CvTunerReport *report, const CvTunerReportEnd *end, const gchar *format, ...)
+{
+    CvTunerSummary *sum = &report->summary;
+    const CvSample *s = end->last;
+    va_list args;
+
+    sum->outcome = end->outcome;
+    va_start(args, format);
+    g_vsnprintf(sum->message, sizeof(sum->message), format, args);
+    va_end(args);
+    sum->downtime_limit_ms = end->downtime_limit;
+    if (s != NULL) {
+        sum->final_status = s->status;
+        sum->total_time_ms = s->total_time_ms;
+        sum->downtime_ms = s->downtime_ms;
+        sum->passes = s->ram_dirty_sync_count;
+        if (!cv_field_valid(&sum->passes))
+            sum->passes = end->last_boundary_pass;
+    }
+    if (end->have_stopcopy && report->switchover_bandwidth > 0) {
+        gdouble ms =
+            ceil((gdouble)end->stopcopy_bytes * 1000.0 / (gdouble)report->switchover_bandwidth);
+
+        /* clamped before the conversion: a huge pending over a tiny rate must not overflow */
+        cv_field_set(&sum->lower_bound_ms,
+                     ms >= 1e18 ? G_GUINT64_CONSTANT(1000000000000000000) : (guint64)ms);
+        sum->lower_bound_bytes = end->stopcopy_bytes;
+        sum->lower_bound_rate = report->switchover_bandwidth;
+    }
+    if (cv_tuner_summary_check_cap(sum, end->limit_is_ours, sum->message, sizeof(sum->message)))
+        g_warning("%s: %s", cv_target_get_description(report->target), sum->message);
+}
+
+void
+cv_tuner_report_set_final_limit(CvTunerReport *report, const CvU64Field *limit)
+{
+    g_return_if_fail(report != NULL && limit != NULL);
+    report->summary.downtime_limit_ms = *limit;
+}
+
+void
+cv_tuner_report_emit_summary(CvTunerReport *report)
+{
+    CvTunerRecord record = {.kind = CV_TUNER_RECORD_SUMMARY, .summary = &report->summary};
+
+    report->summary.elapsed_ms = cv_tuner_report_elapsed_ms(report);
+    cv_tuner_report_emit(report, &record);
+}

@@ -1,0 +1,392 @@
+#!/bin/bash
+# e2e against a REAL libvirtd: two libvirtd instances on this machine, each in its own mount and
+# UTS namespace with its own host UUID (lv-instance.sh), migrate the memory-dirtying guest
+# (dirtier.S, 64 MiB re-dirtied every millisecond) with `virsh migrate --live --p2p` at 64 MiB/s,
+# which never converges under libvirt's 300 ms downtime limit. virt-converge, through the libvirt
+# target, has to make it converge, and every claim is checked against what libvirt and QEMU say
+# (virsh migrate-getmaxdowntime, the completed job statistics), not against our own output.
+#
+# TAP output. Needs root, unshare(1), libvirtd, virsh and qemu-system-x86_64; without them the
+# suite is SKIPPED with the reason. The daemons are started once (each probes QEMU for a few
+# seconds) and every case resets the guest to the source. Durations are never asserted: waits
+# are hang guards far above what a case needs.
+set -uo pipefail
+
+CLI=${CV_E2E_CLI:?}
+KERNEL=${CV_E2E_KERNEL:?}
+HERE=$(cd "$(dirname "$0")" && pwd)
+CAP_MS=2000     # the converging policy's cap: ~1000 ms needed + margin
+LOW_CAP_MS=800  # the holding policy's cap: below the ~1000 ms this guest needs
+BW=64           # MiB/s: 64 MiB region / 64 MiB/s = the 1000 ms QEMU expects
+
+# CV_E2E_LIBVIRT_CASES=16 runs cases 1 and 6 only (debugging)
+CASES=${CV_E2E_LIBVIRT_CASES:-1234567}
+want() { [[ $CASES == *$1* ]]; }
+n=0
+failed=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
+check() { # check DESCRIPTION COMMAND...
+    local d=$1; shift
+    if "$@"; then ok "$d"; else not_ok "$d"; fi
+}
+diag() { sed 's/^/# /' "$@" 2>/dev/null; }
+skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+
+[ "$(id -u)" = 0 ] || skip_all "needs root (two private libvirtd instances in mount namespaces)"
+for tool in unshare libvirtd virsh qemu-system-x86_64 python3; do
+    command -v "$tool" >/dev/null || skip_all "$tool not found (Debian: libvirt-daemon, libvirt-clients, qemu-system-x86)"
+done
+unshare --mount --propagation private true 2>/dev/null ||
+    skip_all "unshare --mount is not allowed here (no CAP_SYS_ADMIN)"
+# Debian's libvirt-daemon-system creates this user; we never install that package (it pulls
+# systemd-sysv), and the QEMU driver refuses to start without it.
+if ! getent passwd libvirt-qemu >/dev/null; then
+    getent group libvirt-qemu >/dev/null || groupadd --system libvirt-qemu
+    useradd --system -g libvirt-qemu -d /var/lib/libvirt -s /usr/sbin/nologin libvirt-qemu ||
+        skip_all "cannot create the libvirt-qemu user"
+fi
+
+W=$(mktemp -d /tmp/cv-e2e-libvirt.XXXXXX)
+chmod 755 "$W"
+SRC="qemu+unix:///system?socket=$W/src/sock/libvirt-sock"
+DST="qemu+unix:///system?socket=$W/dst/sock/libvirt-sock"
+SRC_UUID=11111111-1111-4111-8111-111111111111
+DST_UUID=22222222-2222-4222-8222-222222222222
+SRCPID=
+DSTPID=
+MIGPID=
+
+cleanup() {
+    set +e
+    [ -n "$MIGPID" ] && kill "$MIGPID" 2>/dev/null
+    for c in "$SRC" "$DST"; do
+        for d in $(virsh -c "$c" list --name 2>/dev/null); do virsh -c "$c" destroy "$d" >/dev/null 2>&1; done
+    done
+    for p in $SRCPID $DSTPID; do kill "$p" 2>/dev/null; done
+    for p in $SRCPID $DSTPID $MIGPID; do wait "$p" 2>/dev/null; done
+    # A QEMU whose libvirtd died first lives on in that daemon's mount namespace: ours are
+    # the ones whose mounts name this suite's directory.
+    for p in /proc/[0-9]*; do
+        [ "$(cat "$p/comm" 2>/dev/null)" = qemu-system-x86 ] || continue
+        grep -qs "$W" "$p/mountinfo" && kill "${p#/proc/}" 2>/dev/null
+    done
+    rm -rf "$W"
+}
+trap cleanup EXIT
+
+start_daemon() { # NAME UUID MIGPORT -> its pid in DAEMONPID (a child of this shell)
+    "$HERE/lv-instance.sh" "$W/$1" "$2" "$3" >>"$W/$1.out" 2>&1 &
+    DAEMONPID=$!
+}
+wait_socket() {
+    for _ in $(seq 200); do [ -S "$W/$1/sock/libvirt-sock" ] && return 0; sleep 0.05; done
+    return 1
+}
+
+start_daemon src $SRC_UUID 49720; SRCPID=$DAEMONPID
+start_daemon dst $DST_UUID 49800; DSTPID=$DAEMONPID
+if ! wait_socket src || ! wait_socket dst; then
+    echo "1..1"; not_ok "both libvirtd instances start"; diag "$W/src.out" "$W/dst.out"; exit 1
+fi
+# The first call of each daemon probes QEMU's capabilities (3-8 s).
+virsh -c "$SRC" version >/dev/null 2>&1 & a=$!
+virsh -c "$DST" version >/dev/null 2>&1 & b=$!
+wait $a; ra=$?; wait $b; rb=$?
+if [ $ra != 0 ] || [ $rb != 0 ]; then
+    echo "1..1"; not_ok "both libvirtd instances answer"; diag "$W/src/log/libvirtd.log"; exit 1
+fi
+
+cat >"$W/dirtier.xml" <<XML
+<domain type='qemu'>
+  <name>dirtier</name>
+  <memory unit='MiB'>256</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type><kernel>$KERNEL</kernel></os>
+  <on_poweroff>destroy</on_poweroff>
+  <devices>
+    <serial type='file'><source path='$W/dirtier.serial' append='on'/><target port='0'/></serial>
+    <memballoon model='none'/>
+  </devices>
+</domain>
+XML
+cat >"$W/virt-converged.conf" <<CONF
+[policy:e2e]
+max-downtime = ${CAP_MS}ms
+stall-window = 3
+escalation = wait
+
+[policy:e2e-hold]
+max-downtime = ${LOW_CAP_MS}ms
+stall-window = 3
+escalation = wait
+
+# the policy the domain's metadata names in the migrate case
+[policy:e2e-meta]
+max-downtime = ${CAP_MS}ms
+stall-window = 3
+escalation = wait
+
+# states a link rate: QEMU 7.2 has no avail-switchover-bandwidth, so the limit may exceed the
+# cap while limit x max-bandwidth / link stays within it (architecture.md)
+[policy:e2e-link]
+max-downtime = 500ms
+switchover-bandwidth = 1GiB/s
+stall-window = 3
+escalation = wait
+CONF
+CONF="$W/virt-converged.conf"
+virsh -q -c "$SRC" define "$W/dirtier.xml" >/dev/null
+
+vc() { "$CLI" -c "$SRC" "$@"; }
+
+# The guest running on the source, no job, downtime-limit 300 ms.
+reset_guest() {
+    virsh -c "$DST" destroy dirtier >/dev/null 2>&1
+    virsh -c "$DST" undefine dirtier >/dev/null 2>&1
+    if [ "$(virsh -c "$SRC" domstate dirtier 2>/dev/null | head -1)" != running ]; then
+        : >"$W/dirtier.serial"
+        virsh -q -c "$SRC" start dirtier >/dev/null || return 1
+        for _ in $(seq 200); do grep -q 'dirtier: up' "$W/dirtier.serial" 2>/dev/null && break; sleep 0.05; done
+    fi
+    virsh -q -c "$SRC" migrate-setmaxdowntime dirtier 300 >/dev/null &&
+        [ "$(virsh -c "$SRC" migrate-getmaxdowntime dirtier | head -1)" = 300 ]
+}
+
+# virsh migrate --live --p2p in the background; returns once the job runs.
+start_migration() {
+    virsh -c "$SRC" migrate --live --p2p --verbose dirtier "$DST" --migrateuri tcp://127.0.0.1 \
+        --bandwidth $BW >"$W/migrate.out" 2>&1 &
+    MIGPID=$!
+    for _ in $(seq 300); do
+        virsh -c "$SRC" domjobinfo dirtier 2>/dev/null | grep -q Unbounded && return 0
+        sleep 0.05
+    done
+    return 1
+}
+# Wait for the background virsh migrate; its status in MIGRC.
+finish_migration() {
+    local i
+    for i in $(seq 600); do kill -0 "$MIGPID" 2>/dev/null || break; sleep 0.1; done
+    kill "$MIGPID" 2>/dev/null
+    wait "$MIGPID"; MIGRC=$?
+    MIGPID=
+}
+iteration() { virsh -c "$SRC" domjobinfo dirtier 2>/dev/null | awk '/^Iteration:/ {print $2}'; }
+wait_iterations() { # N
+    for _ in $(seq 400); do [ "$(iteration)" -ge "$1" ] 2>/dev/null && return 0; sleep 0.05; done
+    return 1
+}
+# The tune JSON summary as key=value lines, and every applied downtime-limit.
+json_summary() { # FILE KEY
+    python3 - "$1" "$2" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    line = line.strip()
+    if line.startswith("{"):
+        r = json.loads(line)
+        if r.get("record") == "summary":
+            v = r.get(sys.argv[2])
+            print("" if v is None else v)
+PY
+}
+applied_limits() { # FILE -> one value per applied set-downtime-limit
+    python3 - "$1" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    line = line.strip()
+    if line.startswith("{"):
+        r = json.loads(line)
+        if r.get("record") == "action" and r.get("action") == "set-downtime-limit" and r.get("result") == "applied":
+            print(r["value"])
+PY
+}
+all_within() { # CAP VALUES... (at least one value)
+    local cap=$1; shift
+    [ $# -gt 0 ] || return 1
+    for v in "$@"; do [ "$v" -le "$cap" ] || return 1; done
+}
+completed_downtime() { # the real downtime libvirt kept for the source's last job
+    virsh -c "$SRC" domjobinfo dirtier --completed --keep-completed --rawstats 2>/dev/null |
+        awk -F': ' '$1 == "downtime" {print $2}'
+}
+
+# ---- 1. tune started after the migration began makes it complete ---------------------------
+if want 1; then
+
+reset_guest || { echo "1..1"; not_ok "the guest boots on the source"; exit 1; }
+start_migration && wait_iterations 2
+it_before=$(iteration)
+vc tune dirtier --policy e2e --config "$CONF" --json >"$W/tune.json" 2>"$W/tune.err"
+rc=$?
+finish_migration
+check "tune: exits 0 (completed), after attaching at iteration ${it_before:-?}" [ $rc = 0 ]
+check "tune: virsh migrate succeeded" [ "$MIGRC" = 0 ]
+check "tune: the guest runs on the destination" \
+    [ "$(virsh -c "$DST" domstate dirtier 2>/dev/null | head -1)" = running ]
+limits=$(applied_limits "$W/tune.json")
+# shellcheck disable=SC2086
+check "tune: applied downtime-limits ($(echo $limits)) all within the ${CAP_MS} ms cap" all_within $CAP_MS $limits
+real=$(completed_downtime)
+check "tune: achieved downtime ${real:-?} ms (libvirt's completed job) within the cap" \
+    all_within $CAP_MS $real
+check "tune: the summary's downtime equals libvirt's (${real:-?} ms)" \
+    [ "$(json_summary "$W/tune.json" downtime-ms)" = "$real" ]
+[ $rc = 0 ] || { diag "$W/tune.err"; tail -3 "$W/tune.json" | diag /dev/stdin; }
+fi
+
+# ---- 2. --dry-run changes nothing ---------------------------------------------------------
+if want 2; then
+
+reset_guest && start_migration && wait_iterations 1
+vc tune dirtier --policy e2e --config "$CONF" --dry-run --max-passes 8 --json >"$W/dry.json" 2>"$W/dry.err"
+rc=$?
+check "dry run: stops watching after 8 evaluations (exit 6)" [ $rc = 6 ]
+check "dry run: it would have raised the limit" grep -q '"result":"dry-run"' "$W/dry.json"
+check "dry run: virsh migrate-getmaxdowntime still 300" \
+    [ "$(virsh -c "$SRC" migrate-getmaxdowntime dirtier | head -1)" = 300 ]
+check "dry run: the migration is still running" kill -0 "$MIGPID"
+virsh -c "$SRC" domjobabort dirtier >/dev/null 2>&1
+finish_migration
+fi
+
+# ---- 3. domjobabort: the parameters are restored ------------------------------------------
+if want 3; then
+
+reset_guest && start_migration && wait_iterations 1
+vc tune dirtier --policy e2e-hold --config "$CONF" --json >"$W/hold.json" 2>"$W/hold.err" &
+TUNEPID=$!
+raised=
+for _ in $(seq 600); do
+    raised=$(applied_limits "$W/hold.json" | tail -1)
+    [ -n "$raised" ] && break
+    sleep 0.05
+done
+now=$(virsh -c "$SRC" migrate-getmaxdowntime dirtier | head -1)
+vc list >"$W/list.out" 2>&1
+check "list: shows the migrating domain with its limit" \
+    grep -Eq "^dirtier +[0-9]+ .* $raised ms " "$W/list.out"
+vc status dirtier --json >"$W/status.json" 2>&1
+check "status: active, read on a read-only connection" grep -q '"status":"active"' "$W/status.json"
+timeout -s INT 3 "$CLI" -c "$SRC" watch dirtier >"$W/watch.out" 2>&1
+check "watch: one line per iteration until interrupted" \
+    test "$(grep -Ec '^ +[0-9.]+s +[0-9]+ ' "$W/watch.out")" -ge 1
+check "abort: the tuner raised the limit to ${raised:-nothing} ms, within the ${LOW_CAP_MS} ms cap" \
+    all_within $LOW_CAP_MS $raised
+check "abort: virsh migrate-getmaxdowntime agrees ($now ms)" test -n "$raised" -a "$now" = "$raised"
+virsh -c "$SRC" domjobabort dirtier >/dev/null 2>&1
+wait $TUNEPID; rc=$?
+finish_migration
+check "abort: tune exits 3 (cancelled by someone else)" [ $rc = 3 ]
+check "abort: downtime-limit back to 300 ms" \
+    [ "$(virsh -c "$SRC" migrate-getmaxdowntime dirtier | head -1)" = 300 ]
+check "abort: the guest still runs on the source" \
+    [ "$(virsh -c "$SRC" domstate dirtier | head -1)" = running ]
+[ $rc = 3 ] || diag "$W/hold.err"
+fi
+
+# ---- 4. virt-converge migrate, with the policy the domain's metadata names ----------------
+if want 4; then
+
+reset_guest
+vc policy set dirtier e2e-meta --config "$CONF" >"$W/policy.out" 2>&1
+check "policy set: written live and persistent" grep -q 'live and persistent config' "$W/policy.out"
+check "policy set: in the domain's XML" \
+    sh -c "virsh -c '$SRC' dumpxml dirtier | grep -Eq '<[a-z]+:policy [^>]*name=\"e2e-meta\"'"
+check "policy set: in the persistent definition" \
+    sh -c "virsh -c '$SRC' dumpxml --inactive dirtier | grep -Eq '<[a-z]+:policy [^>]*name=\"e2e-meta\"'"
+vc migrate dirtier "$DST" --live --p2p --migrateuri tcp://127.0.0.1 --bandwidth $BW \
+    --config "$CONF" >"$W/migrate-cv.out" 2>"$W/migrate-cv.err"
+rc=$?
+check "migrate: exits 0 (completed)" [ $rc = 0 ]
+check "migrate: tuned with the metadata's policy" \
+    grep -q "policy 'e2e-meta' (named in the domain's metadata)" "$W/migrate-cv.out"
+check "migrate: the guest runs on the destination" \
+    [ "$(virsh -c "$DST" domstate dirtier 2>/dev/null | head -1)" = running ]
+real=$(completed_downtime)
+check "migrate: achieved downtime ${real:-?} ms within the cap" all_within $CAP_MS $real
+[ $rc = 0 ] || diag "$W/migrate-cv.err"
+reset_guest
+vc policy unset dirtier >/dev/null 2>&1
+check "policy unset: gone from the live and persistent XML" \
+    sh -c "! virsh -c '$SRC' dumpxml dirtier | grep -q e2e-meta && ! virsh -c '$SRC' dumpxml --inactive dirtier | grep -q e2e-meta"
+vc policy set dirtier no-such-policy --config "$CONF" >/dev/null 2>"$W/policy.err"
+check "policy set: an undefined policy is refused, nothing written" \
+    sh -c "[ $? = 1 ] && grep -q \"unknown policy 'no-such-policy'\" '$W/policy.err' && ! virsh -c '$SRC' dumpxml dirtier | grep -q no-such-policy"
+vc status no-such-domain >/dev/null 2>"$W/nodom.err"
+check "status: an unknown domain is a clear error (exit 1)" \
+    sh -c "[ $? = 1 ] && grep -q \"no domain 'no-such-domain'\" '$W/nodom.err'"
+fi
+
+# ---- 5. monitor-commands = never: job statistics alone converge it, no taint --------------
+if want 5; then
+
+reset_guest && start_migration && wait_iterations 1
+taints_before=$(grep -c 'custom-monitor' "$W/src/log/qemu/dirtier.log" 2>/dev/null)
+vc tune dirtier --policy e2e-link --config "$CONF" --monitor-commands never --json \
+    >"$W/never.json" 2>"$W/never.err"
+rc=$?
+finish_migration
+taints_after=$(grep -c 'custom-monitor' "$W/src/log/qemu/dirtier.log" 2>/dev/null)
+check "never: exits 0 (completed)" [ $rc = 0 ]
+check "never: the domain was not tainted (custom-monitor lines: ${taints_before:-0} -> ${taints_after:-0})" \
+    [ "${taints_before:-0}" = "${taints_after:-0}" ]
+real=$(completed_downtime)
+check "never: achieved downtime ${real:-?} ms within the 500 ms cap" all_within 500 $real
+[ $rc = 0 ] || diag "$W/never.err"
+fi
+
+# ---- 6. libvirtd restarted mid-migration -------------------------------------------------
+if want 6; then
+
+reset_guest && start_migration && wait_iterations 1
+vc tune dirtier --policy e2e-hold --config "$CONF" >"$W/restart.out" 2>"$W/restart.err" &
+TUNEPID=$!
+for _ in $(seq 600); do grep -q 'applied: downtime-limit' "$W/restart.out" && break; sleep 0.05; done
+# Killed, as a crash that systemd restarts: on SIGTERM libvirtd would first wait 30 s for the
+# migration call it serves (measured), which the tuner's 90 s reconnect window also covers but
+# this suite does not need to spend. QEMU lives on; the new libvirtd reconnects to it.
+echo "# $(date +%T.%N) killing the source libvirtd"
+kill -KILL "$SRCPID"; wait "$SRCPID" 2>/dev/null
+echo "# $(date +%T.%N) stopped; starting it again"
+rm -f "$W/src/sock/libvirt-sock"
+start_daemon src $SRC_UUID 49720; SRCPID=$DAEMONPID
+wait_socket src
+echo "# $(date +%T.%N) its socket is back"
+virsh -c "$SRC" list >/dev/null 2>&1 || { echo "# the restarted libvirtd does not answer"; diag "$W/src.out"; tail -5 "$W/src/log/libvirtd.log" | diag /dev/stdin; }
+wait $TUNEPID; rc=$?
+finish_migration
+check "restart: the tuner reconnected and says so" grep -q 'reconnected to libvirt' "$W/restart.err"
+check "restart: it ends by telling how (exit $rc: 0 completed or 3 cancelled by libvirtd's recovery)" \
+    test $rc = 0 -o $rc = 3
+if [ $rc = 3 ]; then
+    check "restart: says libvirtd's restart cancelled the migration" \
+        grep -q "its restart cancelled the migration" "$W/restart.err"
+    check "restart: cancelled, so the downtime-limit is back to 300 ms" \
+        [ "$(virsh -c "$SRC" migrate-getmaxdowntime dirtier | head -1)" = 300 ]
+fi
+diag "$W/restart.err"
+tail -4 "$W/restart.out" | diag /dev/stdin
+fi
+
+# ---- 7. monitor-commands = auto: the link-rate policy goes through QEMU's monitor ---------
+if want 7; then
+reset_guest && start_migration && wait_iterations 1
+taints_before=$(grep -c 'custom-monitor' "$W/src/log/qemu/dirtier.log" 2>/dev/null)
+vc tune dirtier --policy e2e-link --config "$CONF" --monitor-commands auto \
+    >"$W/auto.out" 2>"$W/auto.err"
+rc=$?
+finish_migration
+taints_after=$(grep -c 'custom-monitor' "$W/src/log/qemu/dirtier.log" 2>/dev/null)
+check "auto: exits 0 (completed)" [ $rc = 0 ]
+check "auto: says once why it uses QEMU's monitor" \
+    test "$(grep -c "using QEMU's monitor through libvirt because the policy sets avail-switchover-bandwidth" "$W/auto.err")" = 1
+check "auto: libvirt tainted the domain (custom-monitor lines: ${taints_before:-0} -> ${taints_after:-0})" \
+    test "${taints_after:-0}" -gt "${taints_before:-0}"
+real=$(completed_downtime)
+check "auto: achieved downtime ${real:-?} ms within the 500 ms cap" all_within 500 $real
+[ $rc = 0 ] || diag "$W/auto.err"
+fi
+
+echo "1..$n"
+[ $failed = 0 ]

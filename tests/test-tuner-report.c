@@ -1,0 +1,292 @@
+/* CvTunerReport: exit codes, action folding, restore counts, the cap's verdict on the achieved
+ * downtime, the lower bound; one GTest path per row where there are rows. */
+#include "config.h"
+
+#include <string.h>
+
+#include <glib.h>
+
+#include "cv-target-fake.h"
+#include "cv-tuner-report.h"
+
+/* ---- exit codes -------------------------------------------------------------------------- */
+
+typedef struct {
+    CvTunerOutcome outcome;
+    const gchar *name;
+    gint exit_code;
+} ExitRow;
+
+static const ExitRow exit_rows[] = {
+    {CV_TUNER_OUTCOME_COMPLETED, "completed", 0},
+    {CV_TUNER_OUTCOME_ERROR, "error", 1},
+    {CV_TUNER_OUTCOME_RUNNING, "running", 1},
+    {CV_TUNER_OUTCOME_FAILED, "failed", 2},
+    {CV_TUNER_OUTCOME_CANCELLED, "cancelled", 3},
+    {CV_TUNER_OUTCOME_ABORTED, "aborted", 4},
+    {CV_TUNER_OUTCOME_VANISHED, "qemu-gone", 5},
+    {CV_TUNER_OUTCOME_DETACHED, "detached", 6},
+    {CV_TUNER_OUTCOME_NO_MIGRATION, "no-migration", 7},
+    {CV_TUNER_OUTCOME_CAP_BROKEN, "cap-broken", 8},
+};
+
+static void
+test_exit_code(gconstpointer data)
+{
+    const ExitRow *row = data;
+
+    g_assert_cmpstr(cv_tuner_outcome_to_string(row->outcome), ==, row->name);
+    g_assert_cmpint(cv_tuner_outcome_to_exit_code(row->outcome), ==, row->exit_code);
+}
+
+/* ---- folding ----------------------------------------------------------------------------- */
+
+static CvTunerAction
+action(CvDecisionKind kind, guint64 value, CvTunerResult result, guint64 pass, const gchar *error)
+{
+    CvTunerAction a;
+
+    memset(&a, 0, sizeof(a));
+    a.kind = kind;
+    a.value = value;
+    a.result = result;
+    cv_field_set(&a.pass, pass);
+    a.time_ms = (gint64)pass * 100;
+    if (error != NULL)
+        g_strlcpy(a.error, error, sizeof(a.error));
+    return a;
+}
+
+/* A dry run proposes the same change every iteration: one entry, counted; applied changes are
+ * never folded (each one changed QEMU); a different error starts a new entry. */
+static void
+test_folding(void)
+{
+    CvTunerSummary sum;
+    CvTunerAction a;
+
+    memset(&sum, 0, sizeof(sum));
+    for (guint i = 0; i < 5; i++) {
+        a = action(CV_DECISION_SET_DOWNTIME_LIMIT, 2101, CV_TUNER_RESULT_DRY_RUN, 3 + i, NULL);
+        cv_tuner_summary_add_action(&sum, &a);
+    }
+    g_assert_cmpuint(sum.n_actions, ==, 5);
+    g_assert_cmpuint(sum.n_action_entries, ==, 1);
+    g_assert_cmpuint(sum.actions[0].repeats, ==, 5);
+    g_assert_cmpuint(sum.actions[0].pass.value, ==, 3);
+    g_assert_cmpuint(sum.actions[0].last_pass.value, ==, 7);
+    g_assert_cmpint(sum.actions[0].last_time_ms, ==, 700);
+    for (guint i = 0; i < 2; i++) {
+        a = action(CV_DECISION_SET_DOWNTIME_LIMIT, 2101, CV_TUNER_RESULT_APPLIED, 10 + i, NULL);
+        cv_tuner_summary_add_action(&sum, &a);
+    }
+    g_assert_cmpuint(sum.n_action_entries, ==, 3);
+    g_assert_cmpuint(sum.n_changes, ==, 2);
+    a = action(CV_DECISION_SET_DOWNTIME_LIMIT, 9000, CV_TUNER_RESULT_REFUSED, 12, "above the cap");
+    cv_tuner_summary_add_action(&sum, &a);
+    a = action(CV_DECISION_SET_DOWNTIME_LIMIT, 9000, CV_TUNER_RESULT_REFUSED, 13, "other reason");
+    cv_tuner_summary_add_action(&sum, &a);
+    g_assert_cmpuint(sum.n_action_entries, ==, 5);
+}
+
+/* Beyond the table's room, actions are counted, not lost silently. */
+static void
+test_folding_bounded(void)
+{
+    CvTunerSummary sum;
+
+    memset(&sum, 0, sizeof(sum));
+    for (guint i = 0; i < CV_TUNER_MAX_ACTIONS + 10; i++) {
+        CvTunerAction a =
+            action(CV_DECISION_SET_DOWNTIME_LIMIT, 1000 + i, CV_TUNER_RESULT_APPLIED, i, NULL);
+
+        cv_tuner_summary_add_action(&sum, &a);
+    }
+    g_assert_cmpuint(sum.n_action_entries, ==, CV_TUNER_MAX_ACTIONS);
+    g_assert_cmpuint(sum.n_actions_dropped, ==, 10);
+    g_assert_cmpuint(sum.n_actions, ==, CV_TUNER_MAX_ACTIONS + 10);
+}
+
+static void
+test_restore_counts(void)
+{
+    CvTunerSummary sum;
+    const CvTunerResult results[] = {CV_TUNER_RESULT_APPLIED, CV_TUNER_RESULT_FAILED,
+                                     CV_TUNER_RESULT_REFUSED, CV_TUNER_RESULT_LEFT_ALONE,
+                                     CV_TUNER_RESULT_LEFT_ALONE_UNVERIFIED};
+
+    memset(&sum, 0, sizeof(sum));
+    for (gsize i = 0; i < G_N_ELEMENTS(results); i++) {
+        CvTunerAction r = action(CV_DECISION_SET_DOWNTIME_LIMIT, 300, results[i], 1, NULL);
+
+        cv_tuner_summary_add_restore(&sum, &r);
+    }
+    g_assert_cmpuint(sum.n_restores, ==, G_N_ELEMENTS(sum.restores));
+    g_assert_cmpuint(sum.n_restore_failures, ==, 2);
+    g_assert_cmpuint(sum.n_restores_left_alone, ==, 1);
+    g_assert_cmpuint(sum.n_restores_unverified, ==, 1);
+}
+
+/* ---- the cap ----------------------------------------------------------------------------- */
+
+#define NO_DOWNTIME G_MAXUINT64
+
+typedef struct {
+    const gchar *name;
+    CvTunerOutcome outcome;
+    guint64 cap;
+    guint64 downtime;
+    gboolean broken;
+} CapRow;
+
+static const CapRow cap_rows[] = {
+    /* issue 7's run: 1299 ms against a 500 ms cap, and the summary said "converged: yes" */
+    {"completed-above", CV_TUNER_OUTCOME_COMPLETED, 500, 1299, TRUE},
+    {"completed-1ms-above", CV_TUNER_OUTCOME_COMPLETED, 500, 501, TRUE},
+    {"completed-at", CV_TUNER_OUTCOME_COMPLETED, 500, 500, FALSE},
+    {"completed-below", CV_TUNER_OUTCOME_COMPLETED, 500, 39, FALSE},
+    /* no achieved downtime: nothing to judge */
+    {"completed-unknown", CV_TUNER_OUTCOME_COMPLETED, 500, NO_DOWNTIME, FALSE},
+    /* only a completed migration paused the guest for its switchover */
+    {"failed", CV_TUNER_OUTCOME_FAILED, 500, 1299, FALSE},
+    {"no-cap", CV_TUNER_OUTCOME_COMPLETED, 0, 1299, FALSE},
+};
+
+static void
+test_cap(gconstpointer data)
+{
+    const CapRow *row = data;
+    CvTunerSummary sum;
+    gchar why[CV_TUNER_MESSAGE_MAX] = "";
+
+    memset(&sum, 0, sizeof(sum));
+    sum.outcome = row->outcome;
+    sum.max_downtime_ms = row->cap;
+    cv_field_set(&sum.downtime_limit_ms, 5360);
+    if (row->downtime != NO_DOWNTIME)
+        cv_field_set(&sum.downtime_ms, row->downtime);
+    g_assert_cmpint(cv_tuner_summary_check_cap(&sum, TRUE, why, sizeof(why)), ==, row->broken);
+    g_assert_cmpint(sum.cap_broken, ==, row->broken);
+    if (row->broken) {
+        g_autofree gchar *numbers = g_strdup_printf(
+            "paused %" G_GUINT64_FORMAT " ms, above the policy's cap of %" G_GUINT64_FORMAT " ms",
+            row->downtime, row->cap);
+
+        g_assert_cmpint(sum.outcome, ==, CV_TUNER_OUTCOME_CAP_BROKEN);
+        g_assert_cmpint(cv_tuner_outcome_to_exit_code(sum.outcome), ==, 8);
+        g_assert_nonnull(strstr(why, numbers));
+        g_assert_nonnull(strstr(why, "5360 ms, set by virt-converge"));
+    } else {
+        g_assert_cmpint(sum.outcome, ==, row->outcome);
+    }
+}
+
+/* ---- the report end to end --------------------------------------------------------------- */
+
+typedef struct {
+    guint n_summaries;
+    CvTunerSummary summary;
+} Seen;
+
+static void
+record_cb(CvTuner *tuner, const CvTunerRecord *record, gpointer user_data)
+{
+    Seen *seen = user_data;
+
+    if (record->kind == CV_TUNER_RECORD_SUMMARY) {
+        seen->n_summaries++;
+        seen->summary = *record->summary;
+    }
+}
+
+/* The end of a migration that broke the cap: outcome, exit code, message and a warning nobody
+ * misses. */
+static void
+test_end_cap_broken(void)
+{
+    g_autoptr(CvTarget) target = cv_target_fake_new(NULL);
+    g_autoptr(CvClock) clock = cv_clock_new_manual(1000);
+    g_autoptr(CvTunerReport) report = NULL;
+    CvPolicy policy;
+    CvTunerReportEnd end = {.outcome = CV_TUNER_OUTCOME_COMPLETED};
+    CvSample last;
+    Seen seen = {0};
+
+    cv_policy_init_default(&policy);
+    policy.max_downtime_ms = 500;
+    report = cv_tuner_report_new(NULL, target, clock, &policy, FALSE);
+    cv_tuner_report_set_record_func(report, record_cb, &seen);
+    cv_tuner_report_start(report);
+    cv_sample_init(&last);
+    last.status = CV_MIGRATION_STATUS_COMPLETED;
+    cv_field_set(&last.downtime_ms, 1299);
+    cv_field_set(&last.total_time_ms, 130000);
+    end.last = &last;
+    cv_field_set(&end.downtime_limit, 5360);
+    end.limit_is_ours = TRUE;
+    g_test_expect_message("cv-agent", G_LOG_LEVEL_WARNING,
+                          "fake:: the migration completed, but the guest was paused 1299 ms*");
+    cv_tuner_report_end(report, &end, "the migration completed");
+    g_test_assert_expected_messages();
+    cv_clock_manual_advance(clock, 250);
+    cv_tuner_report_emit_summary(report);
+    g_assert_cmpuint(seen.n_summaries, ==, 1);
+    g_assert_cmpint(seen.summary.outcome, ==, CV_TUNER_OUTCOME_CAP_BROKEN);
+    g_assert_true(seen.summary.cap_broken);
+    g_assert_cmpuint(seen.summary.downtime_ms.value, ==, 1299);
+    g_assert_cmpuint(seen.summary.max_downtime_ms, ==, 500);
+    g_assert_cmpint(seen.summary.elapsed_ms, ==, 250);
+    g_assert_nonnull(strstr(seen.summary.message, "above the policy's cap of 500 ms"));
+}
+
+/* The lower bound: bytes over the stated rate, rounded up; a huge pending over a tiny rate is
+ * clamped before the conversion (UBSan's float-cast-overflow). */
+static void
+test_lower_bound(void)
+{
+    g_autoptr(CvTarget) target = cv_target_fake_new(NULL);
+    g_autoptr(CvClock) clock = cv_clock_new_manual(1000);
+    CvPolicy policy;
+    const struct {
+        guint64 rate, bytes, ms;
+    } rows[] = {
+        {G_GUINT64_CONSTANT(1) << 30, 2050846720, 1910},
+        {1, G_GUINT64_CONSTANT(1) << 60, G_GUINT64_CONSTANT(1000000000000000000)},
+    };
+
+    cv_policy_init_default(&policy);
+    for (gsize i = 0; i < G_N_ELEMENTS(rows); i++) {
+        g_autoptr(CvTunerReport) report = NULL;
+        CvTunerReportEnd end = {.outcome = CV_TUNER_OUTCOME_FAILED};
+
+        policy.switchover_bandwidth = rows[i].rate;
+        report = cv_tuner_report_new(NULL, target, clock, &policy, FALSE);
+        end.have_stopcopy = TRUE;
+        end.stopcopy_bytes = rows[i].bytes;
+        cv_tuner_report_end(report, &end, "x");
+        g_assert_true(cv_field_valid(&cv_tuner_report_get_summary(report)->lower_bound_ms));
+        g_assert_cmpuint(cv_tuner_report_get_summary(report)->lower_bound_ms.value, ==, rows[i].ms);
+    }
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    for (gsize i = 0; i < G_N_ELEMENTS(exit_rows); i++) {
+        g_autofree gchar *path = g_strdup_printf("/tuner-report/exit-code/%s", exit_rows[i].name);
+
+        g_test_add_data_func(path, &exit_rows[i], test_exit_code);
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(cap_rows); i++) {
+        g_autofree gchar *path = g_strdup_printf("/tuner-report/cap/%s", cap_rows[i].name);
+
+        g_test_add_data_func(path, &cap_rows[i], test_cap);
+    }
+    g_test_add_func("/tuner-report/folding", test_folding);
+    g_test_add_func("/tuner-report/folding-bounded", test_folding_bounded);
+    g_test_add_func("/tuner-report/restore-counts", test_restore_counts);
+    g_test_add_func("/tuner-report/end-cap-broken", test_end_cap_broken);
+    g_test_add_func("/tuner-report/lower-bound", test_lower_bound);
+    return g_test_run();
+}
