@@ -135,7 +135,8 @@ write_run(FILE *out, const ScenarioSpec *spec, const gchar *version, const CvBen
         out,
         "{\"scenario\":\"%s\",\"version\":\"%s\",\"policy\":\"%s\",\"label\":\"%s\","
         "\"seed\":%u,\"instance\":%u,\"outcome\":\"%s\",\"message\":\"%s\","
-        "\"converged\":%s,\"duration_s\":%.3f,\"first_stall_s\":%.3f,"
+        "\"converged\":%s,\"completed\":%s,\"duration_s\":%.3f,\"first_stall_s\":%.3f,"
+        "\"stall_onset_s\":%.3f,\"first_action_s\":%.3f,"
         "\"downtime_ms\":%" G_GINT64_FORMAT ",\"floor_ms\":%.1f,\"max_limit_ms\":%" G_GUINT64_FORMAT
         ",\"changes\":%u,\"bytes_sent\":%.0f,\"cap_ms\":%" G_GUINT64_FORMAT
         ",\"cap_broken\":%s,\"predicted_ms\":%" G_GUINT64_FORMAT
@@ -143,7 +144,8 @@ write_run(FILE *out, const ScenarioSpec *spec, const gchar *version, const CvBen
         ",\"stop_copy_rate\":%.0f,\"link_rate\":%.0f,\"cpu_s\":%.4f,\"virtual_s\":%.1f,"
         "\"evaluations\":%" G_GUINT64_FORMAT,
         spec->name, version, p->name, p->label, seed, index, cv_tuner_outcome_to_string(r->outcome),
-        message, r->converged ? "true" : "false", r->duration_s, r->first_stall_s,
+        message, r->converged ? "true" : "false", r->completed ? "true" : "false", r->duration_s,
+        r->first_stall_s, r->stall_onset_s, r->first_action_s,
         r->have_downtime ? (gint64)r->downtime_ms : (gint64)-1, r->floor_ms, r->max_limit_ms,
         r->n_changes, r->bytes_sent, p->cap_ms, r->cap_broken ? "true" : "false", r->predicted_ms,
         r->have_expected ? (gint64)r->expected_ms : (gint64)-1, r->stop_copy_rate, run->link_rate,
@@ -341,8 +343,9 @@ cmd_run(gint argc, gchar **argv)
 typedef struct {
     gchar *scenario, *version, *policy, *label, *outcome;
     guint seed, instance;
-    gboolean converged, cap_broken;
-    gdouble duration_s, first_stall_s, floor_ms, bytes_sent, virtual_s, cpu_s;
+    gboolean converged, completed, cap_broken;
+    gdouble duration_s, first_stall_s, stall_onset_s, first_action_s, floor_ms, bytes_sent,
+        virtual_s, cpu_s;
     gint64 downtime_ms, expected_ms;
     guint64 max_limit_ms, cap_ms, predicted_ms;
     guint changes;
@@ -404,6 +407,15 @@ load_rows(gchar **inputs, GError **error)
             r->instance = (guint)json_object_get_int_member(o, "instance");
             r->converged = json_object_get_boolean_member(o, "converged");
             r->cap_broken = json_object_get_boolean_member(o, "cap_broken");
+            /* runs written before these fields existed: a converged run had completed */
+            if (!json_object_has_member(o, "completed")) {
+                r->completed = r->converged;
+                r->converged = r->converged && !r->cap_broken;
+            } else {
+                r->completed = json_object_get_boolean_member(o, "completed");
+            }
+            r->stall_onset_s = json_object_get_double_member_with_default(o, "stall_onset_s", -1);
+            r->first_action_s = json_object_get_double_member_with_default(o, "first_action_s", -1);
             r->duration_s = json_object_get_double_member(o, "duration_s");
             r->first_stall_s = json_object_get_double_member(o, "first_stall_s");
             r->floor_ms = json_object_get_double_member(o, "floor_ms");
@@ -490,9 +502,12 @@ fmt_ms(GString *out, gdouble ms)
 }
 
 typedef struct {
-    guint n, converged, capped, aborted, running, other;
+    guint n, converged, completed, capped, aborted, running, other;
     GArray *duration, *stall_to_done, *downtime, *floor, *ratio, *changes, *bytes, *pred_ratio,
         *qemu_ratio;
+    /* decision latency: first action - stall onset of the same migration untouched */
+    GArray *latency, *onset, *unstalled_action;
+    guint stalled, acted;
     guint64 max_limit, cap_ms;
     gdouble end_of_runs; /* the longest a non-converged one ran */
     const gchar *label;
@@ -511,6 +526,9 @@ agg_init(Agg *a)
     a->bytes = g_array_new(FALSE, FALSE, sizeof(gdouble));
     a->pred_ratio = g_array_new(FALSE, FALSE, sizeof(gdouble));
     a->qemu_ratio = g_array_new(FALSE, FALSE, sizeof(gdouble));
+    a->latency = g_array_new(FALSE, FALSE, sizeof(gdouble));
+    a->onset = g_array_new(FALSE, FALSE, sizeof(gdouble));
+    a->unstalled_action = g_array_new(FALSE, FALSE, sizeof(gdouble));
 }
 
 static void
@@ -525,6 +543,9 @@ agg_clear(Agg *a)
     g_array_unref(a->bytes);
     g_array_unref(a->pred_ratio);
     g_array_unref(a->qemu_ratio);
+    g_array_unref(a->latency);
+    g_array_unref(a->onset);
+    g_array_unref(a->unstalled_action);
 }
 
 #define PUSH(arr, val)                                                                             \
@@ -533,9 +554,38 @@ agg_clear(Agg *a)
         g_array_append_val((arr), v_);                                                             \
     } while (0)
 
-static void
-agg_add(Agg *a, const Row *r)
+/* Where the stall of @r's migration begins, judged on the same migration untouched (the
+ * `qemu` run of the same scenario, QEMU, seed and instance: the simulation is the same until
+ * a policy first changes something, so the onset does not depend on when a policy acts, nor
+ * vanish because it acted before the plateau was judged). Without that run, @r's own. */
+static gdouble
+stall_onset(GPtrArray *rows, const Row *r)
 {
+    for (guint i = 0; rows != NULL && i < rows->len; i++) {
+        const Row *q = g_ptr_array_index(rows, i);
+
+        if (g_strcmp0(q->policy, "qemu") == 0 && q->seed == r->seed && q->instance == r->instance &&
+            g_strcmp0(q->scenario, r->scenario) == 0 && g_strcmp0(q->version, r->version) == 0)
+            return q->first_stall_s >= 0 ? q->stall_onset_s : -1;
+    }
+    return r->first_stall_s >= 0 ? r->stall_onset_s : -1;
+}
+
+static void
+agg_add(Agg *a, GPtrArray *rows, const Row *r)
+{
+    gdouble onset = stall_onset(rows, r);
+
+    if (onset >= 0) {
+        a->stalled++;
+        PUSH(a->onset, onset);
+        if (r->first_action_s >= 0) {
+            a->acted++;
+            PUSH(a->latency, r->first_action_s - onset);
+        }
+    } else if (r->first_action_s >= 0) {
+        PUSH(a->unstalled_action, r->first_action_s);
+    }
     a->n++;
     a->label = r->label;
     a->cap_ms = r->cap_ms;
@@ -544,8 +594,10 @@ agg_add(Agg *a, const Row *r)
     PUSH(a->bytes, r->bytes_sent / 1073741824.0);
     if (r->cap_broken)
         a->capped++;
-    if (r->converged) {
+    if (r->converged)
         a->converged++;
+    if (r->completed) {
+        a->completed++;
         PUSH(a->duration, r->duration_s);
         if (r->first_stall_s >= 0)
             PUSH(a->stall_to_done, r->duration_s - r->first_stall_s);
@@ -575,6 +627,8 @@ static void
 fmt_outcome(GString *out, const Agg *a)
 {
     g_string_append_printf(out, "%u/%u", a->converged, a->n);
+    if (a->capped > 0)
+        g_string_append_printf(out, ", %u cap broken", a->capped);
     if (a->aborted > 0)
         g_string_append_printf(out, ", %u aborted", a->aborted);
     if (a->running > 0) {
@@ -595,7 +649,7 @@ aggregate(GPtrArray *rows, const gchar *scenario, const gchar *version, const gc
 
         if (g_strcmp0(r->scenario, scenario) == 0 && g_strcmp0(r->version, version) == 0 &&
             g_strcmp0(r->policy, policy) == 0)
-            agg_add(a, r);
+            agg_add(a, rows, r);
     }
 }
 
@@ -658,7 +712,7 @@ write_chart(const gchar *dir, GPtrArray *rows, const gchar *scenario, const gcha
         line.upper = (const gdouble *)(gpointer)r->pending->data;
         line.lower = (const gdouble *)(gpointer)r->limit->data;
         line.n = r->t->len;
-        line.end = r->converged ? 'c' : g_strcmp0(r->outcome, "detached") == 0 ? 'r' : 'a';
+        line.end = r->completed ? 'c' : g_strcmp0(r->outcome, "detached") == 0 ? 'r' : 'a';
         line.colour = policy_colour(r->policy);
         /* an aborted migration's last readings are of the cancelled job (nothing pending):
          * its line ends where it was given up */
@@ -702,8 +756,8 @@ headline_cell(GString *out, const Agg *a)
     }
     if (a->converged == a->n) {
         g_string_append(out, " ✓ ");
-    } else if (a->converged > 0) {
-        g_string_append_printf(out, " %u/%u ", a->converged, a->n);
+    } else if (a->converged > 0 || a->completed > 0) {
+        g_string_append_printf(out, " %s%u/%u ", a->converged == 0 ? "✗ " : "", a->converged, a->n);
     } else {
         g_string_append(out, " ✗ ");
         if (a->aborted > 0) {
@@ -773,8 +827,7 @@ qemu_section(GString *md, const gchar *path)
         g_string_append_printf(md, "| %s | %s | ", json_object_get_string_member(o, "policy"),
                                json_object_get_string_member(o, "outcome"));
         /* a completed run's time is QEMU's total-time: a poller notices the end later */
-        if (json_object_get_boolean_member(o, "converged") &&
-            json_object_get_int_member(o, "total_time_ms") > 0)
+        if (downtime >= 0 && json_object_get_int_member(o, "total_time_ms") > 0)
             fmt_time(md, (gdouble)json_object_get_int_member(o, "total_time_ms") / 1000.0);
         else
             fmt_time(md, json_object_get_double_member(o, "elapsed_s"));
@@ -802,6 +855,87 @@ qemu_section(GString *md, const gchar *path)
             g_string_append(md, "– |\n");
     }
     g_string_append(md, "\n");
+}
+
+/* Decision latency, one matrix per QEMU version: scenarios × policies. */
+static void
+latency_section(GString *md, GPtrArray *rows)
+{
+    g_string_append(
+        md,
+        "## Decision latency: stall onset → first action\n\n"
+        "The stall onset is judged once per migration, on the same migration untouched (the "
+        "`qemu` run of the same scenario, QEMU version, seed and instance; the simulation is "
+        "the same up to a policy's first change): the stall judge above fires, and the onset is "
+        "the earliest iteration boundary from which the state never fell by 4 % again up to "
+        "then (where the plateau began). The first action is the first change a policy applied "
+        "in reaction to convergence: a downtime-limit, post-copy, pause or abort (not "
+        "`avail-switchover-bandwidth`, which ours sets once to state the link). Cell: median "
+        "latency in seconds (min … max), then (acted / stalled runs) when some stalled runs "
+        "saw no action; negative = acted before the plateau began (a timer, or a forecast). "
+        "\"no stall\": the untouched migration never stalled (then \"acted at T\" if the policy "
+        "changed something anyway, median time since start). The onset column gives the median "
+        "onset itself.\n\n");
+    for (guint v = 0; v < G_N_ELEMENTS(versions); v++) {
+        gboolean any = FALSE;
+
+        for (guint i = 0; i < rows->len && !any; i++)
+            any = g_strcmp0(((const Row *)g_ptr_array_index(rows, i))->version, versions[v]) == 0;
+        if (!any)
+            continue;
+        g_string_append_printf(md, "### QEMU %s semantics\n\n| scenario | onset |", versions[v]);
+        for (guint p = 0; policy_order(p) != NULL; p++)
+            g_string_append_printf(md, " %s |", policy_order(p));
+        g_string_append(md, "\n|---|---|");
+        for (guint p = 0; policy_order(p) != NULL; p++)
+            g_string_append(md, "---|");
+        g_string_append(md, "\n");
+        for (guint s = 0; s < scenarios->len; s++) {
+            const ScenarioSpec *spec = SPEC(s);
+            Agg ref;
+
+            aggregate(rows, spec->name, versions[v], "qemu", &ref);
+            if (ref.n == 0) {
+                agg_clear(&ref);
+                continue;
+            }
+            g_string_append_printf(md, "| %s | ", spec->name);
+            if (ref.onset->len > 0)
+                fmt_time(md, quantile(ref.onset, 0.5));
+            else
+                g_string_append(md, "no stall");
+            g_string_append(md, " |");
+            agg_clear(&ref);
+            for (guint p = 0; policy_order(p) != NULL; p++) {
+                Agg a;
+
+                aggregate(rows, spec->name, versions[v], policy_order(p), &a);
+                if (a.n == 0) {
+                    g_string_append(md, " – |");
+                } else if (a.stalled == 0) {
+                    g_string_append(md, " no stall");
+                    if (a.unstalled_action->len > 0) {
+                        g_string_append(md, ", acted at ");
+                        fmt_time(md, quantile(a.unstalled_action, 0.5));
+                    }
+                    g_string_append(md, " |");
+                } else if (a.acted == 0) {
+                    g_string_append(md, " no action |");
+                } else {
+                    g_string_append_printf(md, " %+.1f s", quantile(a.latency, 0.5));
+                    if (a.latency->len > 1)
+                        g_string_append_printf(md, " (%+.1f … %+.1f)", quantile(a.latency, 0),
+                                               quantile(a.latency, 1));
+                    if (a.acted < a.stalled)
+                        g_string_append_printf(md, " (%u/%u)", a.acted, a.stalled);
+                    g_string_append(md, " |");
+                }
+                agg_clear(&a);
+            }
+            g_string_append(md, "\n");
+        }
+        g_string_append(md, "\n");
+    }
 }
 
 static gint
@@ -866,8 +1000,12 @@ cmd_report(gint argc, gchar **argv)
         "simulator's garbage sizes). A run ends when the tuner ends (completed, aborted) or at "
         "the horizon (\"running at\").\n\n"
         "Columns:\n"
-        "- **converged**: completed runs / runs (seeds × migrations), then how the others ended.\n"
-        "- **total**: median migration time of the completed runs (QEMU's total-time).\n"
+        "- **converged**: runs that completed with the achieved downtime within the policy's "
+        "cap / runs (seeds × migrations), then how the others ended: **cap broken** (completed, "
+        "but the guest paused longer than the policy promises: not converged), aborted, still "
+        "running at the horizon.\n"
+        "- **total**: median migration time of the completed runs, cap broken or not (QEMU's "
+        "total-time).\n"
         "- **stall→done**: median time from the first stall to completion. The stall judge is "
         "the same for every policy and sees the simulator's truth: the state at the latest "
         "iteration boundary has not fallen by 4 % against its lowest value older than 10 s, "
@@ -885,8 +1023,11 @@ cmd_report(gint argc, gchar **argv)
 
     /* headline */
     g_string_append(md, "## Headline (QEMU 11.1 semantics)\n\n");
-    g_string_append(md, "Median total time · median achieved downtime of the completed runs; "
-                        "✗ = none completed (how they ended).\n\n| scenario |");
+    g_string_append(md, "✓ = every run converged; k/n = k of n runs converged; ✗ = none did. "
+                        "Then the median total time · median achieved downtime of the runs that "
+                        "completed (cap broken or not), or how they ended; **cap broken N×**: N "
+                        "runs completed with a longer pause than the policy promises (not "
+                        "converged).\n\n| scenario |");
     for (guint p = 0; policy_order(p) != NULL; p++)
         g_string_append_printf(md, " %s |", policy_order(p));
     g_string_append(md, "\n|---|");
@@ -915,6 +1056,8 @@ cmd_report(gint argc, gchar **argv)
         g_string_append(md, "\n");
     }
     g_string_append(md, "\n");
+
+    latency_section(md, rows);
 
     /* per scenario */
     for (guint s = 0; s < scenarios->len; s++) {
@@ -995,10 +1138,10 @@ cmd_report(gint argc, gchar **argv)
                 Agg a;
 
                 aggregate(rows, SPEC(s)->name, versions[v], policy_order(p), &a);
-                if (a.converged > 0 && (a.pred_ratio->len > 0 || a.changes->len > 0) &&
+                if (a.completed > 0 && (a.pred_ratio->len > 0 || a.changes->len > 0) &&
                     (a.pred_ratio->len > 0 || g_str_has_prefix(policy_order(p), "ours"))) {
                     g_string_append_printf(md, "| %s | %s | %s | %u | ", SPEC(s)->name, versions[v],
-                                           policy_order(p), a.converged);
+                                           policy_order(p), a.completed);
                     if (a.pred_ratio->len > 0)
                         g_string_append_printf(md, "%.2f / %.2f / %.2f (%u)",
                                                quantile(a.pred_ratio, 0),

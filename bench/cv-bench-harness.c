@@ -137,6 +137,17 @@ cv_bench_stall_judge_feed(CvBenchStallJudge *j, gdouble t, guint64 pass, gdouble
     if (bytes >= 0.96 * min_old) {
         j->stalled = TRUE;
         j->stall_t = t;
+        j->onset_t = t;
+        for (guint i = 0; i < j->n; i++) {
+            gboolean held = TRUE;
+
+            for (guint k = i + 1; k < j->n && held; k++)
+                held = j->bytes[k] >= 0.96 * j->bytes[i];
+            if (held) {
+                j->onset_t = j->t[i];
+                break;
+            }
+        }
         return TRUE;
     }
     return FALSE;
@@ -208,6 +219,10 @@ record_cb(CvTuner *tuner, const CvTunerRecord *record, gpointer user_data)
                        cv_decision_kind_to_string(record->action->kind), record->action->value,
                        record->action->reason, record->action->error);
         if (record->action->result == CV_TUNER_RESULT_APPLIED &&
+            record->action->kind != CV_DECISION_NONE &&
+            record->action->kind != CV_DECISION_SET_SWITCHOVER_BANDWIDTH && r->first_action_s < 0)
+            r->first_action_s = harness_now_s(in->h) - in->start_s;
+        if (record->action->result == CV_TUNER_RESULT_APPLIED &&
             record->action->kind == CV_DECISION_SET_DOWNTIME_LIMIT) {
             r->max_limit_ms = MAX(r->max_limit_ms, record->action->value);
             r->predicted_ms = record->action->predicted_blackout_ms;
@@ -242,8 +257,10 @@ instance_sample(Instance *in, gdouble now_s)
     g_array_append_val(in->result->series, p);
     if (info.status == CV_MIGRATION_STATUS_ACTIVE && !in->judge.stalled &&
         cv_bench_stall_judge_feed(&in->judge, p.t, info.ram_dirty_sync_count,
-                                  truth.last_exact_bytes))
+                                  truth.last_exact_bytes)) {
         in->result->first_stall_s = in->judge.stall_t;
+        in->result->stall_onset_s = in->judge.onset_t;
+    }
 }
 
 static gboolean
@@ -296,19 +313,26 @@ instance_finish(Instance *in, gdouble now_s)
     cv_sim_model_get_truth(cv_sim_server_get_model(in->server), &truth);
     r->outcome = sum->outcome;
     g_strlcpy(r->message, sum->message, sizeof(r->message));
-    r->converged = sum->outcome == CV_TUNER_OUTCOME_COMPLETED;
+    /* The tuner ends a completed migration whose downtime exceeded its own bound as
+     * CAP_BROKEN; a baseline's promise (cap_ms) can be below the bound its tuner enforces, so
+     * the downtime is judged here against the promise as well. */
+    r->completed =
+        sum->outcome == CV_TUNER_OUTCOME_COMPLETED || sum->outcome == CV_TUNER_OUTCOME_CAP_BROKEN;
     r->n_changes = sum->n_changes;
     r->bytes_sent = truth.bytes_sent;
-    if (r->converged && cv_field_valid(&sum->total_time_ms))
+    if (r->completed && cv_field_valid(&sum->total_time_ms))
         r->duration_s = (gdouble)sum->total_time_ms.value / 1000.0;
     else
         r->duration_s = now_s - in->start_s;
-    if (r->converged && cv_field_valid(&sum->downtime_ms)) {
+    if (r->completed && cv_field_valid(&sum->downtime_ms)) {
         r->have_downtime = TRUE;
         r->downtime_ms = sum->downtime_ms.value;
         r->stop_copy_rate = truth.stop_copy_rate;
-        r->cap_broken = h->policy->cap_ms > 0 && r->downtime_ms > h->policy->cap_ms;
     }
+    r->cap_broken =
+        sum->outcome == CV_TUNER_OUTCOME_CAP_BROKEN ||
+        (r->have_downtime && h->policy->cap_ms > 0 && r->downtime_ms > h->policy->cap_ms);
+    r->converged = sum->outcome == CV_TUNER_OUTCOME_COMPLETED && !r->cap_broken;
     if (truth.min_exact_bytes >= 0)
         r->floor_ms = (truth.min_exact_bytes / h->sc->link_rate + fixed_cost(h->sc)) * 1000.0;
     cv_tuner_free(in->tuner);
@@ -413,6 +437,8 @@ cv_bench_run(const CvBenchRunConfig *cfg, const CvBenchPolicy *policy, CvBenchRu
         in->result = &result->instances[i];
         in->result->series = g_array_new(FALSE, FALSE, sizeof(CvBenchPoint));
         in->result->first_stall_s = -1;
+        in->result->stall_onset_s = -1;
+        in->result->first_action_s = -1;
         in->start_s = i * cfg->stagger_s;
         /* attached as the migration starts (within 100 ms); the anchor's poll loop is in no
          * particular phase with the migration's iterations: the seed says */

@@ -41,10 +41,18 @@ typedef struct {
 typedef struct {
     CvTunerOutcome outcome;
     gchar message[CV_TUNER_MESSAGE_MAX];
-    gboolean converged;    /* completed */
+    /* converged: QEMU completed the migration and the achieved downtime kept the policy's
+     * promise; completed: QEMU completed it (a completed run with the downtime above the cap is
+     * cap-broken, not converged) */
+    gboolean converged;
+    gboolean completed;
     gboolean finished;     /* the tuner ended before the horizon */
     gdouble duration_s;    /* migration start to completion, or to the end of the run */
-    gdouble first_stall_s; /* since start; < 0: never stalled */
+    gdouble first_stall_s; /* since start, when the stall judge fired; < 0: never stalled */
+    gdouble stall_onset_s; /* since start, where the plateau it fired on began; < 0: none */
+    /* since start, the first applied change that reacts to convergence (downtime-limit,
+     * post-copy, pause, abort; not the switchover bandwidth, which states the link); < 0: none */
+    gdouble first_action_s;
     gboolean have_downtime;
     guint64 downtime_ms;  /* QEMU's achieved downtime */
     gdouble floor_ms;     /* least state any exact query found / link rate + fixed costs */
@@ -94,6 +102,9 @@ typedef struct {
     guint n;
     gboolean stalled;
     gdouble stall_t;
+    /* the earliest boundary still held at the stall from which the state never fell by 4 %
+     * again: where the plateau began */
+    gdouble onset_t;
 } CvBenchStallJudge;
 
 gboolean cv_bench_stall_judge_feed(CvBenchStallJudge *judge, gdouble t, guint64 pass,
