@@ -899,13 +899,16 @@ cmd_report(gint argc, gchar **argv)
 
         g_string_append_printf(
             md,
-            "**The daemon (virt-converged) does not exist yet.** Until it does, this runs the "
-            "CLI's tuner (CvTuner, what `virt-converge tune` runs) %.0f times in one process, "
+            "**Measured with the CLI's tuner, not the daemon.** virt-converged exists on main "
+            "(its groundwork: main loop, state, history, metrics) but does not tune migrations "
+            "yet, so this runs the CLI's tuner (CvTuner, what `virt-converge tune` runs and what "
+            "the daemon will attach per migration) %.0f times in one process, "
             "one QMP target each, against %.0f concurrent simulated migrations served by one "
             "`virt-converge-sim --instances %.0f` process (scenario ram-hog at %gx speed: each "
             "stalls, the engine raises the limit once, it completes). The hook for the daemon: "
             "`cv-bench-overhead scale` takes the tuner count and the simulator; once "
-            "virt-converged exists, start it against the same `--instances` sockets instead of "
+            "virt-converged tunes migrations, start it against the same `--instances` sockets "
+            "instead of "
             "the in-process tuners and read its CPU and RSS from /proc the same way.\n\n"
             "| measure | value |\n|---|---|\n"
             "| migrations completed | %.0f of %.0f |\n"
