@@ -57,7 +57,7 @@ gboolean cv_escalation_action_from_string(const gchar *str, CvEscalationAction *
 
 /* What the tuner has done so far in this migration; the engine reads it, the tuner updates it
  * with cv_policy_history_record() after applying a decision. Plain data, no pointers: the
- * tuner copies it, and resets it with cv_policy_history_init() when a new epoch starts.
+ * tuner copies it, and starts a new epoch with cv_policy_history_new_epoch().
  *
  * The our_* fields say which parameter values are the engine's own: the last value of each
  * that we set. A parameter that reads differently was set by someone else (an operator,

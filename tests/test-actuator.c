@@ -393,6 +393,106 @@ test_lost_pause_still_ours(void)
     fixture_clear(&f);
 }
 
+/* ---- restoring ---------------------------------------------------------------------------- */
+
+typedef struct {
+    GArray *entries; /* CvTunerAction, settled */
+    guint n_done;
+    GError *error; /* the done func's */
+} Restored;
+
+static void
+restored_entry_cb(CvRestoreLedger *ledger, CvTunerAction *entry, gpointer user_data)
+{
+    Restored *r = user_data;
+
+    g_array_append_val(r->entries, *entry);
+}
+
+static void
+restored_done_cb(CvRestoreLedger *ledger, const GError *error, gpointer user_data)
+{
+    Restored *r = user_data;
+
+    r->n_done++;
+    g_clear_error(&r->error);
+    r->error = error != NULL ? g_error_copy(error) : NULL;
+}
+
+typedef struct {
+    const gchar *name;
+    guint64 theirs;          /* someone else's limit set after ours; 0 = none */
+    gboolean read_fails;     /* the re-read fails ... */
+    CvTargetErrorCode fails; /* ... with this */
+    CvTunerResult result;    /* of the one entry; LEFT_ALONE_UNVERIFIED + 1: none (error) */
+    guint64 limit_after;     /* what QEMU holds at the end */
+    guint64 believed_after;  /* what the actuator believes then */
+} RestoreRow;
+
+#define NO_ENTRY (CV_TUNER_RESULT_LEFT_ALONE_UNVERIFIED + 1)
+
+static const RestoreRow restore_rows[] = {
+    /* re-read, still ours: the original goes back, and the belief follows */
+    {"undo", 0, FALSE, 0, CV_TUNER_RESULT_APPLIED, 300, 300},
+    /* re-read first: an operator's 5000 ms set after ours stays */
+    {"theirs-left-alone", 5000, FALSE, 0, CV_TUNER_RESULT_LEFT_ALONE, 5000, 5000},
+    /* the re-read fails with QEMU's error: nothing is known, nothing is sent */
+    {"read-fails-unverified", 0, TRUE, CV_TARGET_ERROR_FAILED,
+     CV_TUNER_RESULT_LEFT_ALONE_UNVERIFIED, 2101, 2101},
+    /* the re-read times out or the connection closed: the caller reconnects first */
+    {"read-timeout-stops", 0, TRUE, CV_TARGET_ERROR_TIMEOUT, NO_ENTRY, 2101, 2101},
+    {"read-closed-stops", 0, TRUE, CV_TARGET_ERROR_CLOSED, NO_ENTRY, 2101, 2101},
+};
+
+/* The actuator undoes its own change: it re-reads first, walks the ledger, and its belief
+ * follows every restore. */
+static void
+test_restore(gconstpointer data)
+{
+    const RestoreRow *row = data;
+    Fixture f;
+    CvDecision d = raise_to(2101);
+    CvSample s = reading();
+    CvTunerAction action;
+    Restored r = {g_array_new(FALSE, TRUE, sizeof(CvTunerAction)), 0, NULL};
+    g_autoptr(CvRestoreLedger) ledger = NULL;
+    guint reads;
+
+    fixture_init(&f, FALSE);
+    g_assert_true(cv_actuator_apply(f.actuator, &d, &s, &action));
+    run_pending();
+    if (row->theirs > 0)
+        cv_target_fake_change_param(f.target, "downtime-limit", row->theirs);
+    if (row->read_fails)
+        cv_target_fake_fail(f.target, "refresh-params", 1, row->fails);
+    ledger = cv_restore_ledger_new(f.target);
+    cv_actuator_fill_ledger(f.actuator, ledger, TRUE, TRUE);
+    g_assert_cmpuint(cv_restore_ledger_get_n(ledger), ==, 1);
+    reads = cv_target_fake_count(f.target, "refresh-params");
+    cv_actuator_restore(f.actuator, ledger, restored_entry_cb, restored_done_cb, &r);
+    run_pending();
+    g_assert_cmpuint(cv_target_fake_count(f.target, "refresh-params"), ==, reads + 1);
+    g_assert_cmpuint(r.n_done, ==, 1);
+    if (row->result == NO_ENTRY) {
+        g_assert_error(r.error, CV_TARGET_ERROR, (gint)row->fails);
+        g_assert_cmpuint(r.entries->len, ==, 0);
+    } else {
+        g_assert_no_error(r.error);
+        g_assert_cmpuint(r.entries->len, ==, 1);
+        g_assert_cmpint(g_array_index(r.entries, CvTunerAction, 0).result, ==, row->result);
+    }
+    g_assert_cmpuint(cv_target_fake_count(f.target, "set-downtime-limit"), ==,
+                     row->result == CV_TUNER_RESULT_APPLIED ? 2 : 1);
+    g_assert_cmpuint(cv_target_fake_get_params(f.target)->downtime_limit_ms.value, ==,
+                     row->limit_after);
+    g_assert_cmpuint(cv_actuator_get_params(f.actuator)->downtime_limit_ms.value, ==,
+                     row->believed_after);
+    g_array_unref(r.entries);
+    g_clear_error(&r.error);
+    g_clear_pointer(&ledger, cv_restore_ledger_free); /* before its target */
+    fixture_clear(&f);
+}
+
 /* Freed with a change and a read in flight: no callback reaches the freed actuator (ASan). */
 static void
 test_free_in_flight(void)
@@ -423,6 +523,11 @@ main(int argc, char **argv)
         g_autofree gchar *path = g_strdup_printf("/actuator/cap/%s", cap_rows[i].name);
 
         g_test_add_data_func(path, &cap_rows[i], test_cap);
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(restore_rows); i++) {
+        g_autofree gchar *path = g_strdup_printf("/actuator/restore/%s", restore_rows[i].name);
+
+        g_test_add_data_func(path, &restore_rows[i], test_restore);
     }
     g_test_add_func("/actuator/outside-change", test_outside_change);
     g_test_add_func("/actuator/apply", test_apply);

@@ -169,6 +169,40 @@ test_cancel_and_free(void)
     fixture_clear(&f);
 }
 
+/* The rule for when to reconnect: one timeout is retried, the second in a row re-opens the
+ * connection; an answer in between starts the count again, and so does a new connection; after
+ * CV_RECONNECTOR_MAX_RECONNECTS new connections the peer counts as gone. */
+static void
+test_timeouts(void)
+{
+    Fixture f;
+
+    fixture_init(&f);
+    g_assert_false(cv_reconnector_note_timeout(f.reconnector));
+    cv_reconnector_note_answer(f.reconnector);
+    g_assert_false(cv_reconnector_note_timeout(f.reconnector));
+    g_assert_true(cv_reconnector_note_timeout(f.reconnector));
+    for (guint i = 1; i <= CV_RECONNECTOR_MAX_RECONNECTS; i++) {
+        g_assert_false(cv_reconnector_is_exhausted(f.reconnector));
+        cv_reconnector_start(f.reconnector, 1, done_cb, retry_cb, &f);
+        run_pending();
+        g_assert_true(f.got_params);
+        g_assert_cmpuint(cv_reconnector_get_n_reconnects(f.reconnector), ==, i);
+        /* a new connection: its first timeout is retried again */
+        g_assert_false(cv_reconnector_note_timeout(f.reconnector));
+        g_assert_true(cv_reconnector_note_timeout(f.reconnector));
+    }
+    g_assert_true(cv_reconnector_is_exhausted(f.reconnector));
+    /* a run that gives up is no reconnect */
+    cv_target_fake_set_dead(f.target, TRUE);
+    cv_reconnector_start(f.reconnector, 1, done_cb, retry_cb, &f);
+    run_pending();
+    g_assert_false(f.got_params);
+    g_assert_cmpuint(cv_reconnector_get_n_reconnects(f.reconnector), ==,
+                     CV_RECONNECTOR_MAX_RECONNECTS);
+    fixture_clear(&f);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -176,6 +210,7 @@ main(int argc, char **argv)
     g_test_add_func("/reconnector/first-try", test_first_try);
     g_test_add_func("/reconnector/backoff-then-success", test_backoff_then_success);
     g_test_add_func("/reconnector/give-up", test_give_up);
+    g_test_add_func("/reconnector/timeouts", test_timeouts);
     g_test_add_func("/reconnector/cancel-and-free", test_cancel_and_free);
     return g_test_run();
 }

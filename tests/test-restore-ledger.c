@@ -229,6 +229,44 @@ test_free_in_flight(void)
     g_array_unref(w.entries);
 }
 
+/* ---- what a session undoes ------------------------------------------------------------- */
+
+typedef struct {
+    const gchar *name;
+    CvTunerOutcome outcome;
+    gboolean keep;
+    gboolean params, resume, kept;
+} PlanRow;
+
+static const PlanRow plan_rows[] = {
+    {"failed", CV_TUNER_OUTCOME_FAILED, FALSE, TRUE, TRUE, FALSE},
+    {"cancelled", CV_TUNER_OUTCOME_CANCELLED, FALSE, TRUE, TRUE, FALSE},
+    {"aborted", CV_TUNER_OUTCOME_ABORTED, FALSE, TRUE, TRUE, FALSE},
+    {"error", CV_TUNER_OUTCOME_ERROR, FALSE, TRUE, TRUE, FALSE},
+    {"vanished", CV_TUNER_OUTCOME_VANISHED, FALSE, TRUE, TRUE, FALSE},
+    /* --keep does not keep a failed migration's changes: it is about stopping to watch */
+    {"failed-keep", CV_TUNER_OUTCOME_FAILED, TRUE, TRUE, TRUE, FALSE},
+    {"detached", CV_TUNER_OUTCOME_DETACHED, FALSE, TRUE, TRUE, FALSE},
+    /* --keep is about the parameters: a guest we paused runs again all the same */
+    {"detached-keep", CV_TUNER_OUTCOME_DETACHED, TRUE, FALSE, TRUE, TRUE},
+    /* a completed migration took our values with it; nothing to undo */
+    {"completed", CV_TUNER_OUTCOME_COMPLETED, FALSE, FALSE, FALSE, FALSE},
+    {"cap-broken", CV_TUNER_OUTCOME_CAP_BROKEN, FALSE, FALSE, FALSE, FALSE},
+    {"no-migration", CV_TUNER_OUTCOME_NO_MIGRATION, FALSE, FALSE, FALSE, FALSE},
+    {"running", CV_TUNER_OUTCOME_RUNNING, FALSE, FALSE, FALSE, FALSE},
+};
+
+static void
+test_plan(gconstpointer data)
+{
+    const PlanRow *row = data;
+    CvRestorePlan plan = cv_restore_plan_for(row->outcome, row->keep);
+
+    g_assert_cmpint(plan.params, ==, row->params);
+    g_assert_cmpint(plan.resume, ==, row->resume);
+    g_assert_cmpint(plan.kept, ==, row->kept);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -237,6 +275,11 @@ main(int argc, char **argv)
         g_autofree gchar *path = g_strdup_printf("/restore-ledger/decide/%s", decide_rows[i].name);
 
         g_test_add_data_func(path, &decide_rows[i], test_decide);
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(plan_rows); i++) {
+        g_autofree gchar *path = g_strdup_printf("/restore-ledger/plan/%s", plan_rows[i].name);
+
+        g_test_add_data_func(path, &plan_rows[i], test_plan);
     }
     g_test_add_func("/restore-ledger/walk/in-order", test_walk_in_order);
     g_test_add_func("/restore-ledger/walk/unverified", test_walk_unverified);

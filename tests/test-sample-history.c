@@ -277,6 +277,54 @@ test_view_extra(void)
     g_assert_cmpuint(n, ==, 1);
 }
 
+/* A judgement on readings taken mid-iteration says so: they read low and lean toward
+ * "stalled". Rows: the verdict, and whether the readings were taken mid-iteration. */
+typedef struct {
+    const gchar *name;
+    CvVerdict verdict;
+    gboolean mid;
+    gboolean noted;
+} AnnotateRow;
+
+static const AnnotateRow annotate_rows[] = {
+    {"stalled-mid", CV_VERDICT_STALLED, TRUE, TRUE},
+    {"converging-mid", CV_VERDICT_CONVERGING, TRUE, TRUE},
+    {"escalating-mid", CV_VERDICT_ESCALATING, TRUE, TRUE},
+    {"stalled-boundaries", CV_VERDICT_STALLED, FALSE, FALSE},
+    /* no judgement of progress: nothing to qualify */
+    {"warmup-mid", CV_VERDICT_WARMUP, TRUE, FALSE},
+    {"blind-mid", CV_VERDICT_BLIND, TRUE, FALSE},
+};
+
+static void
+test_annotate(gconstpointer data)
+{
+    const AnnotateRow *row = data;
+    CvSampleHistoryLimits limits = {.max_samples = 16};
+    g_autoptr(CvSampleHistory) h = cv_sample_history_new(&limits);
+    CvDecision d = {0};
+
+    for (guint64 pass = 2; pass < 5; pass++) {
+        CvSample s;
+
+        cv_sample_init(&s);
+        s.status = CV_MIGRATION_STATUS_ACTIVE;
+        cv_field_set(&s.ram_dirty_sync_count, row->mid ? pass * 3 : pass);
+        s.time_ms = (gint64)pass * 1000;
+        cv_sample_history_add(h, &s, row->mid ? CV_SAMPLE_READ_POLL : CV_SAMPLE_READ_AT_PASS,
+                              !row->mid);
+    }
+    d.verdict = row->verdict;
+    g_strlcpy(d.reason, "judged", sizeof(d.reason));
+    cv_sample_history_annotate(h, &d);
+    if (row->noted)
+        g_assert_cmpstr(d.reason, ==,
+                        "judged; 3 of 3 readings taken mid-iteration (no pass events, polls "
+                        "slower than iterations): pending may read low");
+    else
+        g_assert_cmpstr(d.reason, ==, "judged");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -290,6 +338,12 @@ main(int argc, char **argv)
         g_autofree gchar *path = g_strdup_printf("/sample-history/thin/%s", thin_rows[i].name);
 
         g_test_add_data_func(path, &thin_rows[i], test_thin);
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(annotate_rows); i++) {
+        g_autofree gchar *path =
+            g_strdup_printf("/sample-history/annotate/%s", annotate_rows[i].name);
+
+        g_test_add_data_func(path, &annotate_rows[i], test_annotate);
     }
     g_test_add_func("/sample-history/expiry", test_expiry);
     g_test_add_func("/sample-history/sparse", test_sparse);

@@ -333,7 +333,12 @@ member_int(JsonObject *o, const gchar *name)
 {
     JsonNode *node = json_object_get_member(o, name);
 
-    g_assert_nonnull(node);
+    if (node == NULL) {
+        g_autoptr(JsonNode) whole = json_node_init_object(json_node_alloc(), o);
+        g_autofree gchar *text = json_to_string(whole, FALSE);
+
+        g_error("no member %s in %s", name, text);
+    }
     g_assert_cmpint(json_node_get_value_type(node), ==, G_TYPE_INT64);
     return json_node_get_int(node);
 }
@@ -382,6 +387,24 @@ passes_at_least(JsonObject *info, gpointer data)
 {
     return json_object_has_member(info, "ram") &&
            ram_int(info, "dirty-sync-count") >= *(const gint64 *)data;
+}
+
+/* A migration these tests complete by hand: QEMU's achieved downtime (the completed reply's
+ * `downtime`) within the cap the test stands by. Here the test is the operator and has no
+ * policy: its cap is the downtime-limit it left in force, the pause QEMU's switchover rule
+ * (pending <= bandwidth x limit, the final copy at the link's rate) promises. The status and
+ * the number are checked, not only that it completed. */
+static void
+assert_completed_within_cap(JsonNode *done, gint64 cap_ms)
+{
+    gint64 downtime;
+
+    g_assert_cmpstr(json_object_get_string_member(obj(done), "status"), ==, "completed");
+    downtime = member_int(obj(done), "downtime");
+    g_test_message("achieved downtime %" G_GINT64_FORMAT " ms, cap %" G_GINT64_FORMAT " ms",
+                   downtime, cap_ms);
+    g_assert_cmpint(downtime, >, 0);
+    g_assert_cmpint(downtime, <=, cap_ms);
 }
 
 static JsonNode *
@@ -640,6 +663,7 @@ test_72_replies_match_captures(void)
                      "{\"downtime-limit\": 900}}");
     final = wait_info(raw, status_is, (gpointer) "completed");
     assert_same_shape(final, real_final, "query-migrate");
+    assert_completed_within_cap(final, 900);
 
     /* the events as QEMU 7.2 sends them: same shapes, same order of kinds */
     {
@@ -723,6 +747,7 @@ test_vgpu_2g(void)
     raw_ok_void(raw, "{\"execute\": \"migrate-set-parameters\", \"arguments\": "
                      "{\"downtime-limit\": 2000}}");
     done = wait_info(raw, status_is, (gpointer) "completed");
+    assert_completed_within_cap(done, 2000);
     g_assert_cmpint(member_int(obj(done), "downtime"), >=, 1780);
     g_assert_cmpint(member_int(obj(done), "downtime"), <=, 1790);
     g_assert_false(json_object_has_member(obj(done), "remaining"));
@@ -766,6 +791,7 @@ test_vgpu_passes_with_events(void)
     g_autoptr(JsonNode) drained = NULL;
     g_autoptr(JsonNode) later = NULL;
     g_autoptr(JsonNode) set_reply = NULL;
+    g_autoptr(JsonNode) done = NULL;
     gint64 until;
     gint64 last_pass = -1;
     gint64 set_at_pass = -1;
@@ -832,6 +858,9 @@ test_vgpu_passes_with_events(void)
     }
     g_assert_cmpuint(passes_after, >=, 1);
     g_assert_cmpuint(passes_after, <=, 2);
+    raw->keep_events = FALSE;
+    done = raw_ok(raw, "{\"execute\": \"query-migrate\"}");
+    assert_completed_within_cap(done, 2000);
 }
 
 static gdouble
@@ -906,6 +935,7 @@ test_idle_completes(void)
 
     raw_ok_void(raw, "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"tcp:dst:1\"}}");
     done = wait_info(raw, status_is, (gpointer) "completed");
+    assert_completed_within_cap(done, 300);
     g_assert_cmpint(ram_int(obj(done), "dirty-sync-count"), <=, 5);
     g_assert_cmpint(member_int(obj(done), "downtime"), <, 50);
     g_assert_cmpint(ram_int(obj(done), "remaining"), ==, 0);
@@ -949,11 +979,14 @@ test_two_clients(void)
     g_autoptr(Raw) b = raw_connect(sim->path, TRUE);
     g_autoptr(Raw) c = raw_connect(sim->path, FALSE);
     g_autoptr(JsonNode) done = NULL;
+    g_autoptr(JsonNode) again_a = NULL;
+    g_autoptr(JsonNode) again_b = NULL;
     g_autoptr(JsonNode) late = NULL;
 
     /* events capability off: no migration events for anyone */
     raw_ok_void(a, "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"tcp:dst:1\"}}");
     done = wait_info(a, status_is, (gpointer) "completed");
+    assert_completed_within_cap(done, 300);
     json_node_unref(raw_ok(b, "{\"execute\": \"query-status\"}"));
     g_assert_cmpuint(count_migration_events(a), ==, 0);
     g_assert_cmpuint(count_migration_events(b), ==, 0);
@@ -966,8 +999,10 @@ test_two_clients(void)
     raw_ok_void(b, "{\"execute\": \"migrate-set-capabilities\", \"arguments\": "
                    "{\"capabilities\": [{\"capability\": \"events\", \"state\": true}]}}");
     raw_ok_void(a, "{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"tcp:dst:1\"}}");
-    json_node_unref(wait_info(a, status_is, (gpointer) "completed"));
-    json_node_unref(wait_info(b, status_is, (gpointer) "completed"));
+    again_a = wait_info(a, status_is, (gpointer) "completed");
+    again_b = wait_info(b, status_is, (gpointer) "completed");
+    assert_completed_within_cap(again_a, 300);
+    assert_completed_within_cap(again_b, 300);
     /* the completed event may trail the last query by a tick */
     while (!has_event(a, "MIGRATION", "completed"))
         json_node_unref(raw_ok(a, "{\"execute\": \"query-status\"}"));
@@ -1015,6 +1050,7 @@ test_postcopy(void)
     g_assert_true(json_object_has_member(obj(post), "downtime"));
     g_assert_false(json_object_has_member(obj(post), "expected-downtime"));
     done = wait_info(raw, status_is, (gpointer) "completed");
+    assert_completed_within_cap(done, 300);
     g_assert_cmpint(ram_int(obj(done), "postcopy-bytes"), >, 0);
 }
 
@@ -1135,12 +1171,6 @@ test_quit(void)
     g_assert_true(has_event(watcher, "SHUTDOWN", NULL));
 }
 
-static gboolean
-wrapping_phase(JsonObject *info, gpointer data)
-{
-    return member_int(info, "total-time") >= 35000;
-}
-
 /* Garbage sizes above INT64_MAX reach the wire as unsigned integers, as QEMU prints them. */
 static void
 test_vfio_garbage_wire(void)
@@ -1148,7 +1178,11 @@ test_vfio_garbage_wire(void)
     g_autoptr(Sim) sim =
         sim_start("--scenario", "vfio-garbage", "--speed", "50", "--seed", "5", "--start", NULL);
     g_autoptr(Raw) raw = raw_connect(sim->path, TRUE);
-    g_autoptr(JsonNode) info = wait_info(raw, wrapping_phase, NULL);
+    /* the wrapping phase (30-60 s). --start puts the migration in setup for its first 40
+     * virtual ms, where query-migrate has no total-time (as QEMU's): a test that reaches the
+     * simulator within 0.8 real ms of its start (a loaded host) reads that */
+    const gint64 wrapping_ms = 35000;
+    g_autoptr(JsonNode) info = wait_info(raw, virtual_ms_at_least, (gpointer)&wrapping_ms);
     g_autofree gchar *line = NULL;
     const gchar *p;
     guint64 value;
@@ -1181,20 +1215,23 @@ typedef struct {
     gboolean completes; /* else: still active at 2 x stall_ms */
     gint64 done_min_ms; /* untuned: total-time bounds of the completion; tuned: 0 and the */
     gint64 done_max_ms; /* most virtual ms it may take after the change */
+    gint64 cap_ms;      /* the downtime-limit in force at the end: the achieved downtime's cap */
 } FactRow;
 
 static const FactRow fact_rows[] = {
     {"ram-hog-stalls-then-limit", "ram-hog", "50", NULL, 30000, "{\"downtime-limit\": 800}", FALSE,
-     TRUE, 0, 10000},
-    {"ram-hog-paused-converges", "ram-hog", "50", NULL, 30000, NULL, TRUE, TRUE, 0, 10000},
+     TRUE, 0, 10000, 800},
+    /* the pause is a blackout of its own the operator chose; QEMU's downtime is the final
+     * phase, under the 300 ms limit */
+    {"ram-hog-paused-converges", "ram-hog", "50", NULL, 30000, NULL, TRUE, TRUE, 0, 10000, 300},
     {"bandwidth-drop-stalls-then-link", "bandwidth-drop", "100", NULL, 150000,
-     "{\"avail-switchover-bandwidth\": 1250000000, \"downtime-limit\": 800}", FALSE, TRUE, 0,
-     20000},
+     "{\"avail-switchover-bandwidth\": 1250000000, \"downtime-limit\": 800}", FALSE, TRUE, 0, 20000,
+     800},
     {"converge-late-by-itself", "converge-late", "100", NULL, 55000, NULL, FALSE, TRUE, 60000,
-     75000},
+     75000, 300},
     {"hopeless-even-at-10s", "hopeless", "100",
      "{\"avail-switchover-bandwidth\": 1250000000, \"downtime-limit\": 10000}", 60000, NULL, FALSE,
-     FALSE, 0, 0},
+     FALSE, 0, 0, 10000},
 };
 
 static void
@@ -1234,9 +1271,11 @@ test_fact(gconstpointer data)
         gint64 changed_by = member_int(obj(after), "total-time");
 
         end = wait_info(raw, status_is, (gpointer) "completed");
+        assert_completed_within_cap(end, row->cap_ms);
         g_assert_cmpint(member_int(obj(end), "total-time"), <=, changed_by + row->done_max_ms);
     } else if (row->completes) {
         end = wait_info(raw, status_is, (gpointer) "completed");
+        assert_completed_within_cap(end, row->cap_ms);
         g_assert_cmpint(member_int(obj(end), "total-time"), >=, row->done_min_ms);
         g_assert_cmpint(member_int(obj(end), "total-time"), <=, row->done_max_ms);
     } else {

@@ -221,7 +221,7 @@ test_end_cap_broken(void)
     last.status = CV_MIGRATION_STATUS_COMPLETED;
     cv_field_set(&last.downtime_ms, 1299);
     cv_field_set(&last.total_time_ms, 130000);
-    end.last = &last;
+    cv_tuner_report_observe(report, &last);
     cv_field_set(&end.downtime_limit, 5360);
     end.limit_is_ours = TRUE;
     g_test_expect_message("cv-agent", G_LOG_LEVEL_WARNING,
@@ -258,15 +258,237 @@ test_lower_bound(void)
     for (gsize i = 0; i < G_N_ELEMENTS(rows); i++) {
         g_autoptr(CvTunerReport) report = NULL;
         CvTunerReportEnd end = {.outcome = CV_TUNER_OUTCOME_FAILED};
+        CvSample precopy;
 
         policy.switchover_bandwidth = rows[i].rate;
         report = cv_tuner_report_new(NULL, target, clock, &policy, FALSE);
-        end.have_stopcopy = TRUE;
-        end.stopcopy_bytes = rows[i].bytes;
+        /* the system-wide remaining last seen in precopy: what was left at switchover */
+        cv_sample_init(&precopy);
+        precopy.status = CV_MIGRATION_STATUS_ACTIVE;
+        cv_field_set(&precopy.remaining, rows[i].bytes);
+        cv_tuner_report_observe(report, &precopy);
         cv_tuner_report_end(report, &end, "x");
         g_assert_true(cv_field_valid(&cv_tuner_report_get_summary(report)->lower_bound_ms));
         g_assert_cmpuint(cv_tuner_report_get_summary(report)->lower_bound_ms.value, ==, rows[i].ms);
     }
+}
+
+/* ---- a final reading's outcome ---------------------------------------------------------- */
+
+typedef struct {
+    const gchar *name;
+    CvMigrationStatus status;
+    const gchar *error_desc;
+    gboolean aborting;
+    CvTunerOutcome outcome;
+    const gchar *message;
+} FinalRow;
+
+static const FinalRow final_rows[] = {
+    {"completed", CV_MIGRATION_STATUS_COMPLETED, "", FALSE, CV_TUNER_OUTCOME_COMPLETED,
+     "the migration completed"},
+    /* our abort request does not turn a completion into an abort */
+    {"completed-while-aborting", CV_MIGRATION_STATUS_COMPLETED, "", TRUE,
+     CV_TUNER_OUTCOME_COMPLETED, "the migration completed"},
+    {"failed-with-desc", CV_MIGRATION_STATUS_FAILED, "Unable to write to socket", FALSE,
+     CV_TUNER_OUTCOME_FAILED, "the migration failed: Unable to write to socket"},
+    {"failed", CV_MIGRATION_STATUS_FAILED, "", TRUE, CV_TUNER_OUTCOME_FAILED,
+     "the migration failed"},
+    {"cancelled", CV_MIGRATION_STATUS_CANCELLED, "", FALSE, CV_TUNER_OUTCOME_CANCELLED,
+     "the migration was cancelled"},
+    {"cancelled-by-policy", CV_MIGRATION_STATUS_CANCELLED, "", TRUE, CV_TUNER_OUTCOME_ABORTED,
+     "the policy aborted the migration"},
+};
+
+static void
+test_final(gconstpointer data)
+{
+    const FinalRow *row = data;
+    gchar message[CV_TUNER_MESSAGE_MAX] = "";
+    CvSample s;
+
+    cv_sample_init(&s);
+    s.status = row->status;
+    g_strlcpy(s.error_desc, row->error_desc, sizeof(s.error_desc));
+    g_assert_cmpint(cv_tuner_outcome_for_final(&s, row->aborting, message, sizeof(message)), ==,
+                    row->outcome);
+    g_assert_cmpstr(message, ==, row->message);
+}
+
+/* The readings observed: the last one is kept whatever its status, the stop-copy bytes only
+ * from precopy (a post-copy or completed reading says nothing about what was left at
+ * switchover); the pending source is said once. The epochs and outside changes go out as
+ * NOTICE records. */
+typedef struct {
+    guint n_notices;
+    gchar *last_notice;
+    const gchar *parameter;
+} Heard;
+
+static void
+heard_cb(CvTuner *tuner, const CvTunerRecord *record, gpointer user_data)
+{
+    Heard *h = user_data;
+
+    if (record->kind != CV_TUNER_RECORD_NOTICE)
+        return;
+    h->n_notices++;
+    g_free(h->last_notice);
+    h->last_notice = g_strdup(record->message);
+    h->parameter = record->parameter;
+}
+
+static void
+test_observe(void)
+{
+    g_autoptr(CvTarget) target = cv_target_fake_new(NULL);
+    g_autoptr(CvClock) clock = cv_clock_new_manual(1000);
+    g_autoptr(CvTunerReport) report = NULL;
+    CvTunerReportEnd end = {.outcome = CV_TUNER_OUTCOME_COMPLETED};
+    CvU64Field before = {0}, b = {0}, a = {0};
+    Heard heard = {0};
+    CvPolicy policy;
+    CvSample s;
+
+    cv_policy_init_default(&policy);
+    policy.switchover_bandwidth = G_GUINT64_CONSTANT(1) << 30;
+    report = cv_tuner_report_new(NULL, target, clock, &policy, FALSE);
+    cv_tuner_report_set_record_func(report, heard_cb, &heard);
+    g_assert_null(cv_tuner_report_get_last(report));
+    cv_sample_init(&s);
+    s.status = CV_MIGRATION_STATUS_ACTIVE;
+    cv_field_set(&s.ram_dirty_sync_count, 7);
+    cv_field_set(&s.remaining, 2050846720);
+    cv_tuner_report_observe(report, &s);
+    cv_tuner_report_observe(report, &s);
+    g_assert_cmpuint(heard.n_notices, ==, 1); /* which pending: once */
+    g_assert_nonnull(strstr(heard.last_notice, "system-wide remaining"));
+    s.status = CV_MIGRATION_STATUS_POSTCOPY_ACTIVE;
+    cv_field_set(&s.remaining, 1);
+    cv_tuner_report_observe(report, &s);
+    s.status = CV_MIGRATION_STATUS_COMPLETED;
+    cv_field_set(&s.ram_dirty_sync_count, 9);
+    cv_field_set(&s.downtime_ms, 781);
+    s.remaining.state = CV_FIELD_ABSENT;
+    cv_tuner_report_observe(report, &s);
+    g_assert_cmpuint(cv_tuner_report_get_last(report)->ram_dirty_sync_count.value, ==, 9);
+    cv_field_set(&before, 9);
+    cv_field_set(&s.ram_dirty_sync_count, 1);
+    cv_tuner_report_new_epoch(report, &before, &s, 1);
+    g_assert_nonnull(strstr(heard.last_notice, "the pass counter went back (1 after 9)"));
+    cv_field_set(&b, 300);
+    cv_field_set(&a, 5000);
+    cv_tuner_report_outside_change(report, "downtime-limit", &b, &a, "changed behind us");
+    g_assert_cmpstr(heard.parameter, ==, "downtime-limit");
+    g_assert_cmpstr(heard.last_notice, ==, "changed behind us");
+    cv_tuner_report_end(report, &end, "the migration completed");
+    g_assert_cmpint(cv_tuner_report_get_summary(report)->final_status, ==,
+                    CV_MIGRATION_STATUS_COMPLETED);
+    g_assert_cmpuint(cv_tuner_report_get_summary(report)->downtime_ms.value, ==, 781);
+    g_assert_cmpuint(cv_tuner_report_get_summary(report)->n_epochs, ==, 1);
+    /* 1.91 GiB left at switchover, from the last precopy reading, at 1 GiB/s */
+    g_assert_cmpuint(cv_tuner_report_get_summary(report)->lower_bound_ms.value, ==, 1910);
+    g_free(heard.last_notice);
+}
+
+/* ---- the fallback notice before 8.2 ----------------------------------------------------- */
+
+#define MB_ABSENT G_MAXUINT64
+#define MB_INVALID (G_MAXUINT64 - 1)
+
+typedef struct {
+    const gchar *name;
+    guint64 stated;        /* the policy's switchover-bandwidth; 0 = none */
+    guint64 max_bandwidth; /* as read; MB_ABSENT, MB_INVALID */
+    gboolean vfio;
+    const gchar *expected; /* in the notice; NULL = no notice (8.2+) */
+} FallbackRow;
+
+#define MiB_ (G_GUINT64_CONSTANT(1) << 20)
+#define GiB_ (G_GUINT64_CONSTANT(1) << 30)
+
+static const FallbackRow fallback_rows[] = {
+    /* the one case where a limit above the cap is allowed: the prediction has both rates */
+    {"throttled", GiB_, 64 * MiB_, FALSE,
+     "max-bandwidth 64.00 MiB/s bounds the precopy rate: blackout predicted as limit x 64.00 "
+     "MiB/s / 1.00 GiB/s (stated), so the limit may go above the cap while that stays within "
+     "500 ms"},
+    {"at-stated", GiB_, GiB_, FALSE, "blackout predicted as limit x 1.00 GiB/s / 1.00 GiB/s"},
+    {"unlimited", GiB_, 0, FALSE,
+     "max-bandwidth is unlimited (0): nothing bounds the precopy rate QEMU will measure, so the "
+     "limit is held to the cap of 500 ms"},
+    {"unknown", GiB_, MB_ABSENT, FALSE, "max-bandwidth is unknown: nothing bounds"},
+    {"invalid", GiB_, MB_INVALID, FALSE,
+     "max-bandwidth is unlimited or invalid: nothing bounds the precopy rate QEMU will measure, so "
+     "the limit "
+     "is held to the cap of 500 ms"},
+    {"above-stated", GiB_, 2 * GiB_, FALSE,
+     "max-bandwidth 2.00 GiB/s is above the stated link rate 1.00 GiB/s, so the limit is held to "
+     "the cap of 500 ms"},
+    {"vfio", GiB_, 64 * MiB_, TRUE,
+     "a VFIO device's share is not reported (before 11.1) and max-bandwidth does not bound it, "
+     "so the limit is held to the cap of 500 ms"},
+    {"no-link-rate", 0, 64 * MiB_, FALSE,
+     "the policy states no link rate, so the limit is held to the cap of 500 ms"},
+    {"supported", GiB_, 64 * MiB_, FALSE, NULL},
+};
+
+static void
+notice_cb(CvTuner *tuner, const CvTunerRecord *record, gpointer user_data)
+{
+    GPtrArray *notices = user_data;
+
+    if (record->kind == CV_TUNER_RECORD_NOTICE)
+        g_ptr_array_add(notices, g_strdup(record->message));
+}
+
+/* Before 8.2 the tuner says how it bounds the blackout, from the parameters it read: the
+ * prediction is limit x max-bandwidth / stated, and with max-bandwidth unlimited, unreadable or
+ * above the stated rate the limit is held to the cap. It used to say "blackout predicted as
+ * pending / RATE" whatever max-bandwidth was, a rule the engine no longer follows. */
+static void
+test_fallback_notice(gconstpointer data)
+{
+    const FallbackRow *row = data;
+    g_autoptr(CvTarget) target = cv_target_fake_new(NULL);
+    g_autoptr(CvClock) clock = cv_clock_new_manual(1000);
+    g_autoptr(CvTunerReport) report = NULL;
+    g_autoptr(GPtrArray) notices = g_ptr_array_new_with_free_func(g_free);
+    CvPolicy policy;
+    CvParams params;
+
+    cv_policy_init_default(&policy);
+    policy.max_downtime_ms = 500;
+    policy.switchover_bandwidth = row->stated;
+    cv_params_init(&params);
+    cv_field_set(&params.downtime_limit_ms, 300);
+    if (row->expected != NULL)
+        params.avail_switchover_bandwidth.state = CV_FIELD_ABSENT;
+    else
+        cv_field_set(&params.avail_switchover_bandwidth, 0);
+    if (row->max_bandwidth == MB_ABSENT)
+        params.max_bandwidth.state = CV_FIELD_ABSENT;
+    else if (row->max_bandwidth == MB_INVALID)
+        params.max_bandwidth.state = CV_FIELD_INVALID;
+    else
+        cv_field_set(&params.max_bandwidth, row->max_bandwidth);
+    params.vfio_devices = row->vfio ? CV_TRI_YES : CV_TRI_NO;
+    report = cv_tuner_report_new(NULL, target, clock, &policy, FALSE);
+    cv_tuner_report_set_record_func(report, notice_cb, notices);
+    cv_tuner_report_start(report);
+    cv_tuner_report_switchover_support(report, &params);
+    if (row->expected == NULL) {
+        g_assert_cmpuint(notices->len, ==, 0);
+        g_assert_cmpint(cv_tuner_report_get_summary(report)->switchover_bandwidth, ==, CV_TRI_YES);
+        return;
+    }
+    g_assert_cmpuint(notices->len, ==, 1);
+    g_test_message("notice: %s", (const gchar *)notices->pdata[0]);
+    g_assert_true(g_str_has_prefix(notices->pdata[0], "fallback: this QEMU has no "
+                                                      "avail-switchover-bandwidth (before 8.2)"));
+    g_assert_nonnull(strstr(notices->pdata[0], row->expected));
+    g_assert_null(strstr(notices->pdata[0], "pending /"));
+    g_assert_cmpint(cv_tuner_report_get_summary(report)->switchover_bandwidth, ==, CV_TRI_NO);
 }
 
 int
@@ -283,6 +505,18 @@ main(int argc, char **argv)
 
         g_test_add_data_func(path, &cap_rows[i], test_cap);
     }
+    for (gsize i = 0; i < G_N_ELEMENTS(fallback_rows); i++) {
+        g_autofree gchar *path =
+            g_strdup_printf("/tuner-report/fallback/%s", fallback_rows[i].name);
+
+        g_test_add_data_func(path, &fallback_rows[i], test_fallback_notice);
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(final_rows); i++) {
+        g_autofree gchar *path = g_strdup_printf("/tuner-report/final/%s", final_rows[i].name);
+
+        g_test_add_data_func(path, &final_rows[i], test_final);
+    }
+    g_test_add_func("/tuner-report/observe", test_observe);
     g_test_add_func("/tuner-report/folding", test_folding);
     g_test_add_func("/tuner-report/folding-bounded", test_folding_bounded);
     g_test_add_func("/tuner-report/restore-counts", test_restore_counts);

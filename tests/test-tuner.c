@@ -250,6 +250,21 @@ end_with(Fixture *f, CvMigrationStatus status)
     run_pending();
 }
 
+/* A migration that completed: QEMU's achieved downtime (what the fake reported) within the
+ * policy's cap, and the summary says so: completed, not cap-broken, exit 0. Every test that
+ * completes a migration ends with this (test_cap_broken is the one that must break it). */
+static void
+assert_completed_within_cap(Fixture *f)
+{
+    g_assert_true(f->finished);
+    g_assert_cmpint(f->summary.outcome, ==, CV_TUNER_OUTCOME_COMPLETED);
+    g_assert_cmpint(cv_tuner_outcome_to_exit_code(f->summary.outcome), ==, 0);
+    g_assert_false(f->summary.cap_broken);
+    g_assert_cmpuint(f->summary.max_downtime_ms, ==, f->opts.policy.max_downtime_ms);
+    g_assert_true(cv_field_valid(&f->summary.downtime_ms));
+    g_assert_cmpuint(f->summary.downtime_ms.value, <=, f->opts.policy.max_downtime_ms);
+}
+
 /* Start a migration and get two stalled boundaries so the script's first decisions run. */
 static void
 start_migration(Fixture *f)
@@ -331,7 +346,7 @@ test_stale_final_status(void)
     start_migration(&f);
     end_with(&f, CV_MIGRATION_STATUS_COMPLETED);
     g_assert_true(f.finished);
-    g_assert_cmpint(f.summary.outcome, ==, CV_TUNER_OUTCOME_COMPLETED);
+    assert_completed_within_cap(&f);
     g_assert_cmpuint(f.summary.downtime_ms.value, ==, 1950);
     fixture_clear(&f);
 }
@@ -358,7 +373,7 @@ test_completed_stats_late(void)
     cv_field_set(&s->total_time_ms, 22902);
     advance(&f, 100);
     g_assert_true(f.finished);
-    g_assert_cmpint(f.summary.outcome, ==, CV_TUNER_OUTCOME_COMPLETED);
+    assert_completed_within_cap(&f);
     g_assert_cmpuint(f.summary.downtime_ms.value, ==, 67);
     g_assert_cmpuint(f.summary.total_time_ms.value, ==, 22902);
     fixture_clear(&f);
@@ -381,7 +396,7 @@ test_completed_stats_never(void)
     cv_target_fake_emit_status(f.target, CV_MIGRATION_STATUS_COMPLETED);
     advance(&f, 2000);
     g_assert_true(f.finished);
-    g_assert_cmpint(f.summary.outcome, ==, CV_TUNER_OUTCOME_COMPLETED);
+    assert_completed_within_cap(&f);
     g_assert_cmpuint(f.summary.downtime_ms.value, ==, 0);
     fixture_clear(&f);
 }
@@ -398,7 +413,7 @@ test_start_uri(void)
     /* We started it, so a completed status is ours even without having seen it active. */
     end_with(&f, CV_MIGRATION_STATUS_COMPLETED);
     g_assert_true(f.finished);
-    g_assert_cmpint(f.summary.outcome, ==, CV_TUNER_OUTCOME_COMPLETED);
+    assert_completed_within_cap(&f);
     fixture_clear(&f);
 }
 
@@ -581,7 +596,7 @@ test_apply_and_complete(void)
     advance(&f, 300);
     end_with(&f, CV_MIGRATION_STATUS_COMPLETED);
     g_assert_true(f.finished);
-    g_assert_cmpint(f.summary.outcome, ==, CV_TUNER_OUTCOME_COMPLETED);
+    assert_completed_within_cap(&f);
     assert_log(&f, expected);
     g_assert_cmpuint(f.summary.n_changes, ==, 2);
     g_assert_cmpuint(f.summary.downtime_ms.value, ==, 1950);
@@ -1625,6 +1640,85 @@ test_counter_regression_engine(void)
     fixture_clear(&f);
 }
 
+/* A reading of QEMU 7.2: RAM only (no system-wide remaining), a throttled precopy stream. */
+static void
+pass_qemu72(Fixture *f, guint64 n, guint64 ram_pending, guint64 expected)
+{
+    CvSample s;
+
+    active_sample(&s, n, ram_pending, expected);
+    s.remaining.state = CV_FIELD_ABSENT;
+    cv_field_set(&s.ram_remaining, ram_pending);
+    s.ram_mbps.value = 536.9; /* 64 MiB/s, the throttle */
+    cv_target_fake_set_sample(f->target, &s);
+    cv_target_fake_emit_pass(f->target, n);
+    run_pending();
+}
+
+/* The limit the engine set above the cap stays its own across a counter regression. A 7.2
+ * target (no avail-switchover-bandwidth), a policy stating 1 GiB/s and a 500 ms cap, QEMU
+ * throttled to 64 MiB/s: the engine sets 1100 ms (predicted blackout 69 ms). The counter goes
+ * back; then someone raises max-bandwidth to 512 MiB/s, so 1100 ms would allow a 550 ms
+ * blackout: the engine must lower its limit to the new ceiling (1000 ms) at once. With the
+ * engine's history re-initialised at the new epoch (main), 1100 ms read as someone else's and
+ * stayed. */
+static void
+test_epoch_keeps_ours(void)
+{
+    Fixture f;
+    CvParams p;
+    const CvTunerAction *a;
+    guint64 n = 2;
+    guint changes;
+
+    fixture_init(&f, FALSE);
+    f.opts.policy.max_downtime_ms = 500;
+    f.opts.policy.switchover_bandwidth = GiB;
+    p = *cv_target_fake_get_params(f.target);
+    p.avail_switchover_bandwidth.state = CV_FIELD_ABSENT;
+    cv_field_set(&p.max_bandwidth, 64 * MiB);
+    cv_target_fake_set_params(f.target, &p);
+    fixture_start(&f, FALSE);
+    cv_target_fake_emit_status(f.target, CV_MIGRATION_STATUS_ACTIVE);
+    for (; n < 60 && f.actions->len == 0; n++) {
+        pass_qemu72(&f, n, 64 * MiB, 1000);
+        advance(&f, 1000);
+    }
+    g_assert_cmpuint(f.actions->len, ==, 1);
+    a = &g_array_index(f.actions, CvTunerAction, 0);
+    g_assert_cmpint(a->kind, ==, CV_DECISION_SET_DOWNTIME_LIMIT);
+    g_assert_cmpint(a->result, ==, CV_TUNER_RESULT_APPLIED);
+    g_assert_cmpuint(a->value, ==, 1100);
+    g_assert_cmpuint(a->predicted_blackout_ms, ==, 69);
+    g_assert_cmpuint(cv_target_fake_get_params(f.target)->downtime_limit_ms.value, ==, 1100);
+    /* a few more iterations, then the counter goes back */
+    for (guint i = 0; i < 3; i++, n++) {
+        pass_qemu72(&f, n, 64 * MiB, 1000);
+        advance(&f, 1000);
+    }
+    changes = f.actions->len;
+    pass_qemu72(&f, 1, 64 * MiB, 1000);
+    advance(&f, 1000);
+    g_assert_true(has_notice(&f, "the pass counter went back"));
+    g_assert_cmpuint(f.actions->len, ==, changes);
+    /* someone raises max-bandwidth: no new iteration; the periodic refresh sees it */
+    cv_target_fake_change_param(f.target, "max-bandwidth", 512 * MiB);
+    advance(&f, f.opts.params_refresh_ms + 1000);
+    g_assert_cmpuint(f.actions->len, ==, changes + 1);
+    a = &g_array_index(f.actions, CvTunerAction, changes);
+    g_test_message("lowered: %s", a->reason);
+    g_assert_cmpint(a->kind, ==, CV_DECISION_SET_DOWNTIME_LIMIT);
+    g_assert_cmpint(a->result, ==, CV_TUNER_RESULT_APPLIED);
+    g_assert_cmpuint(a->value, ==, 1000);
+    g_assert_cmpuint(a->predicted_blackout_ms, ==, 500);
+    g_assert_nonnull(strstr(a->reason, "lowered to 1000 ms"));
+    g_assert_cmpuint(cv_target_fake_get_params(f.target)->downtime_limit_ms.value, ==, 1000);
+    cv_tuner_detach(f.tuner);
+    run_pending();
+    g_assert_cmpuint(f.summary.n_epochs, ==, 1);
+    fixture_clear(&f);
+}
+
 /* ---- issue 7: readings between boundaries ------------------------------------------------- */
 
 /* Iterations of varying length, 50 a second, and ram.remaining's sawtooth: the boundary holds
@@ -1750,7 +1844,7 @@ test_timeout_then_recovery(void)
     advance(&f, 300);
     end_with(&f, CV_MIGRATION_STATUS_COMPLETED);
     g_assert_true(f.finished);
-    g_assert_cmpint(f.summary.outcome, ==, CV_TUNER_OUTCOME_COMPLETED);
+    assert_completed_within_cap(&f);
     g_assert_cmpuint(f.summary.n_reconnects, ==, 1);
     assert_log(&f, expected);
     fixture_clear(&f);
@@ -2278,6 +2372,7 @@ main(int argc, char **argv)
     g_test_add_func("/tuner/outside/refresh-bounded", test_refresh_bounded);
     g_test_add_func("/tuner/epoch/counter-regression", test_counter_regression);
     g_test_add_func("/tuner/epoch/counter-regression-engine", test_counter_regression_engine);
+    g_test_add_func("/tuner/epoch/keeps-ours", test_epoch_keeps_ours);
     g_test_add_func("/tuner/boundary/readings-with-events", test_boundary_readings_with_events);
     g_test_add_func("/tuner/boundary/mid-iteration-said", test_mid_iteration_said);
     g_test_add_func("/tuner/timeout/recovery", test_timeout_then_recovery);

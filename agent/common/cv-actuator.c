@@ -33,6 +33,12 @@ struct _CvActuator {
     GArray *waiters;  /* Waiter: answered by the next read that completes */
     guint generation; /* bumped by cv_actuator_suspend(): callbacks of older reads are void */
 
+    /* The restore under way (cv_actuator_restore): the ledger walked and whom it tells. */
+    CvRestoreLedger *restore_ledger;
+    CvRestoreLedgerEntryFunc restore_entry_func;
+    CvRestoreLedgerDoneFunc restore_done_func;
+    gpointer restore_data;
+
     gboolean in_flight; /* a change sent, its reply awaited */
     gboolean lost;      /* its reply was lost: fate unknown until resume/abandon */
     CvDecision decision;
@@ -538,4 +544,54 @@ cv_actuator_note_restore(CvActuator *actuator, const CvTunerAction *restore)
         cv_field_set(&actuator->params.avail_switchover_bandwidth, restore->value);
     else if (restore->kind == CV_DECISION_PAUSE_GUEST)
         actuator->paused_guest = FALSE;
+}
+
+/* ---- restoring ---------------------------------------------------------------------------- */
+
+static void
+restore_entry_cb(CvRestoreLedger *ledger, CvTunerAction *entry, gpointer user_data)
+{
+    CvActuator *self = user_data;
+
+    cv_actuator_note_restore(self, entry);
+    if (self->restore_entry_func != NULL)
+        self->restore_entry_func(ledger, entry, self->restore_data);
+}
+
+static void
+restore_done_cb(CvRestoreLedger *ledger, const GError *error, gpointer user_data)
+{
+    CvActuator *self = user_data;
+
+    self->restore_done_func(ledger, error, self->restore_data);
+}
+
+static void
+restore_read_cb(CvActuator *self, gboolean differs, const GError *error, gpointer user_data)
+{
+    if (error != NULL && (cv_target_error_is_gone(error) ||
+                          g_error_matches(error, CV_TARGET_ERROR, CV_TARGET_ERROR_TIMEOUT))) {
+        self->restore_done_func(self->restore_ledger, error, self->restore_data);
+        return;
+    }
+    /* Without a reading, what QEMU holds is unknown: the ledger leaves it (unverified) rather
+     * than restore from an old belief over a value someone raised meanwhile. */
+    cv_restore_ledger_run(self->restore_ledger, error == NULL ? &self->params : NULL, error,
+                          restore_entry_cb, restore_done_cb, self);
+}
+
+void
+cv_actuator_restore(CvActuator *actuator, CvRestoreLedger *ledger,
+                    CvRestoreLedgerEntryFunc entry_func, CvRestoreLedgerDoneFunc done_func,
+                    gpointer user_data)
+{
+    g_return_if_fail(actuator != NULL && ledger != NULL && done_func != NULL);
+    actuator->restore_ledger = ledger;
+    actuator->restore_entry_func = entry_func;
+    actuator->restore_done_func = done_func;
+    actuator->restore_data = user_data;
+    if (cv_restore_ledger_needs_params(ledger))
+        cv_actuator_refresh(actuator, restore_read_cb, NULL);
+    else
+        cv_restore_ledger_run(ledger, NULL, NULL, restore_entry_cb, restore_done_cb, actuator);
 }

@@ -103,5 +103,14 @@ void cv_actuator_fill_ledger(const CvActuator *actuator, CvRestoreLedger *ledger
                              gboolean resume);
 /* A restore settled: the belief follows it. */
 void cv_actuator_note_restore(CvActuator *actuator, const CvTunerAction *restore);
+/* Undo what @ledger holds (cv_actuator_fill_ledger): the parameters are re-read first when an
+ * entry needs them, then the ledger is walked; every settled entry moves the belief
+ * (cv_actuator_note_restore) and reaches @entry_func (may be NULL). @done_func gets NULL at the
+ * end, or the error of a re-read or a command that timed out or whose connection closed: the
+ * caller reconnects and calls this again, and the walk resumes where it stopped. A re-read that
+ * fails otherwise leaves the parameter entries unverified. @ledger is borrowed. */
+void cv_actuator_restore(CvActuator *actuator, CvRestoreLedger *ledger,
+                         CvRestoreLedgerEntryFunc entry_func, CvRestoreLedgerDoneFunc done_func,
+                         gpointer user_data);
 
 G_END_DECLS

@@ -8,6 +8,8 @@ struct _CvReconnector {
     gboolean running;
     guint max_tries;
     guint tries;
+    guint timeouts;     /* commands timed out in a row */
+    guint n_reconnects; /* runs that ended connected */
     GSource *wait_source;
     CvReconnectorDoneFunc done_func;
     CvReconnectorRetryFunc retry_func;
@@ -88,6 +90,8 @@ params_cb(CvTarget *target, const CvParams *params, const GError *error, gpointe
         return;
     }
     self->running = FALSE;
+    self->n_reconnects++;
+    self->timeouts = 0;
     self->done_func(self, params, NULL, self->user_data);
 }
 
@@ -138,4 +142,32 @@ cv_reconnector_get_n_tries(const CvReconnector *reconnector)
 {
     g_return_val_if_fail(reconnector != NULL, 0);
     return reconnector->tries;
+}
+
+gboolean
+cv_reconnector_note_timeout(CvReconnector *reconnector)
+{
+    g_return_val_if_fail(reconnector != NULL, FALSE);
+    return ++reconnector->timeouts >= CV_RECONNECTOR_MAX_TIMEOUTS;
+}
+
+void
+cv_reconnector_note_answer(CvReconnector *reconnector)
+{
+    g_return_if_fail(reconnector != NULL);
+    reconnector->timeouts = 0;
+}
+
+guint
+cv_reconnector_get_n_reconnects(const CvReconnector *reconnector)
+{
+    g_return_val_if_fail(reconnector != NULL, 0);
+    return reconnector->n_reconnects;
+}
+
+gboolean
+cv_reconnector_is_exhausted(const CvReconnector *reconnector)
+{
+    g_return_val_if_fail(reconnector != NULL, TRUE);
+    return reconnector->n_reconnects >= CV_RECONNECTOR_MAX_RECONNECTS;
 }

@@ -2,7 +2,13 @@
  * closes the old one, connects, and reads the parameters and capabilities again; a try that
  * fails is followed by another, further apart each time (1 s, 2 s, ... of the clock), up to a
  * number of tries; then it gives up. Its operations are forgotten when it is cancelled or
- * freed. */
+ * freed.
+ *
+ * It also keeps the rule for when to reconnect: one command that times out is retried on the
+ * same connection, a second in a row re-opens it (a timed-out reply may still come and be
+ * taken for another's); a closed socket is tried once (a QEMU that exited refuses at once),
+ * timeouts up to CV_RECONNECTOR_TRIES_AFTER_TIMEOUT times; and a QEMU that needed
+ * CV_RECONNECTOR_MAX_RECONNECTS new connections in one session counts as gone. */
 #pragma once
 
 #include <glib.h>
@@ -13,6 +19,12 @@
 G_BEGIN_DECLS
 
 #define CV_RECONNECTOR_BACKOFF_MS 1000
+/* Commands timed out in a row (of any kind) before the connection is re-opened. */
+#define CV_RECONNECTOR_MAX_TIMEOUTS 2
+/* Tries of a new connection after timeouts; after a closed socket, one. */
+#define CV_RECONNECTOR_TRIES_AFTER_TIMEOUT 3
+/* Successful reconnects in one session before a QEMU that keeps timing out counts as gone. */
+#define CV_RECONNECTOR_MAX_RECONNECTS 5
 
 typedef struct _CvReconnector CvReconnector;
 
@@ -38,5 +50,15 @@ void cv_reconnector_cancel(CvReconnector *reconnector);
 gboolean cv_reconnector_is_running(const CvReconnector *reconnector);
 /* Tries made by the current (or last) run. */
 guint cv_reconnector_get_n_tries(const CvReconnector *reconnector);
+
+/* A command timed out: TRUE when that makes CV_RECONNECTOR_MAX_TIMEOUTS in a row, and the
+ * connection should be re-opened now; FALSE: retry it on this one. */
+gboolean cv_reconnector_note_timeout(CvReconnector *reconnector);
+/* QEMU answered: the timeouts in a row start again from none. */
+void cv_reconnector_note_answer(CvReconnector *reconnector);
+/* Runs that ended with a new connection, in the life of this reconnector. */
+guint cv_reconnector_get_n_reconnects(const CvReconnector *reconnector);
+/* CV_RECONNECTOR_MAX_RECONNECTS new connections were needed already: the peer is gone for us. */
+gboolean cv_reconnector_is_exhausted(const CvReconnector *reconnector);
 
 G_END_DECLS

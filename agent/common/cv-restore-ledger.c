@@ -288,3 +288,31 @@ cv_restore_ledger_run(CvRestoreLedger *ledger, const CvParams *fresh, const GErr
     ledger->running = TRUE;
     walk(ledger);
 }
+
+CvRestorePlan
+cv_restore_plan_for(CvTunerOutcome outcome, gboolean keep)
+{
+    CvRestorePlan plan = {FALSE, FALSE, FALSE};
+
+    switch (outcome) {
+    case CV_TUNER_OUTCOME_FAILED:
+    case CV_TUNER_OUTCOME_CANCELLED:
+    case CV_TUNER_OUTCOME_ABORTED:
+    case CV_TUNER_OUTCOME_ERROR:
+    case CV_TUNER_OUTCOME_VANISHED:
+        plan.params = plan.resume = TRUE;
+        break;
+    case CV_TUNER_OUTCOME_DETACHED:
+        plan.params = !keep;
+        plan.resume = TRUE;
+        plan.kept = keep;
+        break;
+    case CV_TUNER_OUTCOME_COMPLETED:
+    case CV_TUNER_OUTCOME_CAP_BROKEN:
+    case CV_TUNER_OUTCOME_NO_MIGRATION:
+    case CV_TUNER_OUTCOME_RUNNING:
+    default:
+        break;
+    }
+    return plan;
+}

@@ -33,6 +33,19 @@ const gchar *cv_restore_verdict_to_string(CvRestoreVerdict verdict);
 CvRestoreVerdict cv_restore_decide(const CvU64Field *original, const CvU64Field *ours,
                                    const CvU64Field *fresh);
 
+/* What a session undoes when it ends. */
+typedef struct {
+    gboolean params; /* the parameters we changed go back */
+    gboolean resume; /* a guest we paused runs again */
+    gboolean kept;   /* the parameters stay because the caller asked (--keep) */
+} CvRestorePlan;
+
+/* The plan for a session that ended with @outcome: a migration that failed, was cancelled or
+ * aborted, or that we lost or gave up on gets both back; one we stopped watching gets both
+ * unless @keep, which is about the parameters only (a guest we paused runs again all the
+ * same); a completed migration, or none, has nothing to undo. */
+CvRestorePlan cv_restore_plan_for(CvTunerOutcome outcome, gboolean keep);
+
 typedef enum {
     CV_RESTORE_ITEM_DOWNTIME_LIMIT = 0,
     CV_RESTORE_ITEM_SWITCHOVER_BANDWIDTH,

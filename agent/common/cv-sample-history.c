@@ -234,6 +234,25 @@ cv_sample_history_count_mid(const CvSampleHistory *history)
     return count;
 }
 
+void
+cv_sample_history_annotate(const CvSampleHistory *history, CvDecision *d)
+{
+    guint mid;
+    g_autofree gchar *note = NULL;
+
+    g_return_if_fail(history != NULL && d != NULL);
+    if (d->verdict != CV_VERDICT_STALLED && d->verdict != CV_VERDICT_CONVERGING &&
+        d->verdict != CV_VERDICT_ESCALATING)
+        return;
+    mid = cv_sample_history_count_mid(history);
+    if (mid == 0)
+        return;
+    note = g_strdup_printf("; %u of %u readings taken mid-iteration (no pass events, polls slower "
+                           "than iterations): pending may read low",
+                           mid, history->n);
+    g_strlcat(d->reason, note, sizeof(d->reason));
+}
+
 guint
 cv_sample_history_get_epoch(const CvSampleHistory *history)
 {

@@ -17,6 +17,7 @@
 
 #include <glib.h>
 
+#include "cv-decision.h"
 #include "cv-sample.h"
 
 G_BEGIN_DECLS
@@ -65,6 +66,10 @@ guint cv_sample_history_get_n(const CvSampleHistory *history);
 /* Was the kept reading at @index taken mid-iteration? */
 gboolean cv_sample_history_is_mid(const CvSampleHistory *history, guint index);
 guint cv_sample_history_count_mid(const CvSampleHistory *history);
+/* @d was decided on the kept readings. When it judges progress (stalled, converging,
+ * escalating) and some of them were taken mid-iteration, which read low and lean a judgement
+ * toward "stalled", its reason says so, with how many. */
+void cv_sample_history_annotate(const CvSampleHistory *history, CvDecision *d);
 /* 0 for the first migration seen, +1 at every counter regression. */
 guint cv_sample_history_get_epoch(const CvSampleHistory *history);
 

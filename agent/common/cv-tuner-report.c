@@ -15,6 +15,12 @@ struct _CvTunerReport {
     guint64 switchover_bandwidth; /* the policy's stated link rate, for the lower bound */
     gboolean noticed_pending;
     CvTunerSummary summary;
+    /* What the end needs from the readings: the last one, and the system-wide remaining last
+     * seen in precopy (the stop-copy bytes at switchover). */
+    CvSample last;
+    gboolean have_last;
+    gboolean have_stopcopy;
+    guint64 stopcopy_bytes;
 };
 
 const gchar *
@@ -275,10 +281,112 @@ cv_tuner_report_pending_source(CvTunerReport *report, const CvSample *s)
                                        "system-wide remaining (before 11.1)");
 }
 
+/* Without avail-switchover-bandwidth (before 8.2) QEMU switches over once pending fits the
+ * limit at the rate it measures then, and only max-bandwidth bounds that rate: say, from the
+ * parameters just read, what the blackout of a limit is predicted as, or why the limit is held
+ * to the cap (the over-cap rule of cv-policy.h and cv-actuator-cap.h). */
+void
+cv_tuner_report_observe(CvTunerReport *report, const CvSample *s)
+{
+    g_return_if_fail(report != NULL && s != NULL);
+    report->last = *s;
+    report->have_last = TRUE;
+    if (cv_migration_status_is_precopy(s->status) && cv_field_valid(&s->remaining)) {
+        report->have_stopcopy = TRUE;
+        report->stopcopy_bytes = s->remaining.value;
+    }
+    if (s->status == CV_MIGRATION_STATUS_ACTIVE)
+        cv_tuner_report_pending_source(report, s);
+}
+
+const CvSample *
+cv_tuner_report_get_last(CvTunerReport *report)
+{
+    g_return_val_if_fail(report != NULL, NULL);
+    return report->have_last ? &report->last : NULL;
+}
+
+void
+cv_tuner_report_new_epoch(CvTunerReport *report, const CvU64Field *before, const CvSample *s,
+                          guint epoch)
+{
+    g_return_if_fail(report != NULL && before != NULL && s != NULL);
+    report->summary.n_epochs++;
+    cv_tuner_report_notice(report,
+                           "the pass counter went back (%" G_GUINT64_FORMAT
+                           " after %" G_GUINT64_FORMAT
+                           "): a new migration on this QEMU, or a counter reset; epoch %u starts, "
+                           "the readings and the engine's history are reset",
+                           s->ram_dirty_sync_count.value, before->value, epoch);
+}
+
+void
+cv_tuner_report_outside_change(CvTunerReport *report, const gchar *parameter,
+                               const CvU64Field *before, const CvU64Field *after,
+                               const gchar *message)
+{
+    CvTunerRecord record = {.kind = CV_TUNER_RECORD_NOTICE};
+
+    g_return_if_fail(report != NULL);
+    record.message = message;
+    record.parameter = parameter;
+    record.before = before;
+    record.after = after;
+    cv_tuner_report_emit(report, &record);
+}
+
+void
+cv_tuner_report_attach(CvTunerReport *report, const CvParams *params, const CvPolicy *policy,
+                       guint64 poll_interval_ms)
+{
+    CvTunerRecord record = {.kind = CV_TUNER_RECORD_ATTACH};
+    const gchar *events_note;
+
+    g_return_if_fail(report != NULL && params != NULL && policy != NULL);
+    events_note = cv_target_get_events_note(report->target);
+    record.params = params;
+    record.policy = policy;
+    record.dry_run = report->summary.dry_run;
+    record.message = events_note;
+    cv_tuner_report_emit(report, &record);
+    cv_tuner_report_switchover_support(report, params);
+    if (!cv_target_has_events(report->target))
+        cv_tuner_report_notice(report, "polling every %" G_GUINT64_FORMAT " ms: %s",
+                               poll_interval_ms,
+                               events_note != NULL ? events_note : "no migration events");
+}
+
+CvTunerOutcome
+cv_tuner_outcome_for_final(const CvSample *s, gboolean aborting, gchar *message, gsize len)
+{
+    g_return_val_if_fail(s != NULL && message != NULL, CV_TUNER_OUTCOME_ERROR);
+    if (s->status == CV_MIGRATION_STATUS_COMPLETED) {
+        g_strlcpy(message, "the migration completed", len);
+        return CV_TUNER_OUTCOME_COMPLETED;
+    }
+    if (s->status == CV_MIGRATION_STATUS_FAILED) {
+        if (s->error_desc[0] != '\0')
+            g_snprintf(message, len, "the migration failed: %s", s->error_desc);
+        else
+            g_strlcpy(message, "the migration failed", len);
+        return CV_TUNER_OUTCOME_FAILED;
+    }
+    if (aborting) {
+        g_strlcpy(message, "the policy aborted the migration", len);
+        return CV_TUNER_OUTCOME_ABORTED;
+    }
+    g_strlcpy(message, "the migration was cancelled", len);
+    return CV_TUNER_OUTCOME_CANCELLED;
+}
+
 void
 cv_tuner_report_switchover_support(CvTunerReport *report, const CvParams *params)
 {
-    gchar rate[32];
+    static const gchar head[] = "fallback: this QEMU has no avail-switchover-bandwidth (before "
+                                "8.2): never sent";
+    const CvU64Field *mb = &params->max_bandwidth;
+    guint64 cap, stated;
+    gchar rate[32], max_bw[32];
 
     g_return_if_fail(report != NULL && params != NULL);
     if (cv_params_supports_switchover_bandwidth(params)) {
@@ -286,18 +394,46 @@ cv_tuner_report_switchover_support(CvTunerReport *report, const CvParams *params
         return;
     }
     report->summary.switchover_bandwidth = CV_TRI_NO;
-    if (report->switchover_bandwidth > 0) {
-        cv_format_rate(report->switchover_bandwidth, rate, sizeof(rate));
+    cap = report->summary.max_downtime_ms;
+    stated = report->switchover_bandwidth;
+    cv_format_rate(stated, rate, sizeof(rate));
+    if (cv_field_valid(mb) && mb->value > 0)
+        cv_format_rate(mb->value, max_bw, sizeof(max_bw));
+    if (stated == 0)
         cv_tuner_report_notice(report,
-                               "fallback: this QEMU has no avail-switchover-bandwidth (before "
-                               "8.2): never sent; blackout predicted as pending / %s",
-                               rate);
-    } else {
+                               "%s; the policy states no link rate, so the limit is held to the "
+                               "cap of %" G_GUINT64_FORMAT " ms",
+                               head, cap);
+    else if (params->vfio_devices == CV_TRI_YES)
         cv_tuner_report_notice(report,
-                               "fallback: this QEMU has no avail-switchover-bandwidth (before "
-                               "8.2): never sent; the policy states no link rate, so the limit "
-                               "is held to the cap");
-    }
+                               "%s; a VFIO device's share is not reported (before 11.1) and "
+                               "max-bandwidth does not bound it, so the limit is held to the cap "
+                               "of %" G_GUINT64_FORMAT " ms",
+                               head, cap);
+    else if (!cv_field_valid(mb) || mb->value == 0)
+        /* libvirt's "unlimited" (INT64_MAX, rounded) reads as out of range: invalid */
+        cv_tuner_report_notice(report,
+                               "%s; max-bandwidth is %s: nothing bounds the precopy rate QEMU "
+                               "will measure, so the limit is held to the cap of %" G_GUINT64_FORMAT
+                               " ms (re-checked when max-bandwidth changes)",
+                               head,
+                               cv_field_valid(mb)             ? "unlimited (0)"
+                               : mb->state == CV_FIELD_ABSENT ? "unknown"
+                                                              : "unlimited or invalid",
+                               cap);
+    else if (mb->value > stated)
+        cv_tuner_report_notice(report,
+                               "%s; max-bandwidth %s is above the stated link rate %s, so the "
+                               "limit is held to the cap of %" G_GUINT64_FORMAT
+                               " ms (re-checked when max-bandwidth changes)",
+                               head, max_bw, rate, cap);
+    else
+        cv_tuner_report_notice(report,
+                               "%s; max-bandwidth %s bounds the precopy rate: blackout predicted "
+                               "as limit x %s / %s (stated), so the limit may go above the cap "
+                               "while that stays within %" G_GUINT64_FORMAT
+                               " ms (re-checked when max-bandwidth changes)",
+                               head, max_bw, max_bw, rate, cap);
 }
 
 CvTunerSummary *
@@ -336,7 +472,7 @@ void
 cv_tuner_report_end(CvTunerReport *report, const CvTunerReportEnd *end, const gchar *format, ...)
 {
     CvTunerSummary *sum = &report->summary;
-    const CvSample *s = end->last;
+    const CvSample *s = cv_tuner_report_get_last(report);
     va_list args;
 
     sum->outcome = end->outcome;
@@ -352,14 +488,14 @@ cv_tuner_report_end(CvTunerReport *report, const CvTunerReportEnd *end, const gc
         if (!cv_field_valid(&sum->passes))
             sum->passes = end->last_boundary_pass;
     }
-    if (end->have_stopcopy && report->switchover_bandwidth > 0) {
+    if (report->have_stopcopy && report->switchover_bandwidth > 0) {
         gdouble ms =
-            ceil((gdouble)end->stopcopy_bytes * 1000.0 / (gdouble)report->switchover_bandwidth);
+            ceil((gdouble)report->stopcopy_bytes * 1000.0 / (gdouble)report->switchover_bandwidth);
 
         /* clamped before the conversion: a huge pending over a tiny rate must not overflow */
         cv_field_set(&sum->lower_bound_ms,
                      ms >= 1e18 ? G_GUINT64_CONSTANT(1000000000000000000) : (guint64)ms);
-        sum->lower_bound_bytes = end->stopcopy_bytes;
+        sum->lower_bound_bytes = report->stopcopy_bytes;
         sum->lower_bound_rate = report->switchover_bandwidth;
     }
     if (cv_tuner_summary_check_cap(sum, end->limit_is_ours, sum->message, sizeof(sum->message)))

@@ -45,28 +45,50 @@ void cv_tuner_report_restore(CvTunerReport *report, CvTunerAction *restore);
 void cv_tuner_report_pending_source(CvTunerReport *report, const CvSample *sample);
 /* Whether this QEMU takes avail-switchover-bandwidth, and the fallback when it does not. */
 void cv_tuner_report_switchover_support(CvTunerReport *report, const CvParams *params);
+/* Attached: the ATTACH record (@params, @policy, the target's events note), the
+ * switchover-bandwidth fallback, and a notice when the target polls (every @poll_interval_ms)
+ * for want of migration events. */
+void cv_tuner_report_attach(CvTunerReport *report, const CvParams *params, const CvPolicy *policy,
+                            guint64 poll_interval_ms);
+/* A reading of the migration the tuner follows (in progress or final): the last one and the
+ * system-wide remaining last seen in precopy (the stop-copy bytes, for the lower bound) are kept
+ * for the end; the first active one says which pending QEMU reports. */
+void cv_tuner_report_observe(CvTunerReport *report, const CvSample *sample);
+/* The last reading observed; NULL before the first. */
+const CvSample *cv_tuner_report_get_last(CvTunerReport *report);
+/* The pass counter went back from @before to @now's: counted in the summary, said in a NOTICE
+ * (epoch @epoch starts). */
+void cv_tuner_report_new_epoch(CvTunerReport *report, const CvU64Field *before, const CvSample *now,
+                               guint epoch);
+/* Someone else changed @parameter from @before to @after: a NOTICE record with both values. */
+void cv_tuner_report_outside_change(CvTunerReport *report, const gchar *parameter,
+                                    const CvU64Field *before, const CvU64Field *after,
+                                    const gchar *message);
 
 /* The summary being built; the tuner fills what only it knows (estimate, counts). */
 CvTunerSummary *cv_tuner_report_get_summary(CvTunerReport *report);
 
 typedef struct {
     CvTunerOutcome outcome;
-    const CvSample *last;          /* the last reading; NULL when none */
-    CvU64Field last_boundary_pass; /* the newest boundary's pass, when the last has none */
+    CvU64Field last_boundary_pass; /* the newest boundary's pass, when the last reading has none */
     CvU64Field downtime_limit;     /* the limit in force as the tuner knows it */
     gboolean limit_is_ours;        /* ... and whether it is the one we set last */
-    gboolean have_stopcopy;        /* the last system-wide remaining seen in precopy */
-    guint64 stopcopy_bytes;
 } CvTunerReportEnd;
 
-/* Fill the summary at the end; @format is the one-line message. A completed migration whose
- * achieved downtime is above the cap becomes CAP_BROKEN here. */
+/* Fill the summary at the end, from @end and the readings observed; @format is the one-line
+ * message. A completed migration whose achieved downtime is above the cap becomes CAP_BROKEN
+ * here. */
 void cv_tuner_report_end(CvTunerReport *report, const CvTunerReportEnd *end, const gchar *format,
                          ...) G_GNUC_PRINTF(3, 4);
 /* The limit in force after the restores. */
 void cv_tuner_report_set_final_limit(CvTunerReport *report, const CvU64Field *limit);
 /* Deliver the summary; nothing follows it. */
 void cv_tuner_report_emit_summary(CvTunerReport *report);
+
+/* The outcome of a migration whose reading @sample is final (completed, failed, cancelled), and
+ * its one-line @message. A cancel is the policy's abort when @aborting (we asked for it). */
+CvTunerOutcome cv_tuner_outcome_for_final(const CvSample *sample, gboolean aborting, gchar *message,
+                                          gsize message_len);
 
 /* The pure parts, for tests. Fold @action into @summary (identical consecutive actions that
  * were not applied count as repeats of one entry). */

@@ -18,20 +18,17 @@
  *                            |  v        |  v
  *                          RECONNECTING (back to where it came from)
  *
- * The parts: the sampler reads query-migrate, the sample history keeps the boundary readings,
- * the engine decides, the actuator changes (and re-reads before it does), the restore ledger
- * undoes, the report tells. This file only moves between phases. */
+ * The parts: the sampler reads query-migrate, the sample history keeps the boundary readings
+ * (and says when they were read mid-iteration), the engine decides, the actuator changes (it
+ * re-reads before it does, and undoes through the restore ledger, which also says what a
+ * session's outcome undoes), the reconnector re-opens connections (and rules when), the report
+ * tells (records, notices, the outcome of a final reading, the summary). This file moves
+ * between phases; while WATCHING it runs the evaluation step: decide on the history, wait for
+ * fresh parameters before a change, conclude. */
 
 #define HISTORY_MAX 128
 /* Consecutive query errors (QEMU answering, but with errors) before we give up. */
 #define MAX_QUERY_ERRORS 10
-/* Timeouts in a row (queries and reads) before the connection is re-opened: one retry. */
-#define MAX_TIMEOUTS 2
-/* New connections tried in a row after timeouts (after a closed socket, one: a QEMU that exited
- * refuses at once). */
-#define MAX_RECONNECT_TRIES 3
-/* Successful reconnects in one session before a QEMU that keeps timing out counts as gone. */
-#define MAX_RECONNECTS 5
 /* Default period of the parameter refresh while watching (CvTunerOptions.params_refresh_ms). */
 #define PARAMS_REFRESH_MS 10000
 
@@ -62,15 +59,9 @@ struct _CvTuner {
 
     Phase phase;
     gboolean migration_seen;
-    CvSample last;
-    gboolean have_last;
-    /* The last system-wide remaining seen in precopy: the stop-copy bytes at switchover. */
-    gboolean have_stopcopy;
-    guint64 stopcopy_bytes;
     gint64 last_eval_ms;
     gint64 last_refresh_ms;
     guint n_attach_reads;
-    guint timeouts; /* in a row, queries and reads */
     gboolean noticed_estimate;
     GSource *timeout_source;
 
@@ -135,6 +126,13 @@ is_timeout(const GError *error)
     return g_error_matches(error, CV_TARGET_ERROR, CV_TARGET_ERROR_TIMEOUT);
 }
 
+/* A command timed out, one too many in a row: re-open the connection. */
+static gboolean
+timed_out(CvTuner *self, const GError *error)
+{
+    return is_timeout(error) && cv_reconnector_note_timeout(self->reconnector);
+}
+
 /* ---- evaluation --------------------------------------------------------------------------- */
 
 static CvDecision
@@ -149,21 +147,7 @@ decide(CvTuner *self, const CvSample *samples, guint n)
     else
         d = cv_policy_decide(&self->opts.policy, samples, n, cv_actuator_get_params(self->actuator),
                              &self->engine);
-    /* Readings taken mid-iteration read low (the sawtooth): a judgement on them leans toward
-     * "stalled", and whoever reads the reason must know. */
-    if (d.verdict == CV_VERDICT_STALLED || d.verdict == CV_VERDICT_CONVERGING ||
-        d.verdict == CV_VERDICT_ESCALATING) {
-        guint mid = cv_sample_history_count_mid(self->history);
-
-        if (mid > 0) {
-            g_autofree gchar *note = g_strdup_printf(
-                "; %u of %u readings taken mid-iteration (no pass events, polls slower than "
-                "iterations): pending may read low",
-                mid, cv_sample_history_get_n(self->history));
-
-            g_strlcat(d.reason, note, sizeof(d.reason));
-        }
-    }
+    cv_sample_history_annotate(self->history, &d);
     return d;
 }
 
@@ -237,10 +221,10 @@ verified_cb(CvActuator *actuator, gboolean differs, const GError *error, gpointe
     if (error == NULL && differs)
         d = decide(self, samples, n);
     conclude(self, &d, &samples[n - 1], error);
-    if (error != NULL && is_timeout(error) && ++self->timeouts >= MAX_TIMEOUTS)
+    if (error != NULL && timed_out(self, error))
         reconnect(self, error);
     else if (error == NULL)
-        self->timeouts = 0;
+        cv_reconnector_note_answer(self->reconnector);
 }
 
 /* Does @d wait for fresh parameters? Every change the actuator would send does: the engine
@@ -292,71 +276,50 @@ mark_migration_seen(CvTuner *self)
                            self->opts.dry_run ? " (dry run: nothing will be changed)" : "");
 }
 
-/* @s is in a final state: completed, failed or cancelled. */
-static void
-finish_from_status(CvTuner *self, const CvSample *s)
-{
-    if (s->status == CV_MIGRATION_STATUS_COMPLETED)
-        finish(self, CV_TUNER_OUTCOME_COMPLETED, "the migration completed");
-    else if (s->status == CV_MIGRATION_STATUS_FAILED && s->error_desc[0] != '\0')
-        finish(self, CV_TUNER_OUTCOME_FAILED, "the migration failed: %s", s->error_desc);
-    else if (s->status == CV_MIGRATION_STATUS_FAILED)
-        finish(self, CV_TUNER_OUTCOME_FAILED, "the migration failed");
-    else if (cv_actuator_is_aborting(self->actuator))
-        finish(self, CV_TUNER_OUTCOME_ABORTED, "the policy aborted the migration");
-    else
-        finish(self, CV_TUNER_OUTCOME_CANCELLED, "the migration was cancelled");
-}
-
 /* The pass counter went back: what was read before belongs to another migration. */
 static void
 new_epoch(CvTuner *self, const CvU64Field *before, const CvSample *s)
 {
     const CvU64Field *orig = &cv_actuator_get_original(self->actuator)->downtime_limit_ms;
 
-    summary(self)->n_epochs++;
-    cv_policy_history_init(&self->engine);
+    /* Not _init(): the values we set persist in QEMU across migrations, and a limit of ours
+     * above the cap must still read as ours, or the ceiling could not lower it. */
+    cv_policy_history_new_epoch(&self->engine);
     if (cv_field_valid(orig))
         self->engine.original_downtime_limit_ms = orig->value;
-    cv_tuner_report_notice(
-        self->report,
-        "the pass counter went back (%" G_GUINT64_FORMAT " after %" G_GUINT64_FORMAT
-        "): a new migration on this QEMU, or a counter reset; epoch %u starts, "
-        "the readings and the engine's history are reset",
-        s->ram_dirty_sync_count.value, before->value, cv_sample_history_get_epoch(self->history));
+    cv_tuner_report_new_epoch(self->report, before, s, cv_sample_history_get_epoch(self->history));
 }
 
 static void
 sample_cb(CvSampler *sampler, const CvSample *s, CvSampleRead read, gpointer user_data)
 {
     CvTuner *self = user_data;
-    CvU64Field before = self->have_last ? self->last.ram_dirty_sync_count : (CvU64Field){0};
+    const CvSample *last = cv_tuner_report_get_last(self->report);
+    CvU64Field before = last != NULL ? last->ram_dirty_sync_count : (CvU64Field){0};
     CvSampleKept kept;
 
-    self->timeouts = 0;
+    cv_reconnector_note_answer(self->reconnector);
     /* UNKNOWN: a status this build does not know, or garbage; NONE: no migration yet */
     if (self->phase != PHASE_WATCHING || s->status == CV_MIGRATION_STATUS_UNKNOWN ||
         s->status == CV_MIGRATION_STATUS_NONE)
         return;
     if (cv_migration_status_is_final(s->status)) {
+        gchar message[CV_TUNER_MESSAGE_MAX];
+        CvTunerOutcome outcome;
+
         /* A final state left from an earlier migration is not ours: wait for a new one. */
         if (!self->migration_seen)
             return;
-        self->last = *s;
-        self->have_last = TRUE;
-        if (!cv_sampler_retry_final(self->sampler, s))
-            finish_from_status(self, s);
+        cv_tuner_report_observe(self->report, s);
+        if (cv_sampler_retry_final(self->sampler, s))
+            return;
+        outcome = cv_tuner_outcome_for_final(s, cv_actuator_is_aborting(self->actuator), message,
+                                             sizeof(message));
+        finish(self, outcome, "%s", message);
         return;
     }
     mark_migration_seen(self);
-    self->last = *s;
-    self->have_last = TRUE;
-    if (cv_migration_status_is_precopy(s->status) && cv_field_valid(&s->remaining)) {
-        self->have_stopcopy = TRUE;
-        self->stopcopy_bytes = s->remaining.value;
-    }
-    if (s->status == CV_MIGRATION_STATUS_ACTIVE)
-        cv_tuner_report_pending_source(self->report, s);
+    cv_tuner_report_observe(self->report, s);
     if (cv_actuator_is_busy(self->actuator) || self->verify_pending)
         return;
     kept = cv_sample_history_add(self->history, s, read, cv_sampler_saw_pass_events(sampler));
@@ -391,7 +354,7 @@ sample_error_cb(CvSampler *sampler, const GError *error, guint consecutive, gpoi
         return;
     }
     if (is_timeout(error)) {
-        if (++self->timeouts >= MAX_TIMEOUTS)
+        if (timed_out(self, error))
             reconnect(self, error);
         else
             cv_sampler_query_now(sampler); /* one retry, at once */
@@ -410,13 +373,8 @@ outside_cb(CvActuator *actuator, const gchar *parameter, const CvU64Field *befor
            const CvU64Field *after, const gchar *message, gpointer user_data)
 {
     CvTuner *self = user_data;
-    CvTunerRecord record = {.kind = CV_TUNER_RECORD_NOTICE};
 
-    record.message = message;
-    record.parameter = parameter;
-    record.before = before;
-    record.after = after;
-    cv_tuner_report_emit(self->report, &record);
+    cv_tuner_report_outside_change(self->report, parameter, before, after, message);
 }
 
 static void
@@ -427,12 +385,11 @@ refresh_cb(CvActuator *actuator, gboolean differs, const GError *error, gpointer
     if (self->phase != PHASE_WATCHING)
         return;
     if (error != NULL) {
-        if (cv_target_error_is_gone(error) ||
-            (is_timeout(error) && ++self->timeouts >= MAX_TIMEOUTS))
+        if (cv_target_error_is_gone(error) || timed_out(self, error))
             reconnect(self, error);
         return;
     }
-    self->timeouts = 0;
+    cv_reconnector_note_answer(self->reconnector);
     /* Someone moved a parameter: the engine judges the newest boundary again with it now, not
      * at the next boundary (a slow iteration can take minutes). A max-bandwidth raised under
      * our own limit above the cap must lower that limit at once. */
@@ -557,8 +514,7 @@ reconnect_done_cb(CvReconnector *reconnector, const CvParams *params, const GErr
     self->n_attach_reads++;
     self->last_refresh_ms = tuner_now(self);
     self->connection_lost = FALSE;
-    self->timeouts = 0;
-    summary(self)->n_reconnects++;
+    summary(self)->n_reconnects = cv_reconnector_get_n_reconnects(reconnector);
     cv_tuner_report_notice(self->report, "connection re-opened; parameters read again");
     /* Settles a change whose reply was lost (it took if QEMU holds its value), then reports what
      * others changed meanwhile. */
@@ -583,12 +539,12 @@ reconnect(CvTuner *self, const GError *why)
         finish(self, CV_TUNER_OUTCOME_VANISHED, "%s", why->message);
         return;
     }
-    if (self->phase == PHASE_WATCHING && summary(self)->n_reconnects >= MAX_RECONNECTS) {
+    if (self->phase == PHASE_WATCHING && cv_reconnector_is_exhausted(self->reconnector)) {
         finish(self, CV_TUNER_OUTCOME_VANISHED, "QEMU keeps timing out (%u new connections): %s",
                summary(self)->n_reconnects, why->message);
         return;
     }
-    if (self->phase == PHASE_RESTORING && summary(self)->n_reconnects >= MAX_RECONNECTS) {
+    if (self->phase == PHASE_RESTORING && cv_reconnector_is_exhausted(self->reconnector)) {
         give_up(self, why);
         return;
     }
@@ -607,8 +563,8 @@ reconnect(CvTuner *self, const GError *why)
     else
         cv_tuner_report_notice(self->report, "the connection closed (%s): re-opening it",
                                why->message);
-    cv_reconnector_start(self->reconnector, closed ? 1 : MAX_RECONNECT_TRIES, reconnect_done_cb,
-                         reconnect_retry_cb, self);
+    cv_reconnector_start(self->reconnector, closed ? 1 : CV_RECONNECTOR_TRIES_AFTER_TIMEOUT,
+                         reconnect_done_cb, reconnect_retry_cb, self);
 }
 
 /* ---- events ------------------------------------------------------------------------------- */
@@ -681,7 +637,6 @@ static void
 params_cb(CvTarget *target, const CvParams *params, const GError *error, gpointer user_data)
 {
     CvTuner *self = user_data;
-    CvTunerRecord record = {.kind = CV_TUNER_RECORD_ATTACH};
 
     if (self->phase != PHASE_CONNECTING)
         return;
@@ -694,17 +649,8 @@ params_cb(CvTarget *target, const CvParams *params, const GError *error, gpointe
     cv_actuator_set_found(self->actuator, params);
     if (cv_field_valid(&params->downtime_limit_ms))
         self->engine.original_downtime_limit_ms = params->downtime_limit_ms.value;
-    record.params = cv_actuator_get_params(self->actuator);
-    record.policy = &self->opts.policy;
-    record.dry_run = self->opts.dry_run;
-    record.message = cv_target_get_events_note(target);
-    cv_tuner_report_emit(self->report, &record);
-    cv_tuner_report_switchover_support(self->report, params);
-    if (!cv_target_has_events(target))
-        cv_tuner_report_notice(
-            self->report, "polling every %" G_GUINT64_FORMAT " ms: %s", self->opts.poll_interval_ms,
-            cv_target_get_events_note(target) != NULL ? cv_target_get_events_note(target)
-                                                      : "no migration events");
+    cv_tuner_report_attach(self->report, cv_actuator_get_params(self->actuator), &self->opts.policy,
+                           self->opts.poll_interval_ms);
     if (self->start_uri != NULL) {
         cv_target_migrate(target, self->start_uri, migrate_cb, self);
         return;
@@ -750,7 +696,6 @@ restore_entry_cb(CvRestoreLedger *ledger, CvTunerAction *entry, gpointer user_da
 {
     CvTuner *self = user_data;
 
-    cv_actuator_note_restore(self->actuator, entry);
     cv_tuner_report_restore(self->report, entry);
 }
 
@@ -760,62 +705,27 @@ restore_done_cb(CvRestoreLedger *ledger, const GError *error, gpointer user_data
     CvTuner *self = user_data;
 
     if (error != NULL) {
-        /* a command timed out or the socket closed: resumed at that entry on a new connection */
+        /* a read or a command timed out or the socket closed: the walk resumes at that entry
+         * on a new connection */
         reconnect(self, error);
         return;
     }
     emit_summary(self);
 }
 
-static void
-restore_read_cb(CvActuator *actuator, gboolean differs, const GError *error, gpointer user_data)
-{
-    CvTuner *self = user_data;
-
-    if (self->phase != PHASE_RESTORING)
-        return;
-    if (error != NULL && (cv_target_error_is_gone(error) || is_timeout(error))) {
-        reconnect(self, error);
-        return;
-    }
-    /* Without a reading, what QEMU holds is unknown: the ledger leaves it (unverified) rather
-     * than restore from an old belief over a value someone raised meanwhile. */
-    cv_restore_ledger_run(self->ledger, error == NULL ? cv_actuator_get_params(actuator) : NULL,
-                          error, restore_entry_cb, restore_done_cb, self);
-}
-
 /* Undo what finish() asked for, once no change of ours is in flight. */
 static void
 restore_start(CvTuner *self)
 {
-    gboolean params = FALSE, resume = FALSE;
-
     if (cv_actuator_is_busy(self->actuator))
         return; /* its done func (or the reconnect) comes back here */
     if (!self->ledger_filled) {
+        CvRestorePlan plan = cv_restore_plan_for(self->outcome, self->opts.keep);
+
         self->ledger_filled = TRUE;
-        switch (self->outcome) {
-        case CV_TUNER_OUTCOME_FAILED:
-        case CV_TUNER_OUTCOME_CANCELLED:
-        case CV_TUNER_OUTCOME_ABORTED:
-        case CV_TUNER_OUTCOME_ERROR:
-        case CV_TUNER_OUTCOME_VANISHED:
-            params = resume = TRUE;
-            break;
-        case CV_TUNER_OUTCOME_DETACHED:
-            /* --keep is about the parameters: a guest we paused runs again all the same */
-            params = !self->opts.keep;
-            resume = TRUE;
-            summary(self)->restore_skipped = self->opts.keep;
-            break;
-        case CV_TUNER_OUTCOME_COMPLETED:
-        case CV_TUNER_OUTCOME_CAP_BROKEN:
-        case CV_TUNER_OUTCOME_NO_MIGRATION:
-        case CV_TUNER_OUTCOME_RUNNING:
-        default:
-            break;
-        }
-        cv_actuator_fill_ledger(self->actuator, self->ledger, params, resume);
+        if (plan.kept)
+            summary(self)->restore_skipped = TRUE;
+        cv_actuator_fill_ledger(self->actuator, self->ledger, plan.params, plan.resume);
     }
     if (cv_restore_ledger_get_n(self->ledger) == 0) {
         emit_summary(self);
@@ -833,10 +743,7 @@ restore_start(CvTuner *self)
         reconnect(self, why);
         return;
     }
-    if (cv_restore_ledger_needs_params(self->ledger))
-        cv_actuator_refresh(self->actuator, restore_read_cb, self);
-    else
-        cv_restore_ledger_run(self->ledger, NULL, NULL, restore_entry_cb, restore_done_cb, self);
+    cv_actuator_restore(self->actuator, self->ledger, restore_entry_cb, restore_done_cb, self);
 }
 
 static void
@@ -860,13 +767,10 @@ finish(CvTuner *self, CvTunerOutcome outcome, const gchar *format, ...)
     va_end(args);
 
     kept = cv_sample_history_view(self->history, NULL, &n);
-    end.last = self->have_last ? &self->last : NULL;
     if (n > 0)
         end.last_boundary_pass = kept[n - 1].ram_dirty_sync_count;
     end.downtime_limit = cv_actuator_get_params(self->actuator)->downtime_limit_ms;
     end.limit_is_ours = cv_actuator_limit_is_ours(self->actuator);
-    end.have_stopcopy = self->have_stopcopy;
-    end.stopcopy_bytes = self->stopcopy_bytes;
     cv_tuner_report_end(self->report, &end, "%s", message);
     self->outcome = summary(self)->outcome;
     if (outcome == CV_TUNER_OUTCOME_VANISHED && self->unreachable)
