@@ -165,9 +165,10 @@ typedef struct {
     CvTarget *target;
     CvTuner *tuner;
     CvBenchBaseline baseline;
-    gdouble start_s;  /* migration start, virtual */
-    gdouble attach_s; /* tuner attach, virtual */
-    gint64 phase_ms;  /* a baseline's first poll after its first sample */
+    gdouble start_s;          /* migration start, virtual */
+    gdouble attach_s;         /* tuner attach, virtual */
+    gint64 phase_ms;          /* a baseline's first poll after its first sample */
+    guint64 initial_limit_ms; /* the downtime-limit in force when the tuner attached */
     gboolean started;
     gboolean attached;
     gboolean done;
@@ -196,6 +197,27 @@ harness_now_s(gpointer user_data)
     return (gdouble)h->clock->now_ms / 1000.0;
 }
 
+/* An action that brings the switchover nearer: a downtime-limit above the one in force at
+ * attach, post-copy, pause or abort. Not a limit set below it (Nova, oVirt, Proxmox and VEP
+ * 291 start lower than QEMU's 300 ms before any stall), nor the switchover bandwidth (ours
+ * states the link once, before any stall). */
+static gboolean
+action_toward_switchover(const CvTunerAction *action, guint64 initial_limit_ms)
+{
+    switch (action->kind) {
+    case CV_DECISION_SET_DOWNTIME_LIMIT:
+        return action->value > initial_limit_ms;
+    case CV_DECISION_START_POSTCOPY:
+    case CV_DECISION_PAUSE_GUEST:
+    case CV_DECISION_ABORT:
+        return TRUE;
+    case CV_DECISION_NONE:
+    case CV_DECISION_SET_SWITCHOVER_BANDWIDTH:
+    default:
+        return FALSE;
+    }
+}
+
 static void
 record_cb(CvTuner *tuner, const CvTunerRecord *record, gpointer user_data)
 {
@@ -218,9 +240,8 @@ record_cb(CvTuner *tuner, const CvTunerRecord *record, gpointer user_data)
                        cv_tuner_result_to_string(record->action->result),
                        cv_decision_kind_to_string(record->action->kind), record->action->value,
                        record->action->reason, record->action->error);
-        if (record->action->result == CV_TUNER_RESULT_APPLIED &&
-            record->action->kind != CV_DECISION_NONE &&
-            record->action->kind != CV_DECISION_SET_SWITCHOVER_BANDWIDTH && r->first_action_s < 0)
+        if (record->action->result == CV_TUNER_RESULT_APPLIED && r->first_action_s < 0 &&
+            action_toward_switchover(record->action, in->initial_limit_ms))
             r->first_action_s = harness_now_s(in->h) - in->start_s;
         if (record->action->result == CV_TUNER_RESULT_APPLIED &&
             record->action->kind == CV_DECISION_SET_DOWNTIME_LIMIT) {
@@ -268,7 +289,10 @@ instance_attach(Instance *in, GError **error)
 {
     Harness *h = in->h;
     CvTunerOptions options;
+    CvSimTruth truth;
 
+    cv_sim_model_get_truth(cv_sim_server_get_model(in->server), &truth);
+    in->initial_limit_ms = truth.downtime_limit_ms;
     cv_tuner_options_init(&options);
     options.policy = h->policy->policy;
     options.poll_interval_ms = h->policy->poll_ms;

@@ -50,8 +50,8 @@ typedef struct {
     gdouble duration_s;    /* migration start to completion, or to the end of the run */
     gdouble first_stall_s; /* since start, when the stall judge fired; < 0: never stalled */
     gdouble stall_onset_s; /* since start, where the plateau it fired on began; < 0: none */
-    /* since start, the first applied change that reacts to convergence (downtime-limit,
-     * post-copy, pause, abort; not the switchover bandwidth, which states the link); < 0: none */
+    /* since start, the first applied change that brings the switchover nearer: a
+     * downtime-limit above the one in force at attach, post-copy, pause, abort; < 0: none */
     gdouble first_action_s;
     gboolean have_downtime;
     guint64 downtime_ms;  /* QEMU's achieved downtime */

@@ -89,7 +89,7 @@ QEMU=$(command -v qemu-system-x86_64 || true)
 : >"$TMP/qemu.jsonl"
 if [ -n "$QEMU" ] && [ -f "$B/dirtier-64.elf" ]; then
 	if [ "$QUICK" = 1 ]; then
-		set -- "64 64 20 ours+link proxmox"
+		set -- "64 64 30 ours+link proxmox"
 	else
 		set -- "64 64 90 qemu nova ovirt-minimal ovirt-suspend proxmox kubevirt-291 kubevirt-248 ours ours+link" \
 			"128 64 90 ovirt-suspend proxmox kubevirt-291 ours ours+link" \
