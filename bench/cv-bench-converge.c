@@ -875,7 +875,10 @@ latency_section(GString *md, GPtrArray *rows)
         "`avail-switchover-bandwidth` (ours states the link once, before any stall). Cell: median "
         "latency in seconds (min … max), then (acted / stalled runs) when some stalled runs "
         "saw no action; negative = acted before the plateau began (a timer, or a forecast). "
-        "\"no stall\": the untouched migration never stalled (then \"acted at T\" if the policy "
+        "\"no action\": none in the runs that stalled (`ours+link` can converge by stating the "
+        "link "
+        "alone, which is not counted as an action). \"no stall\": the untouched migration never "
+        "stalled (then \"acted at T\" if the policy "
         "changed something anyway, median time since start). The onset column gives the median "
         "onset itself.\n\n");
     for (guint v = 0; v < G_N_ELEMENTS(versions); v++) {

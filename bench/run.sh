@@ -49,7 +49,8 @@ mkdir -p "$RESULTS/charts"
 HEAD=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 MAIN=$(git -C "$ROOT" merge-base HEAD main 2>/dev/null | cut -c1-7 || true)
 COMMIT="commit $HEAD${MAIN:+, main at $MAIN}"
-if [ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+# the results of an earlier run are not a change to what is measured
+if [ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no -- . ':!bench/results' 2>/dev/null)" ]; then
 	COMMIT="$COMMIT, with uncommitted changes"
 fi
 CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
