@@ -599,8 +599,8 @@ agg_add(Agg *a, GPtrArray *rows, const Row *r)
     if (r->completed) {
         a->completed++;
         PUSH(a->duration, r->duration_s);
-        if (r->first_stall_s >= 0)
-            PUSH(a->stall_to_done, r->duration_s - r->first_stall_s);
+        if (onset >= 0)
+            PUSH(a->stall_to_done, r->duration_s - onset);
         if (r->downtime_ms >= 0) {
             PUSH(a->downtime, r->downtime_ms);
             if (r->floor_ms > 0) {
@@ -1011,10 +1011,12 @@ cmd_report(gint argc, gchar **argv)
         "running at the horizon.\n"
         "- **total**: median migration time of the completed runs, cap broken or not (QEMU's "
         "total-time).\n"
-        "- **stall→done**: median time from the first stall to completion. The stall judge is "
-        "the same for every policy and sees the simulator's truth: the state at the latest "
-        "iteration boundary has not fallen by 4 % against its lowest value older than 10 s, "
-        "over 3 iterations or more.\n"
+        "- **stall→done**: median time from the stall onset to completion (– = the migration "
+        "never stalls). The stall judge is the same for every policy and sees the simulator's "
+        "truth: the state at the latest iteration boundary has not fallen by 4 % against its "
+        "lowest value older than 10 s, over 3 iterations or more; it judges the same migration "
+        "untouched (the `qemu` run), and the onset is where the plateau it fired on began (see "
+        "Decision latency).\n"
         "- **downtime**: achieved downtime (QEMU's `downtime`), median and max.\n"
         "- **floor**: the physical floor, median: the least state any exact query of that run "
         "found (RAM on the wire plus the devices' true stop-copy state) at the per-migration "
