@@ -795,7 +795,12 @@ qemu_section(GString *md, const gchar *path)
             "target on the real clock; a run is given up at the timeout (\"detached\"). "
             "`ours+link` states the link at 1 GiB/s (loopback carries about 1.3 GB/s); 7.2 "
             "has no `avail-switchover-bandwidth`, so the engine may set a limit above its cap "
-            "only while limit × max-bandwidth ÷ stated rate stays within it.\n\n");
+            "only while limit × max-bandwidth ÷ stated rate stays within it. The guest dirties "
+            "its whole region faster than the stream sends it, so the migration stalls from its "
+            "first iterations: **first change** is when the policy first changed the limit "
+            "(Proxmox lowers it to 100 ms at once), **first action** when it first raised it "
+            "above the 300 ms every run starts from (or chose post-copy, pause or abort), with "
+            "QEMU's pass number (dirty-sync-count) then.\n\n");
     if (!g_file_get_contents(path, &text, NULL, NULL)) {
         g_string_append(md, "(no runs: the QEMU benchmark did not run)\n\n");
         return;
@@ -814,11 +819,12 @@ qemu_section(GString *md, const gchar *path)
                    json_object_get_int_member(o, "region_mb"),
                    json_object_get_int_member(o, "bandwidth_mib"));
         if (g_strcmp0(config, last_config) != 0) {
-            g_string_append_printf(md,
-                                   "\n### %s\n\n| policy | outcome | time | real downtime | "
-                                   "first change | max limit | changes | cap |\n"
-                                   "|---|---|---|---|---|---|---|---|\n",
-                                   config);
+            g_string_append_printf(
+                md,
+                "\n### %s\n\n| policy | outcome | time | real downtime | "
+                "first change | first action (pass) | max limit | changes | cap |\n"
+                "|---|---|---|---|---|---|---|---|---|\n",
+                config);
             g_strlcpy(last_config, config, sizeof(last_config));
         }
         downtime = json_object_get_int_member(o, "downtime_ms");
@@ -842,6 +848,15 @@ qemu_section(GString *md, const gchar *path)
             fmt_time(md, json_object_get_double_member(o, "first_change_s"));
         else
             g_string_append(md, "–");
+        g_string_append(md, " | ");
+        if (json_object_get_double_member_with_default(o, "first_action_s", -1) >= 0) {
+            fmt_time(md, json_object_get_double_member(o, "first_action_s"));
+            if (json_object_get_int_member_with_default(o, "first_action_pass", -1) >= 0)
+                g_string_append_printf(md, " (%" G_GINT64_FORMAT ")",
+                                       json_object_get_int_member(o, "first_action_pass"));
+        } else {
+            g_string_append(md, "–");
+        }
         g_string_append(md, " | ");
         if (limit > 0)
             g_string_append_printf(md, "%" G_GINT64_FORMAT " ms", limit);

@@ -27,6 +27,9 @@
 #include "cv-tuner.h"
 
 /* A blocking QMP connection for the set-up only (the tuner has its own monitor). */
+/* The downtime-limit every run starts from (QEMU's default, set explicitly). */
+#define START_LIMIT_MS 300u
+
 typedef struct {
     GSocketConnection *conn;
     GDataInputStream *in;
@@ -132,16 +135,31 @@ typedef struct {
 typedef struct {
     guint64 max_limit;
     gint64 first_change_ms;
+    /* the first change that brings the switchover nearer (a limit above the 300 ms set at the
+     * start, post-copy, pause, abort): when, and at which pass (dirty-sync-count) */
+    gint64 first_action_ms;
+    gint64 first_action_pass;
 } Watch;
 
 static void
 record_cb(CvTuner *tuner, const CvTunerRecord *record, gpointer user_data)
 {
     Watch *w = user_data;
+    gboolean toward;
 
-    if (record->kind == CV_TUNER_RECORD_ACTION &&
-        record->action->result == CV_TUNER_RESULT_APPLIED &&
-        record->action->kind == CV_DECISION_SET_DOWNTIME_LIMIT) {
+    if (record->kind != CV_TUNER_RECORD_ACTION || record->action->result != CV_TUNER_RESULT_APPLIED)
+        return;
+    toward = (record->action->kind == CV_DECISION_SET_DOWNTIME_LIMIT &&
+              record->action->value > START_LIMIT_MS) ||
+             record->action->kind == CV_DECISION_START_POSTCOPY ||
+             record->action->kind == CV_DECISION_PAUSE_GUEST ||
+             record->action->kind == CV_DECISION_ABORT;
+    if (toward && w->first_action_ms < 0) {
+        w->first_action_ms = record->action->time_ms;
+        w->first_action_pass =
+            cv_field_valid(&record->action->pass) ? (gint64)record->action->pass.value : -1;
+    }
+    if (record->action->kind == CV_DECISION_SET_DOWNTIME_LIMIT) {
         w->max_limit = MAX(w->max_limit, record->action->value);
         if (w->first_change_ms < 0)
             w->first_change_ms = record->action->time_ms;
@@ -228,8 +246,8 @@ pair_setup(Pair *pair, const gchar *qemu, const gchar *kernel, guint bandwidth, 
                                 json_object_get_string_member(address, "port"));
     /* the operator's throttle: what the migration's network allows (the same for all) */
     set_bw = g_strdup_printf("{\"execute\":\"migrate-set-parameters\",\"arguments\":"
-                             "{\"max-bandwidth\":%u,\"downtime-limit\":300}}",
-                             bandwidth * 1048576u);
+                             "{\"max-bandwidth\":%u,\"downtime-limit\":%u}}",
+                             bandwidth * 1048576u, START_LIMIT_MS);
     set = qmp_call(&pair->s, set_bw, error);
     if (set == NULL)
         return FALSE;
@@ -249,7 +267,7 @@ run_one(const gchar *qemu, const gchar *kernel, guint region, guint bandwidth, c
     CvTuner *tuner;
     CvTunerOptions options;
     CvBenchBaseline baseline;
-    Watch watch = {0, -1};
+    Watch watch = {0, -1, -1, -1};
     const CvTunerSummary *sum;
 
     if (!pair_setup(&pair, qemu, kernel, bandwidth, error)) {
@@ -283,14 +301,15 @@ run_one(const gchar *qemu, const gchar *kernel, guint region, guint bandwidth, c
         "{\"region_mb\":%u,\"bandwidth_mib\":%u,\"policy\":\"%s\",\"seed\":%u,"
         "\"outcome\":\"%s\",\"converged\":%s,\"elapsed_s\":%.2f,\"total_time_ms\":%" G_GINT64_FORMAT
         ",\"downtime_ms\":%" G_GINT64_FORMAT ",\"max_limit_ms\":%" G_GUINT64_FORMAT
-        ",\"first_change_s\":%.2f,\"changes\":%u,\"cap_ms\":%" G_GUINT64_FORMAT
-        ",\"passes\":%" G_GINT64_FORMAT "}\n",
+        ",\"first_change_s\":%.2f,\"first_action_s\":%.2f,\"first_action_pass\":%" G_GINT64_FORMAT
+        ",\"changes\":%u,\"cap_ms\":%" G_GUINT64_FORMAT ",\"passes\":%" G_GINT64_FORMAT "}\n",
         region, bandwidth, p->name, seed, cv_tuner_outcome_to_string(sum->outcome),
         sum->outcome == CV_TUNER_OUTCOME_COMPLETED ? "true" : "false",
         (gdouble)sum->elapsed_ms / 1000.0,
         cv_field_valid(&sum->total_time_ms) ? (gint64)sum->total_time_ms.value : (gint64)-1,
         cv_field_valid(&sum->downtime_ms) ? (gint64)sum->downtime_ms.value : (gint64)-1,
         watch.max_limit, watch.first_change_ms >= 0 ? watch.first_change_ms / 1000.0 : -1.0,
+        watch.first_action_ms >= 0 ? watch.first_action_ms / 1000.0 : -1.0, watch.first_action_pass,
         sum->n_changes, p->cap_ms,
         cv_field_valid(&sum->passes) ? (gint64)sum->passes.value : (gint64)-1);
     fflush(stdout);
