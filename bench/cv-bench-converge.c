@@ -1198,6 +1198,7 @@ cmd_report(gint argc, gchar **argv)
 int
 main(int argc, char **argv)
 {
+    cv_bench_log_init();
     load_scenarios();
     if (argc >= 2 && g_strcmp0(argv[1], "run") == 0)
         return cmd_run(argc - 1, argv + 1);

@@ -66,6 +66,12 @@ static const CvClockClass bench_clock_class = {
     .free = bench_clock_free,
 };
 
+void
+cv_bench_log_init(void)
+{
+    g_log_set_always_fatal(G_LOG_FATAL_MASK);
+}
+
 /* ---- policies ------------------------------------------------------------------------- */
 
 void

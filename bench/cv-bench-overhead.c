@@ -25,6 +25,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "cv-bench-harness.h"
 #include "cv-clock.h"
 #include "cv-policy.h"
 #include "cv-qmp-build.h"
@@ -989,6 +990,7 @@ cmd_report(gint argc, gchar **argv)
 int
 main(int argc, char **argv)
 {
+    cv_bench_log_init();
     if (argc >= 2 && g_strcmp0(argv[1], "report") == 0)
         return cmd_report(argc - 1, argv + 1);
     if (argc >= 2 && g_strcmp0(argv[1], "replay") == 0)

@@ -20,6 +20,7 @@
 #include <json-glib/json-glib.h>
 
 #include "cv-bench-baseline.h"
+#include "cv-bench-harness.h"
 #include "cv-clock.h"
 #include "cv-config.h"
 #include "cv-target-qmp.h"
@@ -372,6 +373,8 @@ main(int argc, char **argv)
     g_autofree gchar *kernel = NULL;
     g_autofree gchar *conf_path = g_build_filename(SOURCE_DATADIR, "virt-converged.conf", NULL);
     gint status = 0;
+
+    cv_bench_log_init();
 
     g_option_context_add_main_entries(context, entries, NULL);
     if (!g_option_context_parse(context, &argc, &argv, &error) || qemu == NULL ||
