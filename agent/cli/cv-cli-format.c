@@ -1014,7 +1014,9 @@ format_learned_rule(const CvPolicy *p)
         "stopped over the downtime it got, among the last learned-window ([daemon]) of them, "
         "once learned-min exist%s. The blackout's fixed costs count as time, so the rate errs "
         "low: a later switchover, never a longer pause. Until a rate is learned the policy "
-        "behaves as off. This version does not record migrations yet: it behaves as off.",
+        "behaves as off. So far only virt-converge simulate --destination records migrations and "
+        "uses what they taught; virt-converged, tune and migrate do not yet: there it behaves as "
+        "off.",
         bound != NULL ? bound : "");
 }
 
