@@ -1324,6 +1324,24 @@ test_metadata_external_entity(void)
     xmlFree(g_steal_pointer(&control_text));
 }
 
+/* Found by fuzz-metadata: libxml2 quotes the input in its messages, bytes that are not UTF-8
+ * included, and the message reaches the journal and --json output. */
+static void
+test_metadata_error_utf8(void)
+{
+    const gchar *xml = "<?xml version=\"1.0III\"?>\n<!DOCTYPE d [\n<!ENTITY leak\xe2\xde\xac "
+                       "SYSTEM \"x\">\n]>\n<d/>";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(CvConfigMetadata) md = cv_config_metadata_parse(xml, -1, &error);
+
+    g_assert_null(md);
+    g_assert_error(error, CV_CONFIG_ERROR, CV_CONFIG_ERROR_METADATA);
+    g_assert_true(g_str_has_prefix(error->message, "metadata line 3: malformed XML: "));
+    g_assert_true(g_utf8_validate(error->message, -1, NULL));
+    for (const gchar *p = error->message; *p != '\0'; p++)
+        g_assert_cmpint((guchar)*p, >=, 0x20);
+}
+
 static void
 test_metadata_len(void)
 {
@@ -1483,6 +1501,7 @@ main(int argc, char **argv)
         g_test_add_data_func(path, &metadata_rows[i], test_metadata);
     }
     g_test_add_func("/config/metadata/external-entity", test_metadata_external_entity);
+    g_test_add_func("/config/metadata/error-utf8", test_metadata_error_utf8);
     g_test_add_func("/config/metadata/len", test_metadata_len);
     g_test_add_func("/config/metadata/apply-overrides", test_metadata_apply_overrides);
     g_test_add_func("/config/metadata/build", test_metadata_build);
