@@ -201,10 +201,8 @@ cv_runtime_doc_write(const gchar *runtime_dir, const CvRuntimeStatus *status, GE
 
     g_return_val_if_fail(status != NULL && status->migration_id != NULL, FALSE);
     g_return_val_if_fail(g_uuid_string_is_valid(status->migration_id), FALSE);
-    if (g_mkdir_with_parents(dir, DIR_MODE) < 0) {
-        cv_state_set_error_from_errno(error, errno, dir, "cannot create directory");
+    if (!cv_atomic_file_make_dir(dir, DIR_MODE, error))
         return FALSE;
-    }
     path = doc_path(runtime_dir, status->migration_id);
     json = cv_runtime_doc_to_json(status);
     text = g_strconcat(json, "\n", NULL);
