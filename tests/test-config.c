@@ -1203,6 +1203,23 @@ static const MetadataRow metadata_rows[] = {
     {"billion-laughs", NULL, "billion-laughs.xml", FALSE, NULL, FALSE, NULL, 0, NULL,
      CV_CONFIG_ERROR_METADATA,
      "metadata line 2: a DOCTYPE is not accepted in domain XML (entities are never expanded)"},
+    /* an external DTD is never fetched (no XML_PARSE_DTDLOAD, XML_PARSE_NONET): refused */
+    {"external-dtd",
+     "<?xml version='1.0'?>\n<!DOCTYPE domain SYSTEM 'http://127.0.0.1:9/x.dtd'>\n"
+     "<domain><name>x</name></domain>",
+     NULL, FALSE, NULL, FALSE, NULL, 0, NULL, CV_CONFIG_ERROR_METADATA,
+     "metadata line 2: a DOCTYPE is not accepted in domain XML (entities are never expanded)"},
+    /* XInclude is never processed: the name stays "x", /etc/hostname is not read into it */
+    {"xinclude-not-processed",
+     "<domain xmlns:xi='http://www.w3.org/2001/XInclude'><name>x<xi:include "
+     "href='/etc/hostname' parse='text'/></name></domain>",
+     NULL, TRUE, "x", FALSE, NULL, 0, NULL, 0, NULL},
+    {"xinclude-in-override",
+     "<domain xmlns:xi='http://www.w3.org/2001/XInclude'><name>x</name><metadata>"
+     "<cv:policy xmlns:cv='" NS "' name='a'><cv:max-downtime><xi:include href='/etc/hostname' "
+     "parse='text'/></cv:max-downtime></cv:policy></metadata></domain>",
+     NULL, FALSE, NULL, FALSE, NULL, 0, NULL, CV_CONFIG_ERROR_METADATA,
+     "metadata line 1: <max-downtime> must hold only text"},
     {"hostdev-pci-vfio",
      DOMAIN_XML("", "<hostdev mode='subsystem' type='pci' managed='yes'><driver name='vfio'/>"
                     "<source><address domain='0x0000' bus='0x3b' slot='0x00' "
