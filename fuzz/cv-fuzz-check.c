@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,11 +98,23 @@ cv_fuzz_empty_dir(const gchar *dir)
         if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
             cv_fuzz_empty_dir(path);
             if (g_rmdir(path) < 0)
-                g_error("fuzz: cannot remove %s: %s", path, g_strerror(errno));
+                cv_fuzz_fail("fuzz: cannot remove %s: %s", path, g_strerror(errno));
         } else if (g_unlink(path) < 0) {
-            g_error("fuzz: cannot remove %s: %s", path, g_strerror(errno));
+            cv_fuzz_fail("fuzz: cannot remove %s: %s", path, g_strerror(errno));
         }
     }
+}
+
+void
+cv_fuzz_fail(const gchar *format, ...)
+{
+    va_list args;
+
+    va_start(args, format);
+    vfprintf(stderr, format, args);
+    va_end(args);
+    fputc('\n', stderr);
+    abort();
 }
 
 static gchar *scratch_dir;

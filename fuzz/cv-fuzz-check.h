@@ -18,6 +18,10 @@ void cv_fuzz_check_sample(const CvSample *sample);
 /* Field by field (struct padding is not part of a sample). */
 void cv_fuzz_assert_same_sample(const CvSample *a, const CvSample *b);
 
+/* Report a property violation and abort(): libFuzzer saves the input on SIGABRT, not on the
+ * SIGTRAP of g_error(). */
+G_NORETURN void cv_fuzz_fail(const gchar *format, ...) G_GNUC_PRINTF(1, 2);
+
 /* A private directory for this process, created on first use and removed (with everything in
  * it) at exit. */
 const gchar *cv_fuzz_scratch_dir(void);

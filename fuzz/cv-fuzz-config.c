@@ -33,7 +33,7 @@ check_error(const GError *error, GPtrArray *paths)
         }
     }
     if (!named)
-        g_error("config error without FILE:LINE: %s", error->message);
+        cv_fuzz_fail("config error without FILE:LINE: %s", error->message);
 }
 
 static void
@@ -69,8 +69,8 @@ check_config(const CvConfig *config)
     g_assert_true(g_file_set_contents(path, all->str, (gssize)all->len, NULL));
     again = cv_config_load(path, NULL, &error);
     if (again == NULL)
-        g_error("a loaded configuration written back does not load: %s\n%s", error->message,
-                all->str);
+        cv_fuzz_fail("a loaded configuration written back does not load: %s\n%s", error->message,
+                     all->str);
     for (guint i = 0; names[i] != NULL; i++) {
         g_autofree gchar *a = cv_config_policy_to_string(cv_config_get_policy(config, names[i]));
         g_autofree gchar *b = NULL;

@@ -49,7 +49,10 @@ for t in $targets; do
     start=$(date +%s)
     # -timeout: a single input that takes this long is a hang, reported like a crash
     rc=0
-    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 G_DEBUG=fatal-warnings \
+    # handle_sigtrap: a fatal GLib message (g_error, or a warning made fatal) raises SIGTRAP,
+    # which libFuzzer alone would not save as a crash input
+    ASAN_OPTIONS=handle_sigtrap=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+        G_DEBUG=fatal-warnings \
         nice -n 19 "$build/fuzz/fuzz-$t" -max_total_time="$seconds" -timeout=25 \
         -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$out/$t-" \
         "$out/corpus-$t" "$seeds" >"$log" 2>&1 || rc=$?
@@ -58,6 +61,8 @@ for t in $targets; do
     last=$(grep -E '^#[0-9]+.* cov: ' "$log" | tail -n 1)
     cov=$(printf '%s\n' "$last" | sed -n 's/.* cov: \([0-9]*\).*/\1/p')
     ft=$(printf '%s\n' "$last" | sed -n 's/.* ft: \([0-9]*\).*/\1/p')
+    # a run that crashed prints no final stats: its last status line says how far it got
+    [ -z "$execs" ] && execs=$(printf '%s\n' "$last" | sed -n 's/^#\([0-9]*\).*/\1/p')
     crashes=$(find "$out" -maxdepth 1 -name "$t-*" -newer "$stamp" 2>/dev/null | wc -l)
     [ "$rc" -ne 0 ] && [ "$crashes" -eq 0 ] && crashes=1
     printf '%-10s %8s %12s %7s %7s %8s\n' "$t" "$((end - start))" "${execs:-?}" "${cov:-?}" \
