@@ -569,6 +569,14 @@ index_key_line(FileIndex *f, const gchar *text, guint lineno, GroupIndex *curren
                      "key '%s' comes before any [group]", key);
         return FALSE;
     }
+    /* GKeyFile reads Encoding in the first group as the file's character set and refuses the
+     * whole file, without a line, unless it says UTF-8; none of our keys has capitals, so it
+     * is refused here, at its line (found by fuzz-config) */
+    if (g_str_equal(key, "Encoding")) {
+        set_error_at(error, CV_CONFIG_ERROR_UNKNOWN_KEY, f->path, lineno,
+                     "unknown key 'Encoding' in [%s] (files are always UTF-8)", current->name);
+        return FALSE;
+    }
     if (g_hash_table_lookup_extended(current->key_lines, key, NULL, &first)) {
         set_error_at(error, CV_CONFIG_ERROR_DUPLICATE, f->path, lineno,
                      "duplicate key '%s' in [%s] (first at line %u)", key, current->name,

@@ -651,6 +651,9 @@ static const BadRow bad_rows[] = {
      CV_CONFIG_ERROR_BAD_VALUE, "on-outside-change: 'ignore': expected yield or keep-tuning"},
     {"not-utf8", "bad-utf8.conf", NULL, "bad-utf8.conf", 2, CV_CONFIG_ERROR_PARSE,
      "not valid UTF-8"},
+    /* found by fuzz-config: GKeyFile refused the file without a line */
+    {"encoding-key", "bad-encoding.conf", NULL, "bad-encoding.conf", 3, CV_CONFIG_ERROR_UNKNOWN_KEY,
+     "unknown key 'Encoding' in [policy:gold] (files are always UTF-8)"},
     {"duplicate-policy-across-files", "dup/main.conf", "dup/policies.d",
      "dup/policies.d/50-silver.conf", 2, CV_CONFIG_ERROR_DUPLICATE,
      "policy 'silver' is already defined at @MAIN@:4"},
