@@ -243,8 +243,10 @@ read_doc(const gchar *path, const gchar *id, GError **error)
     if (!cv_atomic_file_read_bounded(path, CV_RUNTIME_DOC_MAX_SIZE, &data, &len, error))
         return NULL;
     if (!json_parser_load_from_data(parser, data, (gssize)len, &local_error)) {
-        g_set_error(error, CV_STATE_ERROR, CV_STATE_ERROR_CORRUPT, "%s: not JSON: %s", path,
-                    local_error->message);
+        /* json-glib quotes the bytes it could not read, invalid UTF-8 included */
+        g_autofree gchar *why = cv_state_printable(local_error->message);
+
+        g_set_error(error, CV_STATE_ERROR, CV_STATE_ERROR_CORRUPT, "%s: not JSON: %s", path, why);
         return NULL;
     }
     root = json_parser_get_root(parser);
