@@ -81,6 +81,31 @@ format_max_downtime(const CvPolicy *policy)
     return cv_config_format_duration(policy->max_downtime_ms);
 }
 
+/* A reserve beyond a minute is a unit typo: no switchover has fixed costs like that. */
+#define SWITCHOVER_RESERVE_MAX_MS 60000
+
+static gboolean
+parse_switchover_reserve(CvPolicy *policy, const gchar *value, GError **error)
+{
+    guint64 ms = 0;
+
+    if (!cv_config_parse_duration(value, &ms, error))
+        return FALSE;
+    if (ms > SWITCHOVER_RESERVE_MAX_MS) {
+        g_set_error(error, CV_CONFIG_ERROR, CV_CONFIG_ERROR_BAD_VALUE,
+                    "'%s': above 60s, more than any switchover's fixed costs", value);
+        return FALSE;
+    }
+    policy->switchover_reserve_ms = ms;
+    return TRUE;
+}
+
+static gchar *
+format_switchover_reserve(const CvPolicy *policy)
+{
+    return cv_config_format_duration(policy->switchover_reserve_ms);
+}
+
 static gboolean
 parse_margin(CvPolicy *policy, const gchar *value, GError **error)
 {
@@ -125,6 +150,37 @@ format_switchover_bandwidth(const CvPolicy *policy)
     if (policy->switchover_bandwidth == 0)
         return g_strdup("off");
     return cv_config_format_rate(policy->switchover_bandwidth);
+}
+
+/* A day is far beyond any completion timeout: a longer patience is a typo. */
+#define PATIENCE_MAX_MS (G_GUINT64_CONSTANT(24) * 3600 * 1000)
+
+static gboolean
+parse_patience(CvPolicy *policy, const gchar *value, GError **error)
+{
+    guint64 ms = 0;
+
+    if (g_strcmp0(value, "off") == 0) {
+        policy->patience_ms = 0;
+        return TRUE;
+    }
+    if (!parse_positive_duration(value, &ms, error))
+        return FALSE;
+    if (ms > PATIENCE_MAX_MS) {
+        g_set_error(error, CV_CONFIG_ERROR, CV_CONFIG_ERROR_BAD_VALUE,
+                    "'%s': above 24h (write 'off' to judge stalls by stall-window alone)", value);
+        return FALSE;
+    }
+    policy->patience_ms = ms;
+    return TRUE;
+}
+
+static gchar *
+format_patience(const CvPolicy *policy)
+{
+    if (policy->patience_ms == 0)
+        return g_strdup("off");
+    return cv_config_format_duration(policy->patience_ms);
 }
 
 static gboolean
@@ -397,10 +453,14 @@ format_on_outside_change(const CvPolicy *policy)
 static const KeyInfo keys[CV_CONFIG_POLICY_N_KEYS] = {
     [CV_CONFIG_POLICY_KEY_MAX_DOWNTIME] = {"max-downtime", "1s", parse_max_downtime,
                                            format_max_downtime},
+    [CV_CONFIG_POLICY_KEY_SWITCHOVER_RESERVE] = {"switchover-reserve", "50ms",
+                                                 parse_switchover_reserve,
+                                                 format_switchover_reserve},
     [CV_CONFIG_POLICY_KEY_MARGIN] = {"margin", "10%", parse_margin, format_margin},
     [CV_CONFIG_POLICY_KEY_SWITCHOVER_BANDWIDTH] = {"switchover-bandwidth", "off",
                                                    parse_switchover_bandwidth,
                                                    format_switchover_bandwidth},
+    [CV_CONFIG_POLICY_KEY_PATIENCE] = {"patience", "2min", parse_patience, format_patience},
     [CV_CONFIG_POLICY_KEY_STALL_WINDOW] = {"stall-window", "3,10s", parse_stall_window,
                                            format_stall_window},
     [CV_CONFIG_POLICY_KEY_STALL_MIN_PROGRESS] = {"stall-min-progress", "4%",
@@ -499,11 +559,17 @@ cv_config_policy_copy_key(CvPolicy *dst, const CvPolicy *src, CvConfigPolicyKey 
     case CV_CONFIG_POLICY_KEY_MAX_DOWNTIME:
         dst->max_downtime_ms = src->max_downtime_ms;
         break;
+    case CV_CONFIG_POLICY_KEY_SWITCHOVER_RESERVE:
+        dst->switchover_reserve_ms = src->switchover_reserve_ms;
+        break;
     case CV_CONFIG_POLICY_KEY_MARGIN:
         dst->margin = src->margin;
         break;
     case CV_CONFIG_POLICY_KEY_SWITCHOVER_BANDWIDTH:
         dst->switchover_bandwidth = src->switchover_bandwidth;
+        break;
+    case CV_CONFIG_POLICY_KEY_PATIENCE:
+        dst->patience_ms = src->patience_ms;
         break;
     case CV_CONFIG_POLICY_KEY_STALL_WINDOW:
         dst->stall_window_passes = src->stall_window_passes;

@@ -43,6 +43,7 @@ struct _CvConfig {
     gchar *metrics_file; /* NULL: off */
     guint64 history_max_size;
     guint history_keep;
+    guint64 link_rate;          /* [daemon] link, bytes/s; 0: off */
     GPtrArray *policies;        /* PolicyEntry *, in definition order */
     GHashTable *policy_by_name; /* borrowed name -> PolicyEntry * */
     GPtrArray *domains;         /* DomainRule *, in file order */
@@ -80,6 +81,7 @@ typedef struct {
     gchar *inherits;
     guint inherits_line;
     gboolean has_key[CV_CONFIG_POLICY_N_KEYS];
+    guint key_line[CV_CONFIG_POLICY_N_KEYS];
     CvPolicy own; /* the fields of the keys in has_key */
     DefState state;
     CvPolicy resolved;
@@ -378,6 +380,26 @@ parse_history_keep(CvConfig *config, const gchar *value, GError **error)
     return TRUE;
 }
 
+static gboolean
+parse_link(CvConfig *config, const gchar *value, GError **error)
+{
+    guint64 rate = 0;
+
+    if (g_strcmp0(value, "off") == 0) {
+        config->link_rate = 0;
+        return TRUE;
+    }
+    if (!cv_config_parse_rate(value, &rate, error))
+        return FALSE;
+    if (rate == 0) {
+        g_set_error(error, CV_CONFIG_ERROR, CV_CONFIG_ERROR_BAD_VALUE,
+                    "'%s': a zero rate; write 'off' when the link is not stated", value);
+        return FALSE;
+    }
+    config->link_rate = rate;
+    return TRUE;
+}
+
 typedef gboolean (*DaemonKeyParseFunc)(CvConfig *config, const gchar *value, GError **error);
 
 /* The [daemon] defaults; data/virt-converged.conf explains each. */
@@ -394,6 +416,7 @@ static const struct {
     {"metrics-file", "off", parse_metrics_file},
     {"history-max-size", "16MiB", parse_history_max_size},
     {"history-keep", "3", parse_history_keep},
+    {"link", "off", parse_link},
 };
 
 static gchar *
@@ -773,6 +796,7 @@ load_policy_group(Loader *l, FileIndex *f, const GroupIndex *g, const gchar *nam
             return FALSE;
         }
         def->has_key[k] = TRUE;
+        def->key_line[k] = key_line(g, key);
     }
     return TRUE;
 }
@@ -942,6 +966,22 @@ resolve_def(Loader *l, PolicyDef *def, GPtrArray *stack, GError **error)
     for (guint k = 0; k < CV_CONFIG_POLICY_N_KEYS; k++) {
         if (def->has_key[k])
             cv_config_policy_copy_key(&base, &def->own, (CvConfigPolicyKey)k);
+    }
+    if (base.switchover_reserve_ms >= base.max_downtime_ms) {
+        CvConfigPolicyKey at = def->has_key[CV_CONFIG_POLICY_KEY_SWITCHOVER_RESERVE]
+                                   ? CV_CONFIG_POLICY_KEY_SWITCHOVER_RESERVE
+                                   : CV_CONFIG_POLICY_KEY_MAX_DOWNTIME;
+        g_autofree gchar *reserve =
+            cv_config_policy_format_key(&base, CV_CONFIG_POLICY_KEY_SWITCHOVER_RESERVE);
+        g_autofree gchar *cap =
+            cv_config_policy_format_key(&base, CV_CONFIG_POLICY_KEY_MAX_DOWNTIME);
+
+        set_error_at(error, CV_CONFIG_ERROR_BAD_VALUE, def->path,
+                     def->has_key[at] ? def->key_line[at] : def->line,
+                     "[policy:%s]: switchover-reserve %s is not below max-downtime %s: no "
+                     "downtime-limit could keep the cap",
+                     def->name, reserve, cap);
+        return FALSE;
     }
     /* Cleared first so no byte of the parent's name is left behind the new one. */
     memset(base.name, 0, sizeof(base.name));
@@ -1115,6 +1155,13 @@ cv_config_get_history_keep(const CvConfig *config)
     return config->history_keep;
 }
 
+guint64
+cv_config_get_link_rate(const CvConfig *config)
+{
+    g_return_val_if_fail(config != NULL, 0);
+    return config->link_rate;
+}
+
 const gchar *
 cv_config_log_level_to_string(CvConfigLogLevel level)
 {
@@ -1249,6 +1296,13 @@ cv_config_policy_for_domain(const CvConfig *config, const gchar *domain_name,
     if (metadata != NULL && cv_config_metadata_apply_overrides(metadata, policy) > 0) {
         g_autofree gchar *desc = cv_config_metadata_describe_overrides(metadata);
         g_string_append_printf(reason, "; metadata overrides %s", desc);
+        if (policy->switchover_reserve_ms >= policy->max_downtime_ms)
+            g_string_append_printf(reason,
+                                   "; switchover-reserve %" G_GUINT64_FORMAT
+                                   " ms is not below max-downtime %" G_GUINT64_FORMAT
+                                   " ms: %" G_GUINT64_FORMAT " ms (a tenth of it) is reserved",
+                                   policy->switchover_reserve_ms, policy->max_downtime_ms,
+                                   cv_policy_reserve(policy));
     }
     if (source != NULL)
         *source = src;

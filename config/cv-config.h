@@ -86,6 +86,10 @@ const gchar *cv_config_get_metrics_file(const CvConfig *config);
  * many rotated files are kept (history.jsonl.1 the newest). */
 guint64 cv_config_get_history_max_size(const CvConfig *config);
 guint cv_config_get_history_keep(const CvConfig *config);
+/* [daemon] link: the rate of the link migrations leave this host on (bytes/s); 0 when not
+ * stated (the default, "off"). The daemon lets one migration at a time switch over at it, and
+ * gives it to policies that state no switchover-bandwidth of their own (virt-converged(8)). */
+guint64 cv_config_get_link_rate(const CvConfig *config);
 const gchar *cv_config_log_level_to_string(CvConfigLogLevel level);
 
 /* Policies. The pointer is valid as long as @config; NULL when no such policy. */

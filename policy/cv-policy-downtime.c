@@ -97,7 +97,9 @@ cv_policy_ceiling_init(CvPolicyCeiling *ceiling, const CvPolicy *policy, const C
 
     memset(ceiling, 0, sizeof(*ceiling));
     ceiling->cap = policy->max_downtime_ms;
-    ceiling->ceiling = ceiling->cap;
+    ceiling->reserve = cv_policy_reserve(policy);
+    ceiling->room = ceiling->cap - ceiling->reserve;
+    ceiling->ceiling = ceiling->room;
     ceiling->stated = policy->switchover_bandwidth;
     ceiling->max_bandwidth = cv_field_valid(mb) ? mb->value : 0;
     if (ceiling->stated == 0) {
@@ -129,18 +131,20 @@ cv_policy_ceiling_init(CvPolicyCeiling *ceiling, const CvPolicy *policy, const C
     }
     ceiling->held_by_max_bandwidth = FALSE;
     ceiling->over_cap = TRUE;
-    c = cv_policy_mul_div(ceiling->cap, ceiling->stated, mb->value, FALSE);
+    c = cv_policy_mul_div(ceiling->room, ceiling->stated, mb->value, FALSE);
     c = c >= CV_SAMPLE_MAX_MS ? CV_SAMPLE_MAX_MS
                               : c / CV_POLICY_LIMIT_STEP_MS * CV_POLICY_LIMIT_STEP_MS;
-    ceiling->ceiling = MAX(c, ceiling->cap);
+    ceiling->ceiling = MAX(c, ceiling->room);
 }
 
 guint64
 cv_policy_predict_blackout(const CvPolicyCeiling *ceiling, guint64 limit_ms)
 {
-    if (!ceiling->over_cap)
-        return limit_ms;
-    return cv_policy_mul_div(limit_ms, ceiling->max_bandwidth, ceiling->stated, TRUE);
+    guint64 data = ceiling->over_cap
+                       ? cv_policy_mul_div(limit_ms, ceiling->max_bandwidth, ceiling->stated, TRUE)
+                       : limit_ms;
+
+    return data > G_MAXUINT64 - ceiling->reserve ? G_MAXUINT64 : data + ceiling->reserve;
 }
 
 void
@@ -155,6 +159,16 @@ cv_policy_describe_max_bandwidth(const CvParams *params, gchar *buf, gsize len)
         g_snprintf(buf, len, "unlimited (0)");
     else
         cv_format_rate(mb->value, buf, len);
+}
+
+/* " less the 50 ms switchover reserve", or "" without one: said after a cap */
+static const gchar *
+less_reserve(const CvPolicyCeiling *c, gchar *buf, gsize len)
+{
+    if (c->reserve == 0)
+        return "";
+    g_snprintf(buf, len, " less the %" G_GUINT64_FORMAT " ms switchover reserve", c->reserve);
+    return buf;
 }
 
 void
@@ -220,6 +234,7 @@ cv_policy_enforce_ceiling(const CvPolicy *policy, const CvPolicyView *view, cons
     if (c->stated > 0 && (c->over_cap || c->held_by_max_bandwidth)) {
         if (c->max_bandwidth > 0) {
             blackout = cv_policy_mul_div(current, c->max_bandwidth, c->stated, TRUE);
+            blackout = blackout > G_MAXUINT64 - c->reserve ? G_MAXUINT64 : blackout + c->reserve;
             cv_policy_reason_append(
                 d,
                 "max-bandwidth now %s: our downtime-limit %" G_GUINT64_FORMAT
@@ -304,6 +319,9 @@ decide_ladder(const CvPolicy *policy, const CvPolicyView *view, const CvPolicyHi
 {
     const CvSample *s = view->newest;
     guint64 cap = policy->max_downtime_ms;
+    /* the ladder's limits stop at room: the reserve covers what QEMU does not count */
+    guint64 room = view->ceiling.room;
+    gchar lr[64];
     guint64 current = view->current_limit;
     guint64 ram_floor = 0;
     guint64 next;
@@ -314,50 +332,58 @@ decide_ladder(const CvPolicy *policy, const CvPolicyView *view, const CvPolicyHi
                                    "rate): no RAM floor");
     else if (cv_field_valid(&s->expected_downtime_ms))
         ram_floor = cv_policy_limit_for(s->expected_downtime_ms.value, policy->margin);
-    if (current > cap && current >= ram_floor && !cv_policy_limit_is_ours(view, history)) {
+    if (current > room && current >= ram_floor && !cv_policy_limit_is_ours(view, history)) {
         /* as on the estimate path: a higher limit someone else set is their choice, and it
          * covers everything the ladder knows to be needed */
-        d->predicted_blackout_ms = current;
+        d->predicted_blackout_ms = cv_policy_predict_blackout(&view->ceiling, current);
         cv_policy_reason_append(
             d,
             "; VFIO share unknown before QEMU 11.1: downtime-limit %" G_GUINT64_FORMAT
             " ms, above cap %" G_GUINT64_FORMAT
-            " ms, is not ours: left as is (never lowered), no escalation",
-            current, cap);
+            " ms%s, is not ours: left as is (never lowered), no escalation",
+            current, cap, less_reserve(&view->ceiling, lr, sizeof(lr)));
         return FALSE;
     }
-    if (ram_floor > cap) {
+    if (ram_floor > room) {
         d->needed_downtime_ms = s->expected_downtime_ms.value;
         cv_policy_reason_append(d,
                                 "; RAM alone needs %" G_GUINT64_FORMAT
                                 " ms (expected-downtime, RAM only) x %.2f -> %" G_GUINT64_FORMAT
-                                " ms, above cap %" G_GUINT64_FORMAT " ms",
-                                s->expected_downtime_ms.value, 1.0 + policy->margin, ram_floor,
-                                cap);
-        if (current < cap) {
-            set_limit(d, cap, cap);
-            cv_policy_reason_append(d, "; downtime-limit %" G_GUINT64_FORMAT " -> cap", current);
+                                " ms, above cap %" G_GUINT64_FORMAT " ms%s",
+                                s->expected_downtime_ms.value, 1.0 + policy->margin, ram_floor, cap,
+                                less_reserve(&view->ceiling, lr, sizeof(lr)));
+        if (current < room) {
+            set_limit(d, room, cv_policy_predict_blackout(&view->ceiling, room));
+            if (view->ceiling.reserve == 0)
+                cv_policy_reason_append(d, "; downtime-limit %" G_GUINT64_FORMAT " -> cap",
+                                        current);
+            else
+                cv_policy_reason_append(d,
+                                        "; downtime-limit %" G_GUINT64_FORMAT
+                                        " -> %" G_GUINT64_FORMAT " ms, the cap%s",
+                                        current, room, lr);
         }
         return TRUE;
     }
-    if (current >= cap) {
+    if (current >= room) {
         cv_policy_reason_append(
             d,
             "; VFIO share unknown before QEMU 11.1: ladder at %" G_GUINT64_FORMAT
-            " ms reached cap %" G_GUINT64_FORMAT " ms",
-            current, cap);
+            " ms reached cap %" G_GUINT64_FORMAT " ms%s",
+            current, cap, less_reserve(&view->ceiling, lr, sizeof(lr)));
         return TRUE;
     }
     next = current > CV_SAMPLE_MAX_MS / 2 ? CV_SAMPLE_MAX_MS : current * 2;
     next = MAX(next, current + CV_POLICY_LADDER_MIN_STEP_MS);
     next = MAX(next, ram_floor);
-    next = MIN(round_up_step(next), cap);
-    set_limit(d, next, next);
+    next = MIN(round_up_step(next), room);
+    set_limit(d, next, cv_policy_predict_blackout(&view->ceiling, next));
     cv_policy_reason_append(d,
                             "; VFIO share unknown before QEMU 11.1: ladder step %u, "
                             "downtime-limit %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT
-                            " ms (cap %" G_GUINT64_FORMAT " ms)",
-                            history->ladder_steps + 1, current, next, cap);
+                            " ms (cap %" G_GUINT64_FORMAT " ms%s)",
+                            history->ladder_steps + 1, current, next, cap,
+                            less_reserve(&view->ceiling, lr, sizeof(lr)));
     return FALSE;
 }
 
@@ -371,11 +397,72 @@ describe_prediction(const CvPolicyCeiling *c, guint64 limit, gchar *buf, gsize l
     cv_format_rate(c->stated, stated, sizeof(stated));
     g_snprintf(buf, len, "%" G_GUINT64_FORMAT " ms x max-bandwidth %s / stated %s", limit, mb,
                stated);
+    if (c->reserve > 0) {
+        gchar more[48];
+
+        g_snprintf(more, sizeof(more), " + %" G_GUINT64_FORMAT " ms switchover reserve",
+                   c->reserve);
+        g_strlcat(buf, more, len);
+    }
+}
+
+/* The limit QEMU needs by the forecast's own numbers: pending at the newest boundary over the
+ * rate its rule uses. Before 11.1, expected-downtime is the dirty rate over the precopy rate,
+ * not pending over it, and reads low when iterations outlast QEMU's one-second dirty-rate
+ * period; a raise that does not reach pending would leave the forecast at "never" and the
+ * engine with nothing left to raise. */
+static guint64
+forecast_need(const CvForecast *forecast)
+{
+    if (forecast == NULL || forecast->rate == 0)
+        return 0;
+    return cv_policy_mul_div(forecast->pending, 1000, forecast->rate, TRUE);
+}
+
+/* The cap is not enough and even the ceiling cannot converge it by the numbers (the need is
+ * above the ceiling by more than the margin, which covers estimate noise): a raise would only
+ * lengthen the pause of a migration that may still converge by itself when its workload calms.
+ * It waits for the policy's patience, counted from when the cap was first found not enough.
+ * Returns TRUE while held. */
+static gboolean
+hold_for_patience(const CvPolicy *policy, const CvPolicyView *view, guint64 needed,
+                  const CvPolicyHistory *history, CvDecision *d)
+{
+    const CvPolicyCeiling *c = &view->ceiling;
+    gdouble margin = policy->margin > 0.0 ? policy->margin : 0.0;
+    gint64 now = view->newest->time_ms;
+    gint64 since = history->cap_reached_ms;
+    gint64 spent = since != 0 && now >= since ? now - since : 0;
+    gchar patience[32], spent_s[32];
+
+    if ((gdouble)needed <= (gdouble)c->ceiling * (1.0 + margin))
+        return FALSE;
+    cv_policy_format_duration((gdouble)policy->patience_ms, patience, sizeof(patience));
+    if (since != 0 && (guint64)spent >= policy->patience_ms) {
+        if (cv_policy_escalation_due(policy, history, now)) {
+            /* a raise just before the next step (an abort, say) would only be undone by it */
+            cv_policy_reason_append(d,
+                                    "; patience %s spent, but the next escalation step is due: "
+                                    "no raise to %" G_GUINT64_FORMAT " ms",
+                                    patience, c->ceiling);
+            return TRUE;
+        }
+        cv_policy_reason_append(d, "; patience %s spent since the cap was found not enough",
+                                patience);
+        return FALSE;
+    }
+    g_snprintf(spent_s, sizeof(spent_s), "%.1f s", (gdouble)spent / 1000.0);
+    cv_policy_reason_append(d,
+                            "; even %" G_GUINT64_FORMAT
+                            " ms would not converge it: held at %" G_GUINT64_FORMAT
+                            " ms while it may converge by itself (patience %s, %s spent)",
+                            c->ceiling, view->current_limit, patience, spent_s);
+    return TRUE;
 }
 
 gboolean
 cv_policy_decide_downtime(const CvPolicy *policy, const CvPolicyView *view, const CvStall *stall,
-                          const CvPolicyHistory *history, CvDecision *d)
+                          const CvForecast *forecast, const CvPolicyHistory *history, CvDecision *d)
 {
     const CvSample *s = view->newest;
     const CvPolicyCeiling *c = &view->ceiling;
@@ -383,7 +470,8 @@ cv_policy_decide_downtime(const CvPolicy *policy, const CvPolicyView *view, cons
     guint64 needed, target, predicted;
     gboolean expected_ok;
     const gchar *expected_state;
-    gchar how[128];
+    gchar how[192];
+    gchar lr[64];
 
     if (!view->current_limit_known) {
         cv_policy_reason_append(d, "; current downtime-limit unknown: no change");
@@ -422,9 +510,21 @@ cv_policy_decide_downtime(const CvPolicy *policy, const CvPolicyView *view, cons
                                 expected_state);
         return FALSE;
     }
+    target = cv_policy_limit_for(needed, policy->margin);
+    if (forecast_need(forecast) > target) {
+        gchar pending[32], rate[32];
+
+        needed = forecast_need(forecast);
+        target = cv_policy_limit_for(needed, policy->margin);
+        d->source = CV_ESTIMATE_PENDING_OVER_RATE;
+        cv_format_bytes(forecast->pending, pending, sizeof(pending));
+        cv_format_rate(forecast->rate, rate, sizeof(rate));
+        cv_policy_reason_append(
+            d, "; but pending %s at the newest boundary / %s %s needs %" G_GUINT64_FORMAT " ms",
+            pending, forecast->rate_fixed ? "switchover" : "measured", rate, needed);
+    }
     d->needed_downtime_ms = needed;
 
-    target = cv_policy_limit_for(needed, policy->margin);
     predicted = cv_policy_predict_blackout(c, target);
     cv_policy_reason_append(d, " x %.2f -> downtime-limit %" G_GUINT64_FORMAT " ms",
                             1.0 + policy->margin, target);
@@ -454,7 +554,8 @@ cv_policy_decide_downtime(const CvPolicy *policy, const CvPolicyView *view, cons
                                     " ms (%s) within cap %" G_GUINT64_FORMAT " ms",
                                     predicted, how, cap);
         } else {
-            cv_policy_reason_append(d, " (cap %" G_GUINT64_FORMAT " ms)", cap);
+            cv_policy_reason_append(d, " (cap %" G_GUINT64_FORMAT " ms%s)", cap,
+                                    less_reserve(c, lr, sizeof(lr)));
         }
         return FALSE;
     }
@@ -467,24 +568,28 @@ cv_policy_decide_downtime(const CvPolicy *policy, const CvPolicyView *view, cons
                                 " ms (%s) exceeds cap %" G_GUINT64_FORMAT " ms",
                                 predicted, how, cap);
     } else {
-        cv_policy_reason_append(d, " exceeds cap %" G_GUINT64_FORMAT " ms", cap);
+        cv_policy_reason_append(d, " exceeds cap %" G_GUINT64_FORMAT " ms%s", cap,
+                                less_reserve(c, lr, sizeof(lr)));
         if (c->held_by_max_bandwidth)
             cv_policy_reason_append(d, " (no limit above it: %s)", c->held);
     }
+    if (view->current_limit < c->ceiling && forecast != NULL &&
+        hold_for_patience(policy, view, needed, history, d))
+        return TRUE;
     if (view->current_limit < c->ceiling) {
         guint64 p = cv_policy_predict_blackout(c, c->ceiling);
 
         set_limit(d, c->ceiling, p);
-        if (c->ceiling > cap)
+        if (c->ceiling > c->room)
             cv_policy_reason_append(d,
                                     "; %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT
                                     " ms, the ceiling (predicted blackout %" G_GUINT64_FORMAT
                                     " ms, within the cap)",
                                     view->current_limit, c->ceiling, p);
         else
-            cv_policy_reason_append(d,
-                                    "; %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT " ms (the cap)",
-                                    view->current_limit, c->ceiling);
+            cv_policy_reason_append(
+                d, "; %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT " ms (the cap%s)",
+                view->current_limit, c->ceiling, less_reserve(c, lr, sizeof(lr)));
     }
     return TRUE;
 }

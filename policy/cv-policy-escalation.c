@@ -156,6 +156,18 @@ cv_policy_escalate(const CvPolicy *policy, const CvPolicyView *view, const CvPol
     cv_policy_reason_append(d, "; no escalation step left");
 }
 
+gboolean
+cv_policy_escalation_due(const CvPolicy *policy, const CvPolicyHistory *history, gint64 now_ms)
+{
+    guint n = MIN(policy->n_escalation, CV_POLICY_MAX_ESCALATION);
+    guint idx = history->escalation_index;
+    gint64 elapsed = now_ms - history->escalation_started_ms;
+
+    if (idx == 0 || idx >= n)
+        return FALSE;
+    return elapsed >= 0 && (guint64)elapsed >= step_bound(policy, idx - 1);
+}
+
 /* Absolute, or per GiB of guest RAM (ram.total), whichever expires first when both are set.
  * Judged on QEMU's total-time, so the engine needs no clock; an invalid total-time or
  * ram.total never triggers it. */

@@ -63,13 +63,16 @@ guint64 cv_policy_mul_div(guint64 a, guint64 b, guint64 c, gboolean round_up);
  * cv_policy_decide() in cv-policy.h. */
 typedef struct {
     guint64 cap;     /* policy->max_downtime_ms */
-    guint64 ceiling; /* >= cap */
-    /* TRUE: the over-cap conditions hold; ceiling = cap x stated / max_bandwidth (which equals
-     * the cap when max_bandwidth == stated) and the blackout is predicted from max_bandwidth */
+    guint64 reserve; /* policy->switchover_reserve_ms, below cap */
+    guint64 room;    /* cap - reserve: the highest limit without the over-cap rule */
+    guint64 ceiling; /* >= room */
+    /* TRUE: the over-cap conditions hold; ceiling = room x stated / max_bandwidth (which
+     * equals room when max_bandwidth == stated) and the blackout is predicted from
+     * max_bandwidth */
     gboolean over_cap;
     guint64 stated;        /* policy->switchover_bandwidth; 0 = not stated */
     guint64 max_bandwidth; /* params->max_bandwidth when valid, else 0 */
-    /* !over_cap: why the ceiling is the cap, e.g. "no link rate stated"; NULL when over_cap */
+    /* !over_cap: why the ceiling is room, e.g. "no link rate stated"; NULL when over_cap */
     const gchar *held;
     /* !over_cap because of max-bandwidth (stated rate, QEMU < 8.2, no VFIO) */
     gboolean held_by_max_bandwidth;
@@ -101,6 +104,67 @@ typedef struct {
 void cv_policy_view_init(CvPolicyView *view, const CvPolicy *policy, const CvSample *newest,
                          const CvParams *params);
 
+/* The convergence forecast (cv-policy-forecast.c), made at iteration boundaries only. */
+typedef enum {
+    CV_FORECAST_NONE = 0,  /* no forecast (see why): the stall window decides */
+    CV_FORECAST_NOW,       /* pending at or below QEMU's threshold: it switches over by itself */
+    CV_FORECAST_CONVERGES, /* pending shrinks: at the threshold in about `iterations` */
+    CV_FORECAST_NEVER,     /* pending does not shrink: never at this limit */
+} CvForecastOutcome;
+
+/* Evidence: at least this many usable boundaries, spanning at least this much sample time (one
+ * of QEMU's dirty-rate periods, so one noisy reading or a burst of passes a few ms apart never
+ * decides), the factor taken over the newest CV_POLICY_FORECAST_RATIOS ratios (more when those
+ * span less than the minimum time). */
+#define CV_POLICY_FORECAST_MIN_BOUNDARIES 3
+#define CV_POLICY_FORECAST_MIN_SPAN_MS 1000
+#define CV_POLICY_FORECAST_RATIOS 3
+/* A mid-iteration reading may read low by what one iteration sends; below this share of pending
+ * that is noise and the reading counts as a boundary (RAM drained, passes a few ms long). */
+#define CV_POLICY_FORECAST_SAWTOOTH_SHARE 0.01
+/* The dirty rate counts as keeping up with the transfer rate from this far below it: QEMU
+ * measures them over different periods, and equal rates read a few per cent apart (real QEMU
+ * 7.2, 64 MiB kept dirty at 64 MiB/s: 0.94 to 1.07). Pending then shrinks by at most this share
+ * per iteration, too slowly to trust over the noise of a few readings. */
+#define CV_POLICY_FORECAST_DIRTY_TOLERANCE 0.05
+
+typedef struct {
+    CvForecastOutcome outcome;
+    gboolean gathering; /* NONE: evidence still being gathered (vs. not possible at all) */
+    gchar why[112];     /* NONE: why, for the reason */
+    guint n_boundaries; /* usable boundaries the forecast rests on */
+    guint n_mid;        /* mid-iteration readings left out (sawtooth not negligible) */
+    gint64 span_ms;     /* sample time between the oldest and the newest of them */
+    gsize newest_index;
+    guint64 newest_pass;
+    gint64 newest_time_ms;
+    guint64 pending;      /* at the newest usable boundary */
+    gdouble factor;       /* median per-iteration factor of pending */
+    gdouble iteration_ms; /* median iteration duration */
+    guint64 rate;         /* bytes/s QEMU's switchover rule uses */
+    gboolean rate_fixed;  /* rate is avail-switchover-bandwidth, not the measured one */
+    guint64 limit_ms;
+    guint64 threshold; /* rate x limit: QEMU switches over once pending is at or below it */
+    guint64 iterations;
+    gdouble eta_ms;
+    gboolean within_patience; /* NOW, or CONVERGES within policy->patience_ms */
+    gboolean outpaced;        /* NEVER because the guest dirties about what is sent */
+    gdouble dirty_share;      /* outpaced: median dirty rate / transfer rate over the span */
+    gboolean from_rates;      /* outpaced on mid-iteration readings: no factor, pending a bound */
+    guint64 dirty_rate;       /* outpaced: at the newest boundary */
+    guint64 transfer_rate;    /* outpaced: at the newest boundary */
+} CvForecast;
+
+/* Forecast from @samples at the current limit of @view. policy->patience_ms == 0 gives NONE. */
+void cv_policy_forecast(const CvPolicy *policy, const CvSample *samples, gsize n_samples,
+                        const CvPolicyView *view, CvForecast *forecast);
+/* "pending 64.00 MiB x1.00 per iteration over 4 boundaries/2.1 s (iteration 0.70 s), threshold
+ * 19.20 MiB (measured 64.00 MiB/s x 300 ms): never at 300 ms"; NONE: "no forecast: <why>" */
+void cv_policy_describe_forecast(const CvPolicy *policy, const CvForecast *forecast, gchar *buf,
+                                 gsize len);
+/* "2 min", "95 s", "1.4 s", "3 ms" */
+void cv_policy_format_duration(gdouble ms, gchar *buf, gsize len);
+
 /* Is the current downtime-limit the one we set last? */
 gboolean cv_policy_limit_is_ours(const CvPolicyView *view, const CvPolicyHistory *history);
 /* Before 11.1 expected-downtime is refreshed only while QEMU measures a dirty rate: a value
@@ -116,15 +180,20 @@ gboolean cv_policy_enforce_ceiling(const CvPolicy *policy, const CvPolicyView *v
 
 /* The downtime rules on a stall: fills @d (kind, value, needed, predicted, source, reason
  * tail). Returns TRUE when the needed limit is above what the policy allows, so the caller
- * must escalate (@d may already hold a raise to the ceiling). */
+ * must escalate (@d may already hold a raise to the ceiling). @forecast: the stall came from a
+ * forecast (NULL: from the window); the limit then also covers pending at the newest boundary
+ * over QEMU's rate, and a raise to a ceiling that cannot converge it waits for the patience. */
 gboolean cv_policy_decide_downtime(const CvPolicy *policy, const CvPolicyView *view,
-                                   const CvStall *stall, const CvPolicyHistory *history,
-                                   CvDecision *d);
+                                   const CvStall *stall, const CvForecast *forecast,
+                                   const CvPolicyHistory *history, CvDecision *d);
 
 /* The escalation walk, history driven. @forced_last: a completion timeout jumps to the last
  * step. Fills kind, escalation_next and the reason tail. */
 void cv_policy_escalate(const CvPolicy *policy, const CvPolicyView *view,
                         const CvPolicyHistory *history, gboolean forced_last, CvDecision *d);
+/* Has the current escalation step run its bound, with a step after it to take? */
+gboolean cv_policy_escalation_due(const CvPolicy *policy, const CvPolicyHistory *history,
+                                  gint64 now_ms);
 /* Is the completion timeout reached? Appends the reason head when it is. */
 gboolean cv_policy_completion_timeout(const CvPolicy *policy, const CvSample *newest,
                                       CvDecision *d);

@@ -36,12 +36,21 @@ typedef struct {
 
 typedef struct {
     gchar name[CV_POLICY_NAME_MAX];
-    guint64 max_downtime_ms;      /* the longest blackout the policy accepts */
+    guint64 max_downtime_ms; /* the longest blackout the policy accepts */
+    /* The part of the blackout QEMU's switchover threshold does not count (stopping vCPUs,
+     * device state QEMU does not report, the final sync): kept out of every limit we set, so
+     * limit + reserve <= max_downtime_ms. Always < max_downtime_ms. */
+    guint64 switchover_reserve_ms;
     gdouble margin;               /* 0.10 = 10 % above the needed downtime */
     guint64 switchover_bandwidth; /* bytes/s the link can carry at switchover; 0 = off */
-    guint stall_window_passes;    /* 0 = not judged on passes */
-    guint64 stall_window_ms;      /* 0 = not judged on time */
-    gdouble stall_min_progress;   /* 0.04 = pending must fall 4 % per window */
+    /* How long a migration may take to converge by itself before the engine accepts a longer
+     * pause (ms): a forecast that it converges within this is left alone, one that it does not
+     * (or never at the current limit) is acted on. 0 = no forecast: stalls are judged by the
+     * stall window alone. See cv-policy-forecast.c. */
+    guint64 patience_ms;
+    guint stall_window_passes;  /* 0 = not judged on passes */
+    guint64 stall_window_ms;    /* 0 = not judged on time */
+    gdouble stall_min_progress; /* 0.04 = pending must fall 4 % per window */
     CvEscalationStep escalation[CV_POLICY_MAX_ESCALATION];
     guint n_escalation;
     guint64 wait_time_ms;                  /* default bound of each escalation step */
@@ -52,6 +61,10 @@ typedef struct {
 
 /* The built-in defaults, the same values data/virt-converged.conf documents. */
 void cv_policy_init_default(CvPolicy *policy);
+/* The switchover reserve the engine uses: policy->switchover_reserve_ms when below the cap,
+ * else a tenth of the cap (the config loader refuses such a policy; a domain's metadata
+ * override can still produce one, and the resolution says so). */
+guint64 cv_policy_reserve(const CvPolicy *policy);
 const gchar *cv_escalation_action_to_string(CvEscalationAction action);
 gboolean cv_escalation_action_from_string(const gchar *str, CvEscalationAction *action);
 
@@ -97,11 +110,13 @@ void cv_policy_history_record(CvPolicyHistory *history, const CvDecision *decisi
 
 /* The cap and the over-cap rule (the engine's side; the actuator in agent/ checks the same
  * rule on its own from the policy and freshly read parameters, and both must agree before a
- * limit above max-downtime goes out):
+ * limit goes out):
  *
- *   cap = policy->max_downtime_ms, the longest blackout the policy accepts.
+ *   cap = policy->max_downtime_ms, the longest blackout the policy accepts;
+ *   reserve = policy->switchover_reserve_ms, the blackout QEMU's threshold does not count;
+ *   room = cap - reserve, the most a limit may stand for.
  *
- *   A downtime-limit above the cap is allowed only when ALL of these hold:
+ *   A downtime-limit above room is allowed only when ALL of these hold:
  *     1. the policy states the link rate: stated = policy->switchover_bandwidth > 0;
  *     2. QEMU cannot take avail-switchover-bandwidth
  *        (cv_params_supports_switchover_bandwidth() is FALSE, i.e. < 8.2) and none is in
@@ -109,16 +124,16 @@ void cv_policy_history_record(CvPolicyHistory *history, const CvDecision *decisi
  *     3. params->max_bandwidth is valid, non-zero and <= stated. libvirt's "unlimited" (and
  *        anything above the stated rate, or a value that does not parse) allows no over-cap.
  *     4. no VFIO device is known before QEMU 11.1 (the ladder: the device's stop-copy state is
- *        not bounded by max-bandwidth, so the ladder never goes above the cap).
+ *        not bounded by max-bandwidth, so the ladder never goes above room).
  *   Then
- *     ceiling = cap x stated / max_bandwidth, rounded DOWN to the 10 ms step
- *               (CV_POLICY_LIMIT_STEP_MS), at least cap, at most QEMU's 2,000,000 ms
+ *     ceiling = room x stated / max_bandwidth, rounded DOWN to the 10 ms step
+ *               (CV_POLICY_LIMIT_STEP_MS), at least room, at most QEMU's 2,000,000 ms
  *               (CV_SAMPLE_MAX_MS);
- *     predicted blackout of a limit L = ceil(L x max_bandwidth / stated).
+ *     predicted blackout of a limit L = ceil(L x max_bandwidth / stated) + reserve.
  *   Why: QEMU 7.2 switches over once pending <= measured rate x limit, with the rate it
  *   measures at that moment; the only bound on that rate that holds for the rest of the
  *   migration is max-bandwidth, and the final copy runs at the link's (stated) rate.
- *   Otherwise ceiling = cap, and the predicted blackout of a limit L is L.
+ *   Otherwise ceiling = room, and the predicted blackout of a limit L is L + reserve.
  *
  *   The rule is re-checked at every evaluation in precopy, against the parameters passed in:
  *   when the current downtime-limit is ours (history->our_downtime_limit_ms) and above the

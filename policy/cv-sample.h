@@ -52,6 +52,11 @@ typedef struct {
     /* Monotonic time of the reading in ms, stamped by the caller's clock. The policy engine
      * has no clock of its own: this is its only notion of time. */
     gint64 time_ms;
+    /* Stamped by the caller too: TRUE when the reading was taken somewhere inside an iteration
+     * (a poll without pass events) rather than at its boundary. ram.remaining is a sawtooth
+     * inside an iteration, so such a reading's pending may read low by up to what one
+     * iteration sends. FALSE (the default) means a boundary reading, or unknown. */
+    gboolean mid_iteration;
     CvMigrationStatus status;
 
     CvU64Field total_time_ms;

@@ -374,6 +374,114 @@ message_classify(CvQmpMessage *msg, JsonObject *obj, GError **error)
     return TRUE;
 }
 
+/* ---- the MIGRATION_PASS fast path -------------------------------------------------------
+ * Once RAM is drained, QEMU sends a MIGRATION_PASS for every iteration, up to thousands a
+ * second, and all that matters in one is its pass number. A line of exactly QEMU's shape
+ * (members in QEMU's order, any JSON whitespace between tokens, plain decimal integers)
+ * is read by a scanner; every other line, and every one that only looks like it, goes
+ * through json-glib as before, so the scanner never accepts what the parser would not. */
+
+static void
+scan_ws(const gchar **p, const gchar *end)
+{
+    while (*p < end && (**p == ' ' || **p == '\t' || **p == '\r' || **p == '\n'))
+        (*p)++;
+}
+
+static gboolean
+scan_lit(const gchar **p, const gchar *end, const gchar *lit)
+{
+    gsize n = strlen(lit);
+
+    scan_ws(p, end);
+    if ((gsize)(end - *p) < n || memcmp(*p, lit, n) != 0)
+        return FALSE;
+    *p += n;
+    return TRUE;
+}
+
+/* A JSON integer of 1 to 15 digits (below 2^53 and INT64_MAX, so json-glib would read it as
+ * the same int64), no sign, no leading zero, no fraction or exponent. */
+static gboolean
+scan_uint(const gchar **p, const gchar *end, gint64 *out)
+{
+    const gchar *start;
+    gint64 v = 0;
+
+    scan_ws(p, end);
+    start = *p;
+    while (*p < end && g_ascii_isdigit(**p)) {
+        if (*p - start >= 15)
+            return FALSE;
+        v = v * 10 + (**p - '0');
+        (*p)++;
+    }
+    if (*p == start || (*start == '0' && *p - start > 1))
+        return FALSE;
+    if (*p < end && (**p == '.' || **p == 'e' || **p == 'E'))
+        return FALSE;
+    *out = v;
+    return TRUE;
+}
+
+gboolean
+cv_qmp_line_peek_pass_event(const gchar *line, gsize len, gint64 *pass, gint64 *seconds,
+                            gint64 *microseconds)
+{
+    const gchar *p = line;
+    const gchar *end = line + len;
+    gint64 sec, usec, n;
+
+    g_return_val_if_fail(line != NULL, FALSE);
+
+    if (!scan_lit(&p, end, "{") || !scan_lit(&p, end, "\"timestamp\"") || !scan_lit(&p, end, ":") ||
+        !scan_lit(&p, end, "{") || !scan_lit(&p, end, "\"seconds\"") || !scan_lit(&p, end, ":") ||
+        !scan_uint(&p, end, &sec) || !scan_lit(&p, end, ",") ||
+        !scan_lit(&p, end, "\"microseconds\"") || !scan_lit(&p, end, ":") ||
+        !scan_uint(&p, end, &usec) || !scan_lit(&p, end, "}") || !scan_lit(&p, end, ",") ||
+        !scan_lit(&p, end, "\"event\"") || !scan_lit(&p, end, ":") ||
+        !scan_lit(&p, end, "\"MIGRATION_PASS\"") || !scan_lit(&p, end, ",") ||
+        !scan_lit(&p, end, "\"data\"") || !scan_lit(&p, end, ":") || !scan_lit(&p, end, "{") ||
+        !scan_lit(&p, end, "\"pass\"") || !scan_lit(&p, end, ":") || !scan_uint(&p, end, &n) ||
+        !scan_lit(&p, end, "}") || !scan_lit(&p, end, "}"))
+        return FALSE;
+    scan_ws(&p, end);
+    if (p != end || usec >= G_USEC_PER_SEC)
+        return FALSE;
+    if (pass != NULL)
+        *pass = n;
+    if (seconds != NULL)
+        *seconds = sec;
+    if (microseconds != NULL)
+        *microseconds = usec;
+    return TRUE;
+}
+
+/* The message json-glib would have made of that line, built without parsing it. */
+static CvQmpMessage *
+pass_event_message(gint64 pass, gint64 seconds, gint64 microseconds)
+{
+    CvQmpMessage *msg = g_new0(CvQmpMessage, 1);
+    JsonObject *obj = json_object_new();
+    JsonObject *ts = json_object_new();
+    JsonObject *data = json_object_new();
+
+    json_object_set_int_member(ts, "seconds", seconds);
+    json_object_set_int_member(ts, "microseconds", microseconds);
+    json_object_set_object_member(obj, "timestamp", ts);
+    json_object_set_string_member(obj, "event", "MIGRATION_PASS");
+    json_object_set_int_member(data, "pass", pass);
+    json_object_set_object_member(obj, "data", data);
+    msg->root = json_node_init_object(json_node_alloc(), obj);
+    json_object_unref(obj);
+    msg->kind = CV_QMP_MESSAGE_EVENT;
+    msg->name = json_object_get_string_member(obj, "event");
+    msg->payload = json_object_get_member(obj, "data");
+    msg->seconds = seconds;
+    msg->microseconds = microseconds;
+    return msg;
+}
+
 CvQmpMessage *
 cv_qmp_message_parse(const gchar *line, gssize len, GError **error)
 {
@@ -397,6 +505,12 @@ cv_qmp_message_parse_full(const gchar *line, gssize len, gchar **bad_id, GError 
     g_return_val_if_fail(error == NULL || *error == NULL, NULL);
 
     n = len < 0 ? strlen(line) : (gsize)len;
+    {
+        gint64 pass, seconds, microseconds;
+
+        if (cv_qmp_line_peek_pass_event(line, n, &pass, &seconds, &microseconds))
+            return pass_event_message(pass, seconds, microseconds);
+    }
     if (memchr(line, '\0', n) != NULL || !g_utf8_validate_len(line, n, NULL)) {
         g_set_error_literal(error, CV_QMP_ERROR, CV_QMP_ERROR_MALFORMED,
                             "QMP line is not valid UTF-8 text");

@@ -67,6 +67,14 @@ CvQmpMessage *cv_qmp_message_parse_full(const gchar *line, gssize len, gchar **b
 void cv_qmp_message_free(CvQmpMessage *message);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CvQmpMessage, cv_qmp_message_free)
 
+/* TRUE when @line is a MIGRATION_PASS event in exactly QEMU's shape
+ * ({"timestamp": {"seconds": S, "microseconds": U}, "event": "MIGRATION_PASS",
+ * "data": {"pass": N}}, any whitespace between tokens), read without a JSON parser;
+ * cv_qmp_message_parse() takes this path first. FALSE for every other line, which the parser
+ * then judges. Outputs may be NULL. */
+gboolean cv_qmp_line_peek_pass_event(const gchar *line, gsize len, gint64 *pass, gint64 *seconds,
+                                     gint64 *microseconds);
+
 /* An id as a string for matching: our ids are strings; other JSON ids are serialised. */
 gchar *cv_qmp_id_to_string(JsonNode *id);
 

@@ -57,8 +57,8 @@ run 6 simulate "$scenario" --qemu-version "$qemu" --config "$config" --policy "$
 header "Run 2 of 2: tuned (policy $policy in $config)" \
     "The policy states the link: switchover-bandwidth 1GiB/s, max-downtime 3s, margin 5%." \
     "virt-converge sets avail-switchover-bandwidth first; QEMU's expected-downtime then" \
-    "reflects the link (1.91 GiB / 1 GiB/s = ~1910 ms). It raises downtime-limit once, to" \
-    "just above that (~2010 ms, within the 3 s cap), and the migration completes."
+    "reflects the link (~2.2 GiB still pending / 1 GiB/s = ~2.2 s). It raises downtime-limit" \
+    "once, to just above that (~2350 ms, within the 3 s cap), and the migration completes."
 run 0 simulate "$scenario" --qemu-version "$qemu" --config "$config" --policy "$policy"
 
 echo

@@ -125,6 +125,8 @@ main(int argc, char **argv)
     g_autoptr(GOptionContext) context = NULL;
     g_autoptr(GError) error = NULL;
     g_autoptr(CvSimScenario) scenario = NULL;
+    /* declared before the servers, so it is freed after them (they leave it first) */
+    g_autoptr(CvSimLink) link = NULL;
     g_autoptr(GPtrArray) servers = NULL;
     g_autoptr(GMainLoop) loop = NULL;
     CvSimQemuVersion version;
@@ -189,9 +191,11 @@ main(int argc, char **argv)
     /* one virtual clock for every instance */
     origin_us = g_get_monotonic_time();
     epoch_us = g_get_real_time();
+    if (scenario->shared_link_rate > 0)
+        link = cv_sim_link_new(scenario->shared_link_rate);
     for (gint i = 0; i < instances; i++) {
-        CvSimServerOptions options = {version, speed,    (guint32)seed + (guint32)i,
-                                      start,   epoch_us, origin_us};
+        CvSimServerOptions options = {version,   speed, (guint32)seed + (guint32)i, start, epoch_us,
+                                      origin_us, link};
         g_autofree gchar *path =
             instances > 1 ? g_strdup_printf("%s-%d", socket_path, i) : g_strdup(socket_path);
         CvSimServer *server = cv_sim_server_new(scenario, &options);

@@ -68,6 +68,7 @@ typedef enum {
 
 typedef struct {
     const CvSimDevice *scenario;
+    guint next_reinit;       /* index into scenario->reinit_at of the next re-report */
     gdouble precopy_pending; /* bytes of precopy data not yet sent */
     gdouble transferred;     /* bytes sent, precopy and stop-copy */
     guint64 reported;        /* stop-copy size the driver reported last (maybe garbage) */
@@ -125,6 +126,16 @@ struct _CvSimModel {
 
     GArray *devices; /* of DeviceState */
     GArray *events;  /* of CvSimEvent */
+
+    CvSimLink *link; /* borrowed; NULL = a link of its own */
+    /* ground truth for the benchmark */
+    gboolean switched_over;
+    gdouble switchover_at;
+    gdouble stop_copy_bytes;
+    gdouble stop_copy_rate;
+    gdouble fixed_cost;
+    gdouble min_exact_bytes;
+    gdouble last_exact_bytes;
 };
 
 /* ---- helpers ------------------------------------------------------------------------ */
@@ -158,15 +169,63 @@ set_status(CvSimModel *m, CvMigrationStatus status)
     queue_event(m, CV_SIM_EVENT_MIGRATION, status, 0);
 }
 
-/* The precopy rate now: what the stream achieves and QEMU measures, held to max-bandwidth. */
+/* What the precopy stream would achieve alone, held to max-bandwidth. */
 static gdouble
-bandwidth(const CvSimModel *m)
+own_precopy_rate(const CvSimModel *m)
 {
     gdouble rate = cv_sim_schedule_value_at(&m->sc->precopy_rate, mig_time(m));
 
     if (m->max_bandwidth > 0)
         rate = MIN(rate, (gdouble)m->max_bandwidth);
     return rate;
+}
+
+/* The rate of the final copy and of postcopy, unthrottled (postcopy: max-postcopy-bandwidth). */
+static gdouble
+own_link_rate(const CvSimModel *m, gboolean postcopy)
+{
+    gdouble rate = m->sc->link_rate;
+
+    if (postcopy && m->max_postcopy_bw > 0)
+        rate = MIN(rate, (gdouble)m->max_postcopy_bw);
+    return rate;
+}
+
+static gdouble
+link_share(const CvSimModel *m, gdouble demand)
+{
+    return m->link != NULL ? cv_sim_link_share(m->link, m, demand) : demand;
+}
+
+/* The precopy rate now: what the stream achieves and QEMU measures. */
+static gdouble
+bandwidth(const CvSimModel *m)
+{
+    return link_share(m, own_precopy_rate(m));
+}
+
+/* What this migration asks of a shared link in its current phase. */
+static gdouble
+link_demand(gconstpointer member)
+{
+    const CvSimModel *m = member;
+
+    switch (m->phase) {
+    case PHASE_SEND:
+    case PHASE_BATCH:
+    case PHASE_SYNC:
+        return own_precopy_rate(m);
+    case PHASE_SWITCHOVER:
+    case PHASE_POSTCOPY_SWITCH:
+        return own_link_rate(m, FALSE);
+    case PHASE_POSTCOPY:
+        return own_link_rate(m, TRUE);
+    case PHASE_IDLE:
+    case PHASE_SETUP:
+    case PHASE_CANCELLING:
+    default:
+        return 0;
+    }
 }
 
 /* avail-switchover-bandwidth exists from 8.2 on; 0 means "use the measured rate". */
@@ -266,8 +325,15 @@ next_breakpoint(const CvSimModel *m)
     gdouble next = cv_sim_schedule_next_change(&m->sc->precopy_rate, t);
 
     next = MIN(next, cv_sim_schedule_next_change(&m->sc->dirty_rate, t));
-    for (guint i = 0; i < m->devices->len; i++)
-        next = MIN(next, cv_sim_schedule_next_change(&device(m, i)->scenario->dirty_rate, t));
+    for (guint i = 0; i < m->devices->len; i++) {
+        const DeviceState *d = device(m, i);
+        const GArray *times = d->scenario->reinit_at;
+
+        next = MIN(next, cv_sim_schedule_next_change(&d->scenario->dirty_rate, t));
+        next = MIN(next, cv_sim_schedule_next_change(&d->scenario->stop_copy, t));
+        if (times != NULL && d->next_reinit < times->len)
+            next = MIN(next, g_array_index(times, gdouble, d->next_reinit));
+    }
     if (m->sc->fail_after >= 0 && m->sc->fail_after > t)
         next = MIN(next, m->sc->fail_after);
     if (next >= G_MAXDOUBLE)
@@ -293,12 +359,45 @@ accumulate(CvSimModel *m, gdouble dt)
     }
 }
 
+/* The device's true stop-copy size now. */
+static guint64
+device_stop_copy(const CvSimModel *m, const DeviceState *d)
+{
+    return (guint64)cv_sim_schedule_value_at(&d->scenario->stop_copy, mig_time(m));
+}
+
+static gdouble
+devices_stop_copy(const CvSimModel *m)
+{
+    gdouble sum = 0;
+
+    for (guint i = 0; i < m->devices->len; i++)
+        sum += (gdouble)device_stop_copy(m, device(m, i));
+    return sum;
+}
+
+/* A driver that re-reports its initial bytes has them pending again (precopy only). */
+static void
+apply_reinits(CvSimModel *m)
+{
+    for (guint i = 0; i < m->devices->len; i++) {
+        DeviceState *d = device(m, i);
+        const GArray *times = d->scenario->reinit_at;
+
+        while (times != NULL && d->next_reinit < times->len &&
+               g_array_index(times, gdouble, d->next_reinit) <= mig_time(m)) {
+            d->precopy_pending += (gdouble)d->scenario->precopy_bytes;
+            d->next_reinit++;
+        }
+    }
+}
+
 static guint64
 device_report(CvSimModel *m, const DeviceState *d)
 {
     CvSimGarbage mode =
         (CvSimGarbage)(gint)cv_sim_schedule_value_at(&d->scenario->garbage, mig_time(m));
-    guint64 truth = d->scenario->stop_copy_bytes;
+    guint64 truth = device_stop_copy(m, d);
 
     switch (mode) {
     case CV_SIM_GARBAGE_NONE:
@@ -399,6 +498,11 @@ start_postcopy_switch(CvSimModel *m)
     for (guint i = 0; i < m->devices->len; i++)
         downtime += device(m, i)->scenario->downtime_cost;
     m->downtime = downtime;
+    m->switched_over = TRUE;
+    m->switchover_at = mig_time(m);
+    m->stop_copy_bytes = 0;
+    m->stop_copy_rate = own_link_rate(m, TRUE);
+    m->fixed_cost = downtime;
     m->pages_per_second_last = (guint64)(bandwidth(m) / (page_size(m) + PAGE_HEADER));
     m->phase = PHASE_POSTCOPY_SWITCH;
     m->phase_end = m->now + downtime;
@@ -430,6 +534,8 @@ switchover(CvSimModel *m)
     gdouble device_bytes = 0;
     gdouble costs = 0;
 
+    gdouble rate;
+
     m->pages_per_second_last = (guint64)(bandwidth(m) / (page_size(m) + PAGE_HEADER));
     stop_for_switchover(m);
     if (m->version >= CV_SIM_QEMU_11_1)
@@ -438,12 +544,18 @@ switchover(CvSimModel *m)
     bitmap_sync(m);
     wire = ram_wire_bytes(m);
     for (guint i = 0; i < m->devices->len; i++) {
-        device_bytes += (gdouble)device(m, i)->scenario->stop_copy_bytes;
+        device_bytes += (gdouble)device_stop_copy(m, device(m, i));
         costs += device(m, i)->scenario->downtime_cost;
     }
-    m->downtime = (wire + device_bytes) / m->sc->link_rate + m->sc->downtime_fixed + costs;
     m->phase = PHASE_SWITCHOVER;
+    rate = link_share(m, own_link_rate(m, FALSE));
+    m->downtime = (wire + device_bytes) / rate + m->sc->downtime_fixed + costs;
     m->phase_end = m->now + m->downtime;
+    m->switched_over = TRUE;
+    m->switchover_at = mig_time(m);
+    m->stop_copy_bytes = wire + device_bytes;
+    m->stop_copy_rate = rate;
+    m->fixed_cost = m->sc->downtime_fixed + costs;
 }
 
 static void
@@ -456,7 +568,7 @@ complete(CvSimModel *m)
         /* the stop-copy data lands now */
         bitmap_send(m, 1.0, &m->bytes_downtime);
         for (guint i = 0; i < m->devices->len; i++)
-            device(m, i)->transferred += (gdouble)device(m, i)->scenario->stop_copy_bytes;
+            device(m, i)->transferred += (gdouble)device_stop_copy(m, device(m, i));
     }
     m->end_time = m->now;
     total_ms = floor((m->end_time - m->mig_start) * 1000.0);
@@ -487,6 +599,9 @@ exact_query(CvSimModel *m)
         pending += d->reported; /* unsigned, wraps like QEMU's sum */
     }
     m->total_dirty_last_exact = pending;
+    m->last_exact_bytes = ram_wire_bytes(m) + devices_stop_copy(m);
+    if (m->min_exact_bytes < 0 || m->last_exact_bytes < m->min_exact_bytes)
+        m->min_exact_bytes = m->last_exact_bytes;
     swbw = switchover_bandwidth(m);
     if (m->dirty_pages_rate != 0 && swbw > 0)
         m->expected_pre = m->ram_dirty_last_sync * 1000.0 / swbw;
@@ -519,7 +634,7 @@ send_step(CvSimModel *m, gdouble to)
 {
     enum { HORIZON, CROSS, RAM_EMPTY, DEVICE_EMPTY, IDLE } reason = HORIZON;
     gdouble horizon = MIN(to, next_breakpoint(m));
-    gdouble bw = bandwidth(m);
+    gdouble bw;
     gdouble thr = threshold(m);
     gdouble ram_bytes = ram_bitmap_bytes(m);
     gdouble wire = ram_wire_bytes(m);
@@ -534,6 +649,10 @@ send_step(CvSimModel *m, gdouble to)
     }
     if (m->phase == PHASE_BATCH)
         horizon = MIN(horizon, m->batch_end);
+    /* on a shared link the others' phases change this one's share: re-share every 50 ms */
+    if (m->link != NULL)
+        horizon = MIN(horizon, m->now + BATCH_MAX);
+    bw = bandwidth(m);
     dt = MAX(horizon - m->now, 0);
     for (guint i = 0; i < m->devices->len; i++)
         dirty_sum += device_dirty_rate(m, device(m, i));
@@ -617,12 +736,13 @@ send_step(CvSimModel *m, gdouble to)
 static void
 postcopy_step(CvSimModel *m, gdouble to)
 {
-    gdouble rate = m->sc->link_rate;
+    gdouble rate = link_share(m, own_link_rate(m, TRUE));
     gdouble wire = ram_wire_bytes(m);
     gdouble t_empty;
 
-    if (m->max_postcopy_bw > 0)
-        rate = MIN(rate, (gdouble)m->max_postcopy_bw);
+    /* on a shared link the share may change with the others: re-share at least every 50 ms */
+    if (m->link != NULL)
+        to = MIN(to, m->now + BATCH_MAX);
     t_empty = wire / rate;
     if (m->now + t_empty <= to) {
         m->now += t_empty;
@@ -640,6 +760,8 @@ cv_sim_model_advance(CvSimModel *m, gdouble to)
     while (m->now < to) {
         gdouble horizon = to;
 
+        if (m->phase == PHASE_SEND || m->phase == PHASE_BATCH || m->phase == PHASE_SYNC)
+            apply_reinits(m);
         switch (m->phase) {
         case PHASE_IDLE:
             m->now = to;
@@ -781,9 +903,17 @@ cv_sim_model_migrate(CvSimModel *m, GError **error)
     m->mbps_final = 0;
     m->downtime = 0;
     g_clear_pointer(&m->error_desc, g_free);
+    m->switched_over = FALSE;
+    m->switchover_at = 0;
+    m->stop_copy_bytes = 0;
+    m->stop_copy_rate = 0;
+    m->fixed_cost = 0;
+    m->min_exact_bytes = -1;
+    m->last_exact_bytes = -1;
     for (guint i = 0; i < m->devices->len; i++) {
         DeviceState *d = device(m, i);
         d->precopy_pending = (gdouble)d->scenario->precopy_bytes;
+        d->next_reinit = 0;
         d->transferred = 0;
         /* vfio_save_setup() queries the stop-copy size to size its buffer */
         d->reported = device_report(m, d);
@@ -976,9 +1106,7 @@ cv_sim_model_get_info(const CvSimModel *m, CvSimInfo *info)
         info->ram_mbps = m->mbps_final;
         info->ram_pages_per_second = m->pages_per_second_last;
     } else if (m->phase == PHASE_POSTCOPY) {
-        gdouble rate = m->sc->link_rate;
-        if (m->max_postcopy_bw > 0)
-            rate = MIN(rate, (gdouble)m->max_postcopy_bw);
+        gdouble rate = link_share(m, own_link_rate(m, TRUE));
         info->ram_mbps = rate * 8.0 / 1e6;
         info->ram_pages_per_second = to_u64(rate / (page_size(m) + PAGE_HEADER));
     } else if (m->status == CV_MIGRATION_STATUS_SETUP || m->phase == PHASE_IDLE) {
@@ -1039,8 +1167,10 @@ cv_sim_model_new(const CvSimScenario *scenario, CvSimQemuVersion version, guint3
     m->working_set_pages =
         floor((gdouble)scenario->working_set_bytes / (gdouble)scenario->page_size);
     m->devices = g_array_new(FALSE, TRUE, sizeof(DeviceState));
+    m->min_exact_bytes = -1;
+    m->last_exact_bytes = -1;
     for (guint i = 0; i < scenario->devices->len; i++) {
-        DeviceState d = {g_ptr_array_index(scenario->devices, i), 0, 0, 0};
+        DeviceState d = {g_ptr_array_index(scenario->devices, i), 0, 0, 0, 0};
         d.reported = d.scenario->stop_copy_bytes;
         g_array_append_val(m->devices, d);
     }
@@ -1053,9 +1183,45 @@ cv_sim_model_free(CvSimModel *m)
 {
     if (m == NULL)
         return;
+    if (m->link != NULL)
+        cv_sim_link_remove(m->link, m);
     g_rand_free(m->rand);
     g_free(m->error_desc);
     g_array_unref(m->devices);
     g_array_unref(m->events);
     g_free(m);
+}
+
+void
+cv_sim_model_set_link(CvSimModel *m, CvSimLink *link)
+{
+    if (m->link != NULL)
+        cv_sim_link_remove(m->link, m);
+    m->link = link;
+    if (link != NULL)
+        cv_sim_link_add(link, m, link_demand);
+}
+
+void
+cv_sim_model_get_truth(const CvSimModel *m, CvSimTruth *truth)
+{
+    gboolean running = m->phase != PHASE_IDLE;
+
+    memset(truth, 0, sizeof(*truth));
+    truth->switched_over = m->switched_over;
+    truth->switchover_at = m->switchover_at;
+    truth->downtime = m->downtime;
+    truth->stop_copy_bytes = m->stop_copy_bytes;
+    truth->stop_copy_rate = m->stop_copy_rate;
+    truth->fixed_cost = m->fixed_cost;
+    truth->min_exact_bytes = m->min_exact_bytes;
+    truth->last_exact_bytes = m->last_exact_bytes;
+    truth->bytes_sent = m->bytes_precopy + m->bytes_downtime + m->bytes_postcopy;
+    for (guint i = 0; i < m->devices->len; i++)
+        truth->bytes_sent += device(m, i)->transferred;
+    if (running && m->phase != PHASE_SWITCHOVER && m->phase != PHASE_CANCELLING)
+        truth->pending_bytes =
+            ram_bitmap_bytes(m) + devices_precopy_pending(m) + devices_stop_copy(m);
+    truth->downtime_limit_ms = m->downtime_limit_ms;
+    truth->precopy_rate = running ? bandwidth(m) : 0;
 }

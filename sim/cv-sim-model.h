@@ -5,6 +5,7 @@
 #include <glib.h>
 
 #include "cv-sample.h"
+#include "cv-sim-link.h"
 #include "cv-sim-scenario.h"
 
 G_BEGIN_DECLS
@@ -109,6 +110,35 @@ void cv_sim_model_set_events(CvSimModel *model, gboolean enabled);
 void cv_sim_model_set_postcopy_ram(CvSimModel *model, gboolean enabled);
 
 void cv_sim_model_get_info(const CvSimModel *model, CvSimInfo *info);
+
+/* Share @link (borrowed; it must outlive the model) with the other models on it: every rate
+ * the migration gets (precopy, stop-copy, postcopy) is then its max-min fair share of the
+ * link's capacity, re-shared whenever any model advances. NULL: a link of its own. */
+void cv_sim_model_set_link(CvSimModel *model, CvSimLink *link);
+
+/* What no QMP reply says, for the benchmark: the ground truth of the current (or last)
+ * migration. */
+typedef struct {
+    gboolean switched_over;  /* the guest stopped for the final copy or for postcopy */
+    gdouble switchover_at;   /* seconds since `migrate` */
+    gdouble downtime;        /* seconds, exact */
+    gdouble stop_copy_bytes; /* bytes sent with the guest stopped (RAM on the wire + devices) */
+    gdouble stop_copy_rate;  /* bytes/s the final copy got (the link, or its share) */
+    gdouble fixed_cost;      /* seconds: downtime-fixed plus every device's downtime-cost */
+    /* The least state any exact query of this migration found (RAM on the wire plus every
+     * device's true stop-copy size): what the best switchover it offered had to send.
+     * Negative before the first exact query. */
+    gdouble min_exact_bytes;
+    /* What the latest exact query found (the state at the latest iteration boundary, the
+     * true sizes, not what a garbage-reporting driver said); negative before the first. */
+    gdouble last_exact_bytes;
+    gdouble bytes_sent;        /* everything sent: precopy, stop-copy, postcopy, devices */
+    gdouble pending_bytes;     /* now: RAM in the bitmap + device precopy and true stop-copy */
+    guint64 downtime_limit_ms; /* now */
+    gdouble precopy_rate;      /* now: the rate the stream gets (its share of a shared link) */
+} CvSimTruth;
+
+void cv_sim_model_get_truth(const CvSimModel *model, CvSimTruth *truth);
 /* The events since the last call, oldest first (array of CvSimEvent, owned by the caller). */
 GArray *cv_sim_model_take_events(CvSimModel *model);
 

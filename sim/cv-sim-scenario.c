@@ -207,6 +207,17 @@ parse_rate_value(const gchar *str, guint64 page_size, gdouble *value, GError **e
 }
 
 static gboolean
+parse_size_value(const gchar *str, guint64 page_size, gdouble *value, GError **error)
+{
+    guint64 bytes = 0;
+
+    if (!cv_sim_parse_size(str, page_size, &bytes, error))
+        return FALSE;
+    *value = (gdouble)bytes;
+    return TRUE;
+}
+
+static gboolean
 parse_garbage_value(const gchar *str, guint64 page_size, gdouble *value, GError **error)
 {
     static const gchar *const names[] = {
@@ -282,6 +293,8 @@ device_free(gpointer data)
     CvSimDevice *device = data;
 
     g_free(device->name);
+    cv_sim_schedule_clear(&device->stop_copy);
+    g_clear_pointer(&device->reinit_at, g_array_unref);
     cv_sim_schedule_clear(&device->dirty_rate);
     cv_sim_schedule_clear(&device->garbage);
     g_free(device);
@@ -320,13 +333,15 @@ static const gchar *const scenario_keys[] = {"name", "description", "qemu-versio
 static const gchar *const guest_keys[] = {"ram",        "page-size", "ram-used", "working-set",
                                           "dirty-rate", "sync-time", NULL};
 static const gchar *const migration_keys[] = {
-    "precopy-rate", "link-rate", "setup-time", "downtime-fixed", "fail-after", "error-desc", NULL};
+    "precopy-rate",   "link-rate",  "shared-link-rate", "setup-time",
+    "downtime-fixed", "fail-after", "error-desc",       NULL};
 static const gchar *const parameter_keys[] = {"downtime-limit", "max-bandwidth",
                                               "avail-switchover-bandwidth",
                                               "max-postcopy-bandwidth", NULL};
 static const gchar *const capability_keys[] = {"events", "postcopy-ram", NULL};
-static const gchar *const vfio_keys[] = {"precopy-bytes", "stop-copy-bytes", "dirty-rate",
-                                         "garbage",       "downtime-cost",   NULL};
+static const gchar *const vfio_keys[] = {
+    "precopy-bytes", "stop-copy-bytes", "dirty-rate", "garbage",
+    "downtime-cost", "reinit-at",       NULL};
 
 typedef struct {
     GKeyFile *kf;
@@ -630,6 +645,7 @@ load_migration_group(GKeyFile *kf, CvSimScenario *sc, GError **error)
         return FALSE;
     if (!read_schedule(&ctx, "precopy-rate", TRUE, parse_rate_value, &sc->precopy_rate, error) ||
         !read_rate(&ctx, "link-rate", TRUE, &sc->link_rate, error) ||
+        !read_rate(&ctx, "shared-link-rate", FALSE, &sc->shared_link_rate, error) ||
         !read_duration(&ctx, "setup-time", &sc->setup_time, error) ||
         !read_duration(&ctx, "downtime-fixed", &sc->downtime_fixed, error) ||
         !read_duration(&ctx, "fail-after", &sc->fail_after, error))
@@ -674,6 +690,33 @@ load_parameter_groups(GKeyFile *kf, CvSimScenario *sc, GError **error)
     return TRUE;
 }
 
+/* "20s, 1min": the times a driver re-reports its initial bytes, strictly increasing. */
+static gboolean
+read_reinit(const Ctx *ctx, GArray *times, GError **error)
+{
+    g_autofree gchar *value = get_value(ctx, "reinit-at");
+    g_auto(GStrv) items = NULL;
+
+    if (value == NULL)
+        return TRUE;
+    items = g_strsplit(value, ",", -1);
+    for (guint i = 0; items[i] != NULL; i++) {
+        gdouble at = 0;
+
+        if (!cv_sim_parse_duration(items[i], &at, error)) {
+            g_prefix_error(error, "[%s] reinit-at: ", ctx->group);
+            return FALSE;
+        }
+        if (at <= 0 || (times->len > 0 && at <= g_array_index(times, gdouble, times->len - 1))) {
+            g_set_error(error, CV_SIM_SCENARIO_ERROR, CV_SIM_SCENARIO_ERROR_INVALID,
+                        "[%s] reinit-at: times must be above 0 and increase", ctx->group);
+            return FALSE;
+        }
+        g_array_append_val(times, at);
+    }
+    return TRUE;
+}
+
 static gboolean
 load_vfio_group(GKeyFile *kf, const gchar *group, CvSimScenario *sc, GError **error)
 {
@@ -691,12 +734,16 @@ load_vfio_group(GKeyFile *kf, const gchar *group, CvSimScenario *sc, GError **er
     schedule_set_constant(&device->garbage, CV_SIM_GARBAGE_NONE);
     if (!check_keys(kf, group, vfio_keys, error))
         return FALSE;
+    device->reinit_at = g_array_new(FALSE, FALSE, sizeof(gdouble));
     if (!read_size(&ctx, "precopy-bytes", FALSE, &device->precopy_bytes, error) ||
-        !read_size(&ctx, "stop-copy-bytes", TRUE, &device->stop_copy_bytes, error) ||
+        !read_schedule(&ctx, "stop-copy-bytes", TRUE, parse_size_value, &device->stop_copy,
+                       error) ||
         !read_schedule(&ctx, "dirty-rate", FALSE, parse_rate_value, &device->dirty_rate, error) ||
         !read_schedule(&ctx, "garbage", FALSE, parse_garbage_value, &device->garbage, error) ||
-        !read_duration(&ctx, "downtime-cost", &device->downtime_cost, error))
+        !read_duration(&ctx, "downtime-cost", &device->downtime_cost, error) ||
+        !read_reinit(&ctx, device->reinit_at, error))
         return FALSE;
+    device->stop_copy_bytes = (guint64)cv_sim_schedule_value_at(&device->stop_copy, 0);
     return TRUE;
 }
 

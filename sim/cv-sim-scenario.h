@@ -53,9 +53,15 @@ gdouble cv_sim_schedule_value_at(const CvSimSchedule *schedule, gdouble t);
 gdouble cv_sim_schedule_next_change(const CvSimSchedule *schedule, gdouble t);
 
 typedef struct {
-    gchar *name;              /* from the group name [vfio:NAME], e.g. a PCI address */
-    guint64 precopy_bytes;    /* initial precopy data the device offers */
-    guint64 stop_copy_bytes;  /* what it must send with the guest stopped (the truth) */
+    gchar *name;             /* from the group name [vfio:NAME], e.g. a PCI address */
+    guint64 precopy_bytes;   /* initial precopy data the device offers */
+    guint64 stop_copy_bytes; /* what it must send with the guest stopped at first (the truth) */
+    /* The truth over migration time, in bytes: a driver's state may grow late (a schedule of
+     * sizes; a single value is constant and equals stop_copy_bytes). */
+    CvSimSchedule stop_copy;
+    /* Seconds since `migrate` at which the driver re-reports its initial bytes: precopy-bytes
+     * of precopy data are pending again (drivers may do so after a reset). Sorted. */
+    GArray *reinit_at;        /* of gdouble */
     CvSimSchedule dirty_rate; /* bytes/s of new precopy data while the guest runs */
     CvSimSchedule garbage;    /* CvSimGarbage values over time */
     gdouble downtime_cost;    /* seconds of fixed cost at switchover (stop, save, resume) */
@@ -82,7 +88,10 @@ typedef struct {
     gdouble setup_time;         /* seconds */
     gdouble downtime_fixed;     /* seconds added to every switchover (vCPU stop, resume) */
     gdouble fail_after;         /* seconds after `migrate` when it fails; < 0: never */
-    gchar *error_desc;          /* error-desc of that failure */
+    /* bytes/s of one link shared by every instance of the process (virt-converge-sim
+     * --instances, the benchmark's concurrent migrations); 0 = each migration has its own */
+    gdouble shared_link_rate;
+    gchar *error_desc; /* error-desc of that failure */
 
     /* [parameters] and [capabilities]: initial values, as QEMU was started with */
     guint64 downtime_limit_ms;

@@ -45,6 +45,8 @@ struct _CvSimServer {
     gboolean quit_reported;
     CvSimServerQuitFunc quit_func;
     gpointer quit_data;
+    CvSimServerClockFunc clock_func;
+    gpointer clock_data;
 };
 
 struct _CvSimClient {
@@ -72,9 +74,15 @@ static void client_flush(CvSimClient *c);
 static gdouble
 virtual_now(CvSimServer *s)
 {
-    gdouble target = (gdouble)(g_get_monotonic_time() - s->opt.origin_us) / 1e6 * s->opt.speed;
-    gdouble model = cv_sim_model_get_time(s->model);
-    gdouble max_step = MAX_LAG * s->opt.speed;
+    gdouble target;
+    gdouble model;
+    gdouble max_step;
+
+    if (s->clock_func != NULL)
+        return s->clock_func(s->clock_data);
+    target = (gdouble)(g_get_monotonic_time() - s->opt.origin_us) / 1e6 * s->opt.speed;
+    model = cv_sim_model_get_time(s->model);
+    max_step = MAX_LAG * s->opt.speed;
 
     if (target - model > max_step) {
         s->opt.origin_us += (gint64)((target - model - max_step) / s->opt.speed * 1e6);
@@ -144,7 +152,8 @@ tick_cb(gpointer user_data)
 static void
 ensure_tick(CvSimServer *s)
 {
-    if (s->tick_id == 0 && !s->quitting && cv_sim_model_is_migrating(s->model))
+    if (s->tick_id == 0 && !s->quitting && s->clock_func == NULL &&
+        cv_sim_model_is_migrating(s->model))
         s->tick_id = g_timeout_add(TICK_MS, tick_cb, s);
 }
 
@@ -799,6 +808,8 @@ cv_sim_server_new(const CvSimScenario *scenario, const CvSimServerOptions *optio
     if (s->opt.speed <= 0)
         s->opt.speed = 1;
     s->model = cv_sim_model_new(scenario, options->version, options->seed);
+    if (options->link != NULL)
+        cv_sim_model_set_link(s->model, options->link);
     s->params = cv_sim_params_new(options->version, scenario);
     push_params(s);
     s->clients = g_ptr_array_new_with_free_func((GDestroyNotify)client_free);
@@ -826,13 +837,8 @@ cv_sim_server_listen(CvSimServer *s, const gchar *path, GError **error)
     g_free(s->path);
     s->path = g_strdup(path);
     s->service = g_steal_pointer(&service);
-    if (s->opt.start) {
-        server_sync(s);
-        if (!cv_sim_model_migrate(s->model, error))
-            return FALSE;
-        flush_events(s);
-        ensure_tick(s);
-    }
+    if (s->opt.start)
+        return cv_sim_server_start_migration(s, error);
     return TRUE;
 }
 
@@ -847,6 +853,41 @@ const gchar *
 cv_sim_server_get_path(const CvSimServer *s)
 {
     return s->path;
+}
+
+void
+cv_sim_server_set_clock(CvSimServer *s, CvSimServerClockFunc func, gpointer user_data)
+{
+    s->clock_func = func;
+    s->clock_data = user_data;
+    if (func != NULL)
+        g_clear_handle_id(&s->tick_id, g_source_remove);
+    else
+        ensure_tick(s);
+}
+
+void
+cv_sim_server_catch_up(CvSimServer *s)
+{
+    if (!s->quitting)
+        server_sync(s);
+}
+
+gboolean
+cv_sim_server_start_migration(CvSimServer *s, GError **error)
+{
+    server_sync(s);
+    if (!cv_sim_model_migrate(s->model, error))
+        return FALSE;
+    flush_events(s);
+    ensure_tick(s);
+    return TRUE;
+}
+
+const CvSimModel *
+cv_sim_server_get_model(const CvSimServer *s)
+{
+    return s->model;
 }
 
 void

@@ -14,7 +14,8 @@ typedef struct {
     gboolean dead; /* QEMU exited: no new connection either */
     gboolean hung; /* this connection answers nothing: every command times out */
     gboolean hold;
-    gboolean paused; /* the guest's vCPUs are stopped (stop, cont) */
+    gchar *hold_command; /* replies held from the first one of this command on */
+    gboolean paused;     /* the guest's vCPUs are stopped (stop, cont) */
     /* Changes that land after the command named here was applied, before its reply. */
     gchar *after_command;
     GPtrArray *after; /* PendingChange */
@@ -178,7 +179,9 @@ idle_cb(gpointer user_data)
 {
     CvTargetFake *self = user_data;
 
-    if (self->hold) {
+    if (self->hold ||
+        (self->hold_command != NULL && !g_queue_is_empty(self->replies) &&
+         g_str_equal(((Reply *)g_queue_peek_head(self->replies))->command, self->hold_command))) {
         /* cv_target_fake_hold(FALSE) schedules again. */
         self->idle = NULL;
         return G_SOURCE_REMOVE;
@@ -332,6 +335,7 @@ fake_free(CvTarget *target)
     g_ptr_array_unref(self->on_read);
     g_ptr_array_unref(self->after);
     g_free(self->after_command);
+    g_free(self->hold_command);
     g_free(self);
 }
 
@@ -517,6 +521,17 @@ cv_target_fake_lose_reply(CvTarget *target, const gchar *command)
     failure->code = CV_TARGET_ERROR_TIMEOUT;
     failure->applied = TRUE;
     g_hash_table_insert(fake_self(target)->failures, g_strdup(command), failure);
+}
+
+void
+cv_target_fake_hold_command(CvTarget *target, const gchar *command)
+{
+    CvTargetFake *self = fake_self(target);
+
+    g_free(self->hold_command);
+    self->hold_command = g_strdup(command);
+    if (command == NULL && !g_queue_is_empty(self->replies))
+        schedule(self);
 }
 
 void

@@ -28,6 +28,7 @@ typedef struct {
     guint64 engine; /* the engine's predicted blackout */
     gboolean allowed;
     const gchar *why; /* a substring of the refusal */
+    guint64 reserve;  /* the policy's switchover-reserve; 0 unless a row gives one */
 } CapRow;
 
 static const CapRow cap_rows[] = {
@@ -65,6 +66,18 @@ static const CapRow cap_rows[] = {
      2000000, 500, FALSE, "allows a 2000000 ms blackout"},
     {"huge-rates-throttled", 500, G_GUINT64_CONSTANT(1) << 60, ABSENT, 1, FALSE, 2000000, 1, TRUE,
      NULL},
+    /* the switchover reserve: the pause is the limit plus what QEMU's threshold does not
+     * count, so limit + reserve <= cap */
+    {"reserve-room", 1000, 0, 0, 128 * MiB, FALSE, 950, 1000, TRUE, NULL, 50},
+    {"reserve-past-room", 1000, 0, 0, 128 * MiB, FALSE, 960, 1010, FALSE,
+     "downtime-limit 960 ms + 50 ms switchover reserve is above the cap of 1000 ms", 50},
+    {"reserve-throttled-at-bound", 300, GiB, ABSENT, 64 * MiB, FALSE, 4000, 300, TRUE, NULL, 50},
+    {"reserve-throttled-past-bound", 300, GiB, ABSENT, 64 * MiB, FALSE, 4010, 300, FALSE,
+     "stated 1.00 GiB/s + the switchover reserve allows a 301 ms blackout", 50},
+    /* a reserve not below the cap (a metadata override can make one): a tenth of the cap */
+    {"reserve-not-below-cap", 500, 0, 0, 128 * MiB, FALSE, 450, 500, TRUE, NULL, 600},
+    {"reserve-not-below-cap-past", 500, 0, 0, 128 * MiB, FALSE, 460, 500, FALSE,
+     "+ 50 ms switchover reserve", 600},
 };
 
 static void
@@ -90,6 +103,7 @@ test_cap(gconstpointer data)
     cv_policy_init_default(&policy);
     policy.max_downtime_ms = row->cap;
     policy.switchover_bandwidth = row->stated;
+    policy.switchover_reserve_ms = row->reserve;
     cv_params_init(&params);
     cv_field_set(&params.downtime_limit_ms, 300);
     set_field(&params.avail_switchover_bandwidth, row->avail);

@@ -107,8 +107,10 @@ policy_vgpu(CvPolicy *p)
     memset(p, 0, sizeof(*p));
     g_strlcpy(p->name, "vgpu-10g", sizeof(p->name));
     p->max_downtime_ms = 2500;
+    p->switchover_reserve_ms = 100;
     p->margin = 0.10;
     p->switchover_bandwidth = GiB;
+    p->patience_ms = 120000;
     p->stall_window_passes = 3;
     p->stall_window_ms = 10000;
     p->stall_min_progress = 0.04;

@@ -34,6 +34,7 @@ assert_policy_equal(const CvPolicy *a, const CvPolicy *b)
     g_assert_cmpuint(a->max_downtime_ms, ==, b->max_downtime_ms);
     g_assert_cmpfloat(a->margin, ==, b->margin);
     g_assert_cmpuint(a->switchover_bandwidth, ==, b->switchover_bandwidth);
+    g_assert_cmpuint(a->patience_ms, ==, b->patience_ms);
     g_assert_cmpuint(a->stall_window_passes, ==, b->stall_window_passes);
     g_assert_cmpuint(a->stall_window_ms, ==, b->stall_window_ms);
     g_assert_cmpfloat(a->stall_min_progress, ==, b->stall_min_progress);
@@ -372,6 +373,18 @@ static const KeyRow key_rows[] = {
           "bandwidth alone"),
     K_BAD("switchover-bandwidth/Off", SWITCHOVER_BANDWIDTH, "Off", BAD_UNIT,
           "switchover-bandwidth: invalid rate 'Off': expected a number"),
+    K_OK("patience/2min", PATIENCE, "2min", "2min"),
+    K_OK("patience/90s", PATIENCE, "90s", "90s"),
+    K_OK("patience/off", PATIENCE, "off", "off"),
+    K_OK("patience/24h", PATIENCE, "24h", "24h"),
+    K_BAD("patience/zero", PATIENCE, "0s", BAD_VALUE, "patience: '0s': must be longer than zero"),
+    K_BAD("patience/above-a-day", PATIENCE, "25h", BAD_VALUE,
+          "patience: '25h': above 24h (write 'off' to judge stalls by stall-window alone)"),
+    K_BAD("patience/no-unit", PATIENCE, "120", BAD_UNIT,
+          "patience: invalid duration '120': missing unit (use ms, s, min or h)"),
+    K_BAD("patience/Off", PATIENCE, "Off", BAD_UNIT,
+          "patience: invalid duration 'Off': expected a number"),
+    K_BAD("patience/empty", PATIENCE, "", BAD_UNIT, "patience: invalid duration '': empty value"),
     K_OK("stall-window/passes", STALL_WINDOW, "3", "3"),
     K_OK("stall-window/time", STALL_WINDOW, "10s", "10s"),
     K_OK("stall-window/both", STALL_WINDOW, "3,10s", "3,10s"),
@@ -512,6 +525,7 @@ test_builtin_defaults(void)
     g_assert_cmpuint(p.max_downtime_ms, ==, 1000);
     g_assert_cmpfloat(p.margin, ==, 0.10);
     g_assert_cmpuint(p.switchover_bandwidth, ==, 0);
+    g_assert_cmpuint(p.patience_ms, ==, 120000);
     g_assert_cmpuint(p.stall_window_passes, ==, 3);
     g_assert_cmpuint(p.stall_window_ms, ==, 10000);
     g_assert_cmpfloat(p.stall_min_progress, ==, 0.04);
@@ -558,7 +572,9 @@ typedef struct {
 } BadRow;
 
 #define KNOWN_POLICY_KEYS                                                                          \
-    "inherits, max-downtime, margin, switchover-bandwidth, stall-window, stall-min-progress, "     \
+    "inherits, max-downtime, switchover-reserve, margin, switchover-bandwidth, patience, "         \
+    "stall-window, "                                                                               \
+    "stall-min-progress, "                                                                         \
     "escalation, wait-time, completion-timeout, on-outside-change"
 
 static const BadRow bad_rows[] = {
@@ -571,7 +587,7 @@ static const BadRow bad_rows[] = {
     {"unknown-daemon-key", "bad-unknown-daemon-key.conf", NULL, "bad-unknown-daemon-key.conf", 3,
      CV_CONFIG_ERROR_UNKNOWN_KEY,
      "unknown key 'state-directory' in [daemon] (known: uri, poll-interval, dry-run, "
-     "log-level, monitor-commands, metrics-file, history-max-size, history-keep)"},
+     "log-level, monitor-commands, metrics-file, history-max-size, history-keep, link)"},
     {"unknown-domain-key", "bad-domain-unknown-key.conf", NULL, "bad-domain-unknown-key.conf", 3,
      CV_CONFIG_ERROR_UNKNOWN_KEY, "unknown key 'colour' in [domain:web-*] (known: policy)"},
     {"bad-unit", "bad-unit.conf", NULL, "bad-unit.conf", 3, CV_CONFIG_ERROR_BAD_UNIT,
@@ -645,8 +661,23 @@ static const BadRow bad_rows[] = {
     {"history-size-unit", "bad-history-unit.conf", NULL, "bad-history-unit.conf", 2,
      CV_CONFIG_ERROR_BAD_UNIT,
      "history-max-size: invalid size '16 MiB': no space allowed between number and unit"},
+    {"link-zero", "bad-link.conf", NULL, "bad-link.conf", 2, CV_CONFIG_ERROR_BAD_VALUE,
+     "link: '0Gbit': a zero rate; write 'off' when the link is not stated"},
     {"history-keep-zero", "bad-history-keep.conf", NULL, "bad-history-keep.conf", 3,
      CV_CONFIG_ERROR_BAD_VALUE, "history-keep: '0': expected a number of files from 1 to 32"},
+    {"patience-word", "bad-patience.conf", NULL, "bad-patience.conf", 4, CV_CONFIG_ERROR_BAD_UNIT,
+     "patience: invalid duration 'forever': expected a number"},
+    {"reserve-not-below-cap", "bad-reserve-not-below-cap.conf", NULL,
+     "bad-reserve-not-below-cap.conf", 4, CV_CONFIG_ERROR_BAD_VALUE,
+     "[policy:gold]: switchover-reserve 1s is not below max-downtime 1s: no downtime-limit "
+     "could keep the cap"},
+    {"reserve-inherited-not-below-cap", "bad-reserve-inherited.conf", NULL,
+     "bad-reserve-inherited.conf", 7, CV_CONFIG_ERROR_BAD_VALUE,
+     "[policy:tight]: switchover-reserve 200ms is not below max-downtime 150ms: no "
+     "downtime-limit could keep the cap"},
+    {"reserve-huge", "bad-reserve-huge.conf", NULL, "bad-reserve-huge.conf", 2,
+     CV_CONFIG_ERROR_BAD_VALUE,
+     "switchover-reserve: '2min': above 60s, more than any switchover's fixed costs"},
     {"outside-change-word", "bad-outside-change.conf", NULL, "bad-outside-change.conf", 3,
      CV_CONFIG_ERROR_BAD_VALUE, "on-outside-change: 'ignore': expected yield or keep-tuning"},
     {"not-utf8", "bad-utf8.conf", NULL, "bad-utf8.conf", 2, CV_CONFIG_ERROR_PARSE,
@@ -766,6 +797,7 @@ test_daemon_keys(void)
                     "/var/lib/prometheus/node-exporter/virt-converge.prom");
     g_assert_cmpuint(cv_config_get_history_max_size(config), ==, 64 * 1024);
     g_assert_cmpuint(cv_config_get_history_keep(config), ==, 32);
+    g_assert_cmpuint(cv_config_get_link_rate(config), ==, 1250000000);
     g_assert_cmpint(cv_config_get_policy(config, "default")->on_outside_change, ==,
                     CV_OUTSIDE_CHANGE_YIELD);
     g_assert_cmpint(cv_config_get_policy(config, "shared")->on_outside_change, ==,
@@ -1388,7 +1420,7 @@ test_metadata_apply_overrides(void)
     g_autoptr(GError) error = NULL;
     g_autoptr(CvConfigMetadata) md = cv_config_metadata_parse(
         "<cv:policy xmlns:cv='" NS "'><cv:completion-timeout>20min</cv:completion-timeout>"
-        "<cv:stall-window>10s</cv:stall-window></cv:policy>",
+        "<cv:stall-window>10s</cv:stall-window><cv:patience>off</cv:patience></cv:policy>",
         -1, &error);
     CvPolicy p;
     CvPolicy before;
@@ -1396,7 +1428,8 @@ test_metadata_apply_overrides(void)
     g_assert_no_error(error);
     cv_config_policy_init_builtin(&p);
     before = p;
-    g_assert_cmpuint(cv_config_metadata_apply_overrides(md, &p), ==, 2);
+    g_assert_cmpuint(cv_config_metadata_apply_overrides(md, &p), ==, 3);
+    g_assert_cmpuint(p.patience_ms, ==, 0);
     /* A whole key replaces both of its fields: the per-GiB timeout is gone, and so is the
      * pass count of the stall window. */
     g_assert_cmpuint(p.completion_timeout_ms, ==, 20 * 60 * 1000);

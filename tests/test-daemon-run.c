@@ -125,7 +125,8 @@ start_daemon(Fixture *f)
     g_autofree gchar *path = daemon_path();
     g_autoptr(GError) error = NULL;
 
-    f->proc = g_subprocess_launcher_spawn(l, &error, path, NULL);
+    /* libvirt's in-process test driver: a URI that answers, without a libvirtd */
+    f->proc = g_subprocess_launcher_spawn(l, &error, path, "--connect", "test:///default", NULL);
     g_assert_no_error(error);
     f->err_stream = g_subprocess_get_stderr_pipe(f->proc);
     g_input_stream_read_async(f->err_stream, f->buf, sizeof(f->buf), G_PRIORITY_DEFAULT, f->cancel,
@@ -217,6 +218,7 @@ test_lifecycle(Fixture *f, gconstpointer data)
 {
     g_autofree gchar *broken_at = NULL;
     g_autoptr(GPtrArray) actions = NULL;
+    g_autofree gchar *daemon_doc = g_build_filename(f->runtime_dir, "daemon.json", NULL);
     struct stat st;
 
     write_conf(f, "[daemon]\nlog-level = info\n\n[policy:gold]\nmax-downtime = 1s\n");
@@ -226,6 +228,8 @@ test_lifecycle(Fixture *f, gconstpointer data)
     wait_for_stderr(f, "policies default, gold");
     g_assert_cmpint(stat(f->state_dir, &st), ==, 0);
     g_assert_cmpint(stat(f->runtime_dir, &st), ==, 0);
+    /* the daemon says it runs, for the CLI */
+    g_assert_cmpint(stat(daemon_doc, &st), ==, 0);
 
     /* the watchdog: pings from the main loop at half of WATCHDOG_USEC */
     for (guint i = 0; i < 2; i++)
@@ -257,6 +261,7 @@ test_lifecycle(Fixture *f, gconstpointer data)
     g_subprocess_send_signal(f->proc, SIGTERM);
     assert_next_state(f, "STOPPING=1");
     g_assert_cmpint(wait_exit(f), ==, 0);
+    g_assert_false(g_file_test(daemon_doc, G_FILE_TEST_EXISTS));
 
     actions = history_actions(f);
     g_assert_cmpuint(actions->len, ==, 4);

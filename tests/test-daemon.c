@@ -12,6 +12,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
+#include "cv-daemon-fake.h"
 #include "cv-daemon.h"
 #include "cv-history.h"
 #include "cv-state-paths.h"
@@ -106,7 +107,10 @@ typedef struct {
     gchar *metrics;
     CvTestNotify *notify;
     CvDaemon *daemon;
+    CvFakeHost *host; /* what the daemon watches instead of libvirt */
 } Fixture;
+
+static CvFakeHost *current_host;
 
 static void
 write_conf(Fixture *f, const gchar *text)
@@ -122,6 +126,8 @@ fixture_set_up(Fixture *f, gconstpointer data)
     g_autofree gchar *sock = NULL;
 
     g_ptr_array_set_size(logged, 0);
+    f->host = cv_fake_host_new();
+    current_host = f->host;
     f->dir = cv_test_fs_make_tmpdir();
     f->conf_dir = g_build_filename(f->dir, "etc", NULL);
     f->state_dir = g_build_filename(f->dir, "lib", NULL);
@@ -148,6 +154,8 @@ fixture_tear_down(Fixture *f, gconstpointer data)
     while (g_main_context_iteration(NULL, FALSE))
         ;
     assert_no_unexpected_warnings();
+    g_clear_pointer(&f->host, cv_fake_host_free);
+    current_host = NULL;
     g_clear_pointer(&f->notify, cv_test_notify_free);
     cv_test_fs_rm_rf(f->dir);
     g_free(f->dir);
@@ -166,8 +174,15 @@ static CvDaemon *
 new_daemon(const CvDaemonOptions *options)
 {
     g_autoptr(GError) error = NULL;
-    CvDaemonOptions defaults = {0};
-    CvDaemon *d = cv_daemon_new(options != NULL ? options : &defaults, &error);
+    CvDaemonOptions o = {0};
+    CvDaemon *d;
+
+    if (options != NULL)
+        o = *options;
+    /* no libvirt here: the URIs are watched on a fake host */
+    o.source_factory = cv_fake_host_source_factory;
+    o.source_data = current_host;
+    d = cv_daemon_new(&o, &error);
 
     g_assert_no_error(error);
     g_assert_nonnull(d);
@@ -181,9 +196,9 @@ start_ok(Fixture *f)
 
     g_assert_true(cv_daemon_start(f->daemon, &error));
     g_assert_no_error(error);
-    expect_log(G_LOG_LEVEL_WARNING, "migration discovery through libvirt is not part of this "
-                                    "build yet");
+    /* READY=1 once every URI answered its first scan */
     g_assert_true(cv_test_notify_wait_for(f->notify, "READY=1", 5000, NULL));
+    g_assert_true(cv_daemon_is_ready(f->daemon));
 }
 
 static void
@@ -204,7 +219,8 @@ test_start_stop(Fixture *f, gconstpointer data)
     g_assert_cmpstr(cv_daemon_get_state_dir(f->daemon), ==, f->state_dir);
     g_assert_cmpstr(cv_daemon_get_runtime_dir(f->daemon), ==, f->runtime_dir);
     g_assert_true(cv_daemon_start(f->daemon, NULL));
-    expect_log(G_LOG_LEVEL_WARNING, "not part of this build yet");
+    /* not before the URI answered */
+    g_assert_false(cv_daemon_is_ready(f->daemon));
     ready = cv_test_notify_next(f->notify, 5000);
     g_assert_nonnull(ready);
     g_assert_true(g_str_has_prefix(ready, "READY=1\nSTATUS=started: 1 URI(s), 0 migrations "
@@ -490,6 +506,8 @@ test_restart_records(Fixture *f, gconstpointer data)
         g_test_skip("no /proc/sys/kernel/random/boot_id");
         return;
     }
+    /* libvirtd does not answer: the records wait for it */
+    cv_fake_host_set_unreachable(f->host, TRUE);
     save_record(f, ID_A, "qemu:///system", boot);
     save_record(f, ID_B, "qemu:///system", OTHER_BOOT);
     save_record(f, ID_C, "qemu+tls://host-2/system", OTHER_BOOT);
@@ -517,6 +535,10 @@ test_restart_records(Fixture *f, gconstpointer data)
     g_assert_true(g_file_test(qdir, G_FILE_TEST_IS_DIR));
     expect_log(G_LOG_LEVEL_WARNING, "state record not trusted: ");
     expect_log(G_LOG_LEVEL_MESSAGE, "written before this host rebooted");
+    expect_log(G_LOG_LEVEL_WARNING, "qemu+tls://host-2/system is not watched");
+    expect_log(G_LOG_LEVEL_WARNING, "qemu:///system: cannot connect to libvirt at "
+                                    "qemu:///system: Connection refused (fake); its migrations "
+                                    "are not watched until it answers");
 
     entries = cv_history_read(f->state_dir, NULL, NULL, NULL);
     for (guint i = 0; i < entries->len; i++) {
@@ -533,6 +555,8 @@ test_restart_records(Fixture *f, gconstpointer data)
     g_assert_cmpuint(cv_daemon_get_orphan_records(f->daemon)->len, ==, 2);
     for (Logged *l; (l = take_log("found: it is adopted or restored")) != NULL;)
         logged_free(l);
+    expect_log(G_LOG_LEVEL_WARNING, "qemu+tls://host-2/system is not watched");
+    expect_log(G_LOG_LEVEL_WARNING, "Connection refused (fake)");
 }
 
 static void

@@ -12,6 +12,7 @@
 
 #include "cv-config-metadata.h"
 #include "cv-libvirt-domain.h"
+#include "cv-reconnector.h"
 #include "cv-target-libvirt.h"
 
 #define TEST_URI "test:///default"
@@ -392,6 +393,73 @@ test_close(void)
     drain_workers();
 }
 
+/* The tuner's reconnector closes a target whose commands time out and connects it again: the
+ * libvirt target takes a connect after close (a new lookup of the same domain on the shared
+ * connection), as the QMP target does; a connect while connected is refused. */
+typedef struct {
+    gboolean done;
+    gboolean have_params;
+    GError *error;
+} Reconnected;
+
+static void
+reconnected_cb(CvReconnector *reconnector, const CvParams *params, const GError *error,
+               gpointer user_data)
+{
+    Reconnected *r = user_data;
+
+    r->have_params = params != NULL;
+    if (error != NULL)
+        r->error = g_error_copy(error);
+    r->done = TRUE;
+}
+
+static void
+test_reconnect(void)
+{
+    g_autoptr(CvLibvirtConn) conn = cv_libvirt_conn_new(TEST_URI, FALSE);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(CvTarget) target = connected_target(conn, "test", &error);
+    g_autoptr(CvClock) clock = cv_clock_new_monotonic();
+    g_autoptr(CvReconnector) reconnector = NULL;
+    g_auto(Call) twice = {0};
+    g_auto(Call) again = {0};
+    g_auto(Call) query = {0};
+    Reconnected r = {0};
+
+    g_assert_no_error(error);
+    cv_target_connect(target, done_cb, &twice);
+    iterate_until(&twice.done, "connect while connected");
+    g_assert_error(twice.error, CV_TARGET_ERROR, CV_TARGET_ERROR_CONNECT);
+    g_assert_true(cv_target_is_connected(target));
+
+    cv_target_close(target);
+    g_assert_false(cv_target_is_connected(target));
+    cv_target_connect(target, done_cb, &again);
+    iterate_until(&again.done, "connect after close");
+    g_assert_no_error(again.error);
+    g_assert_true(cv_target_is_connected(target));
+    g_assert_cmpstr(cv_target_libvirt_get_name(target), ==, "test");
+    /* the test driver has no job statistics; the parameters go through the new lookup */
+    cv_target_query_params(target, params_cb, &query);
+    iterate_until(&query.done, "read after reconnect");
+    g_assert_no_error(query.error);
+
+    /* what the tuner does after repeated timeouts: close, connect, read the parameters */
+    reconnector = cv_reconnector_new(target, clock);
+    cv_reconnector_start(reconnector, 1, reconnected_cb, NULL, &r);
+    iterate_until(&r.done, "reconnector");
+    g_assert_no_error(r.error);
+    g_assert_true(r.have_params);
+    g_assert_cmpuint(cv_reconnector_get_n_tries(reconnector), ==, 1);
+    g_assert_true(cv_target_is_connected(target));
+
+    g_clear_pointer(&reconnector, cv_reconnector_free);
+    g_clear_pointer(&target, cv_target_free);
+    g_clear_pointer(&conn, cv_libvirt_conn_unref);
+    drain_workers();
+}
+
 /* A domain with a VFIO host device: the test driver defines and "runs" it without hardware. */
 static const gchar vfio_xml[] =
     "<domain type='test'><name>vgpu</name><memory unit='MiB'>512</memory><vcpu>1</vcpu>"
@@ -578,6 +646,7 @@ main(int argc, char **argv)
     g_test_add_func("/libvirt-target/read-only", test_read_only);
     g_test_add_func("/libvirt-target/free-drops-pending", test_free_drops_pending);
     g_test_add_func("/libvirt-target/close", test_close);
+    g_test_add_func("/libvirt-target/reconnect", test_reconnect);
     g_test_add_func("/libvirt-domain/list", test_list);
     g_test_add_func("/libvirt-domain/metadata", test_metadata);
     return g_test_run();

@@ -399,6 +399,137 @@ test_id_to_string(void)
     g_assert_null(cv_qmp_id_to_string(NULL));
 }
 
+/* ---- the MIGRATION_PASS fast path ---- */
+
+typedef struct {
+    const gchar *name;
+    const gchar *line;
+    gboolean fast; /* read by the scanner, without json-glib */
+    gint64 pass, seconds, microseconds;
+} PassRow;
+
+#define QEMU_PASS(sec, usec, pass)                                                                 \
+    "{\"timestamp\": {\"seconds\": " #sec ", \"microseconds\": " #usec                             \
+    "}, \"event\": \"MIGRATION_PASS\", \"data\": {\"pass\": " #pass "}}"
+
+static const PassRow pass_rows[] = {
+    /* as QEMU writes it (qobject_to_json: ": " and ", ") */
+    {"qemu", QEMU_PASS(1764084958, 734010, 1), TRUE, 1, 1764084958, 734010},
+    /* as json-glib (the simulator) writes it */
+    {"compact",
+     "{\"timestamp\":{\"seconds\":1,\"microseconds\":2},\"event\":\"MIGRATION_PASS\","
+     "\"data\":{\"pass\":247045}}",
+     TRUE, 247045, 1, 2},
+    {"whitespace",
+     " {\"timestamp\" :\t{ \"seconds\" : 0 , \"microseconds\" : 0 } , \"event\" : "
+     "\"MIGRATION_PASS\" , \"data\" : { \"pass\" : 0 } }\r",
+     TRUE, 0, 0, 0},
+    {"fifteen-digits", QEMU_PASS(1, 2, 999999999999999), TRUE, 999999999999999, 1, 2},
+    /* everything else goes to the parser, which judges it as before */
+    {"sixteen-digits", QEMU_PASS(1, 2, 1000000000000000), FALSE, 0, 0, 0},
+    {"data-first",
+     "{\"data\": {\"pass\": 3}, \"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, "
+     "\"event\": \"MIGRATION_PASS\"}",
+     FALSE, 0, 0, 0},
+    {"extra-member",
+     "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, \"event\": \"MIGRATION_PASS\", "
+     "\"data\": {\"pass\": 3, \"x\": 1}}",
+     FALSE, 0, 0, 0},
+    {"with-id",
+     "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, \"event\": \"MIGRATION_PASS\", "
+     "\"data\": {\"pass\": 3}, \"id\": \"cv-1\"}",
+     FALSE, 0, 0, 0},
+    {"trailing-garbage", QEMU_PASS(1, 2, 3) "x", FALSE, 0, 0, 0},
+    {"two-objects", QEMU_PASS(1, 2, 3) " {}", FALSE, 0, 0, 0},
+    {"truncated",
+     "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, \"event\": "
+     "\"MIGRATION_PASS\", \"data\": {\"pass\": 3}",
+     FALSE, 0, 0, 0},
+    {"negative-pass", QEMU_PASS(1, 2, -1), FALSE, 0, 0, 0},
+    {"fraction-pass", QEMU_PASS(1, 2, 3.0), FALSE, 0, 0, 0},
+    {"exponent-pass", QEMU_PASS(1, 2, 3e2), FALSE, 0, 0, 0},
+    {"leading-zero-pass", QEMU_PASS(1, 2, 03), FALSE, 0, 0, 0},
+    {"string-pass", QEMU_PASS(1, 2, "3"), FALSE, 0, 0, 0},
+    {"microseconds-out-of-range", QEMU_PASS(1, 1000000, 3), FALSE, 0, 0, 0},
+    {"other-event",
+     "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, \"event\": \"MIGRATION\", "
+     "\"data\": {\"status\": \"active\"}}",
+     FALSE, 0, 0, 0},
+    {"longer-name",
+     "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, \"event\": \"MIGRATION_PASSX\", "
+     "\"data\": {\"pass\": 3}}",
+     FALSE, 0, 0, 0},
+    {"escaped-name",
+     "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, \"event\": "
+     "\"MIGRATION\\u005fPASS\", \"data\": {\"pass\": 3}}",
+     FALSE, 0, 0, 0},
+};
+
+static void
+test_pass_row(gconstpointer data)
+{
+    const PassRow *row = data;
+    gint64 pass = -7, seconds = -7, microseconds = -7;
+    gboolean fast =
+        cv_qmp_line_peek_pass_event(row->line, strlen(row->line), &pass, &seconds, &microseconds);
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autoptr(CvQmpMessage) msg = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GError) json_error = NULL;
+    gboolean is_json = json_parser_load_from_data(parser, row->line, -1, &json_error);
+
+    g_assert_cmpint(fast, ==, row->fast);
+    if (!row->fast) {
+        g_assert_cmpint(pass, ==, -7);
+        return;
+    }
+    g_assert_cmpint(pass, ==, row->pass);
+    g_assert_cmpint(seconds, ==, row->seconds);
+    g_assert_cmpint(microseconds, ==, row->microseconds);
+    /* what the scanner accepts is a JSON event the parser reads the same way */
+    g_assert_no_error(json_error);
+    g_assert_true(is_json);
+    msg = cv_qmp_message_parse(row->line, -1, &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(msg);
+    g_assert_cmpint(msg->kind, ==, CV_QMP_MESSAGE_EVENT);
+    g_assert_cmpstr(msg->name, ==, "MIGRATION_PASS");
+    g_assert_null(msg->id);
+    g_assert_cmpint(msg->seconds, ==, row->seconds);
+    g_assert_cmpint(msg->microseconds, ==, row->microseconds);
+    g_assert_nonnull(msg->payload);
+    g_assert_true(JSON_NODE_HOLDS_OBJECT(msg->payload));
+    {
+        JsonObject *parsed = json_node_get_object(json_parser_get_root(parser));
+        JsonObject *parsed_data = json_object_get_object_member(parsed, "data");
+        JsonObject *parsed_ts = json_object_get_object_member(parsed, "timestamp");
+
+        g_assert_cmpint(json_object_get_int_member(json_node_get_object(msg->payload), "pass"), ==,
+                        json_object_get_int_member(parsed_data, "pass"));
+        g_assert_cmpint(msg->seconds, ==, json_object_get_int_member(parsed_ts, "seconds"));
+        g_assert_cmpint(msg->microseconds, ==,
+                        json_object_get_int_member(parsed_ts, "microseconds"));
+        g_assert_true(json_node_equal(msg->root, json_parser_get_root(parser)));
+    }
+}
+
+/* A line the scanner turns down still gets the parser's verdict: same kind, same errors. */
+static void
+test_pass_fallback(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(CvQmpMessage) extra = cv_qmp_message_parse(pass_rows[6].line, -1, &error);
+    g_autoptr(CvQmpMessage) garbage = NULL;
+
+    g_assert_no_error(error);
+    g_assert_nonnull(extra);
+    g_assert_cmpint(extra->kind, ==, CV_QMP_MESSAGE_EVENT);
+    g_assert_cmpstr(extra->name, ==, "MIGRATION_PASS");
+    garbage = cv_qmp_message_parse(pass_rows[8].line, -1, &error);
+    g_assert_null(garbage);
+    g_assert_error(error, CV_QMP_ERROR, CV_QMP_ERROR_MALFORMED);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -417,5 +548,10 @@ main(int argc, char **argv)
     g_test_add_func("/qmp/message/length", test_message_length);
     g_test_add_func("/qmp/message/nesting-bound", test_message_nesting_bound);
     g_test_add_func("/qmp/message/id-to-string", test_id_to_string);
+    for (gsize i = 0; i < G_N_ELEMENTS(pass_rows); i++) {
+        g_autofree gchar *path = g_strdup_printf("/qmp/pass-fast-path/%s", pass_rows[i].name);
+        g_test_add_data_func(path, &pass_rows[i], test_pass_row);
+    }
+    g_test_add_func("/qmp/pass-fast-path/fallback", test_pass_fallback);
     return g_test_run();
 }

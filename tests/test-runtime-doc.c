@@ -5,6 +5,7 @@
 
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -31,6 +32,14 @@ make_sample(CvSample *s)
     /* garbage from QEMU stays null, never a number */
     s->ram_dirty_pages_rate.state = CV_FIELD_INVALID;
 }
+
+/* waiting its turn on the shared link behind another migration */
+static const CvRuntimeLink golden_link = {
+    .rate = 1250000000,
+    .state = "waiting",
+    .position = 1,
+    .holder = "vgpu-2",
+};
 
 static void
 make_status(CvRuntimeStatus *st, CvSample *s, CvParams *p, CvDecision *d)
@@ -60,8 +69,10 @@ make_status(CvRuntimeStatus *st, CvSample *s, CvParams *p, CvDecision *d)
         .sample = s,
         .params = p,
         .decision = d,
-        .rate_source = "measured",
+        .rate_source = "stated",
         .n_changes = 1,
+        .domain_uuid = "4d5e6f70-8192-4a3b-8c4d-5e6f70819203",
+        .link = &golden_link,
     };
 }
 
@@ -157,6 +168,91 @@ test_write_read_remove(void)
     g_assert_cmpint(g_rmdir(dir), ==, 0);
 }
 
+/* A daemon that starts removes what a dead one left: documents and cut-short temporary files,
+ * nothing else; no directory is no error. */
+static void
+test_remove_all(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree gchar *dir = g_dir_make_tmp("cv-runtime-XXXXXX", &error);
+    g_autofree gchar *docs = g_build_filename(dir, CV_STATE_MIGRATIONS_DIR, NULL);
+    g_autofree gchar *tmp = g_build_filename(docs, "." ID_A ".json.XyZ123", NULL);
+    g_autofree gchar *other = g_build_filename(docs, "README", NULL);
+    g_autoptr(GPtrArray) left = NULL;
+    CvRuntimeStatus st;
+    CvSample s;
+    CvParams p;
+    CvDecision d;
+    guint n = 99;
+
+    g_assert_no_error(error);
+    g_assert_true(cv_runtime_doc_remove_all(dir, &n, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(n, ==, 0);
+    make_status(&st, &s, &p, &d);
+    g_assert_true(cv_runtime_doc_write(dir, &st, &error));
+    st.migration_id = ID_B;
+    g_assert_true(cv_runtime_doc_write(dir, &st, &error));
+    g_assert_no_error(error);
+    g_assert_true(g_file_set_contents(tmp, "{\"form", -1, NULL));
+    g_assert_true(g_file_set_contents(other, "not ours", -1, NULL));
+    g_assert_true(cv_runtime_doc_remove_all(dir, &n, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(n, ==, 3);
+    left = cv_runtime_doc_read_all(dir, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(left->len, ==, 0);
+    g_assert_false(g_file_test(tmp, G_FILE_TEST_EXISTS));
+    g_assert_cmpint(g_remove(other), ==, 0);
+    g_assert_cmpint(g_rmdir(docs), ==, 0);
+    g_assert_cmpint(g_rmdir(dir), ==, 0);
+}
+
+/* The daemon's own document: written, and read back only while its daemon runs. A document
+ * whose pid is not a virt-converged (here: this test, or a pid that does not exist) means no
+ * daemon. */
+static void
+test_daemon_doc(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree gchar *dir = g_dir_make_tmp("cv-runtime-XXXXXX", &error);
+    g_autofree gchar *path = g_build_filename(dir, CV_RUNTIME_DAEMON_FILE, NULL);
+    g_autofree gchar *text = NULL;
+    const gchar *uris[] = {"qemu:///system", "qemu+tls://host-2/system", NULL};
+    const gboolean reachable[] = {TRUE, FALSE};
+    const guint64 links[] = {1250000000, 0};
+    CvRuntimeDaemon doc = {
+        .pid = (guint32)getpid(),
+        .version = "0.1.0",
+        .started_us = T0,
+        .updated_us = T0 + 1000000,
+        .uris = uris,
+        .reachable = reachable,
+        .link_rates = links,
+        .n_migrations = 2,
+    };
+    g_autoptr(JsonObject) o = NULL;
+
+    g_assert_no_error(error);
+    g_assert_true(cv_runtime_doc_write_daemon(dir, &doc, &error));
+    g_assert_no_error(error);
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    g_assert_nonnull(strstr(text, "\"format\":\"virt-converge-daemon\""));
+    g_assert_nonnull(strstr(text, "{\"uri\":\"qemu:///system\",\"reachable\":true,"
+                                  "\"link\":1250000000}"));
+    g_assert_nonnull(strstr(text, "\"reachable\":false,\"link\":null}"));
+    o = cv_runtime_doc_read_daemon(dir, &error);
+    g_assert_null(o);
+    g_assert_error(error, CV_STATE_ERROR, CV_STATE_ERROR_NOT_FOUND);
+    g_assert_nonnull(strstr(error->message, "is not running"));
+    g_clear_error(&error);
+    g_assert_true(cv_runtime_doc_remove_daemon(dir, &error));
+    o = cv_runtime_doc_read_daemon(dir, &error);
+    g_assert_null(o);
+    g_assert_error(error, CV_STATE_ERROR, CV_STATE_ERROR_NOT_FOUND);
+    g_assert_cmpint(g_rmdir(dir), ==, 0);
+}
+
 static void
 test_no_directory(void)
 {
@@ -172,8 +268,10 @@ main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/runtime-doc/golden", test_golden);
+    g_test_add_func("/runtime-doc/daemon", test_daemon_doc);
     g_test_add_func("/runtime-doc/before-first-reading", test_before_first_reading);
     g_test_add_func("/runtime-doc/write-read-remove", test_write_read_remove);
     g_test_add_func("/runtime-doc/no-directory", test_no_directory);
+    g_test_add_func("/runtime-doc/remove-all", test_remove_all);
     return g_test_run();
 }

@@ -769,6 +769,237 @@ test_max_bandwidth_throttles(void)
     g_assert_cmpuint(info.ram_pages_per_second, ==, 67108864 / (4096 + 8));
 }
 
+/* ---- a shared link ------------------------------------------------------------------ */
+
+typedef struct {
+    const gchar *name;
+    gdouble capacity;
+    gdouble demands[4]; /* the others' demands (0 = idle) */
+    gdouble demand;     /* the one asking */
+    gdouble expect;
+} LinkRow;
+
+static const LinkRow link_rows[] = {
+    {"alone-below-capacity", 10, {0}, 8, 8},
+    {"alone-above-capacity", 10, {0}, 12, 10},
+    {"two-equal", 10, {8}, 8, 5},
+    {"four-equal", 10, {8, 8, 8}, 8, 2.5},
+    {"small-other-met-in-full", 10, {2}, 8, 8},
+    {"small-other-leaves-the-rest", 10, {3}, 9, 7},
+    {"small-self-met-in-full", 10, {8, 8}, 1, 1},
+    {"water-filling", 12, {1, 5, 20}, 20, 11.0 / 3},
+    {"idle-others-ignored", 10, {0, 0, 0}, 8, 8},
+    {"nothing-asked", 10, {8}, 0, 0},
+};
+
+static gdouble
+row_demand(gconstpointer member)
+{
+    return *(const gdouble *)member;
+}
+
+static void
+test_link_share(gconstpointer data)
+{
+    const LinkRow *row = data;
+    g_autoptr(CvSimLink) link = cv_sim_link_new(row->capacity);
+    gdouble self = row->demand;
+
+    for (guint i = 0; i < G_N_ELEMENTS(row->demands); i++)
+        cv_sim_link_add(link, &row->demands[i], row_demand);
+    cv_sim_link_add(link, &self, row_demand);
+    g_assert_cmpfloat_with_epsilon(cv_sim_link_share(link, &self, row->demand), row->expect, 1e-9);
+    cv_sim_link_remove(link, &self);
+    g_assert_cmpuint(cv_sim_link_get_n_members(link), ==, G_N_ELEMENTS(row->demands));
+}
+
+/* Two migrations on one link measure half the rate each; once one completes (and leaves the
+ * link idle), the other gets all of it again. */
+static void
+test_link_two_models(void)
+{
+    g_autoptr(CvSimScenario) sc = load("shared-link");
+    g_autoptr(CvSimLink) link = cv_sim_link_new(sc->shared_link_rate);
+    g_autoptr(CvSimModel) a = cv_sim_model_new(sc, CV_SIM_QEMU_11_1, 1);
+    g_autoptr(CvSimModel) b = cv_sim_model_new(sc, CV_SIM_QEMU_11_1, 2);
+    CvSimInfo ia, ib;
+    CvSimTruth ta;
+
+    cv_sim_model_set_link(a, link);
+    cv_sim_model_set_link(b, link);
+    g_assert_cmpuint(cv_sim_link_get_n_members(link), ==, 2);
+    start(a);
+    info_at(a, 1.0, &ia);
+    /* alone on the link: its own 8 Gbit/s */
+    assert_near(ia.ram_mbps, 8000, 0.001);
+    cv_sim_model_advance(b, 1.0);
+    start(b);
+    for (gdouble t = 1.05; t <= 2.0; t += 0.05) {
+        cv_sim_model_advance(a, t);
+        cv_sim_model_advance(b, t);
+    }
+    cv_sim_model_get_info(a, &ia);
+    cv_sim_model_get_info(b, &ib);
+    assert_near(ia.ram_mbps, 5000, 0.001);
+    assert_near(ib.ram_mbps, 5000, 0.001);
+    cv_sim_model_get_truth(a, &ta);
+    assert_near(ta.precopy_rate, 625e6, 0.001);
+    /* b cancelled: a has the link to itself again */
+    g_assert_true(cv_sim_model_cancel(b, NULL));
+    cv_sim_model_advance(b, 2.1);
+    cv_sim_model_advance(a, 2.1);
+    cv_sim_model_get_info(a, &ia);
+    assert_near(ia.ram_mbps, 8000, 0.001);
+    g_array_unref(cv_sim_model_take_events(a));
+    g_array_unref(cv_sim_model_take_events(b));
+}
+
+/* Four on the link, each writing 410 MB/s against a 312 MB/s share: none converges at 300 ms,
+ * while one alone converges within seconds. */
+static void
+test_link_four_stall(void)
+{
+    g_autoptr(CvSimScenario) sc = load("shared-link");
+    g_autoptr(CvSimLink) link = cv_sim_link_new(sc->shared_link_rate);
+    CvSimModel *m[4];
+    g_autoptr(CvSimModel) alone = cv_sim_model_new(sc, CV_SIM_QEMU_11_1, 9);
+
+    for (guint i = 0; i < 4; i++) {
+        m[i] = cv_sim_model_new(sc, CV_SIM_QEMU_11_1, i + 1);
+        cv_sim_model_set_link(m[i], link);
+        start(m[i]);
+    }
+    for (gdouble t = 0.05; t <= 60.0; t += 0.05) {
+        for (guint i = 0; i < 4; i++) {
+            cv_sim_model_advance(m[i], t);
+            g_array_unref(cv_sim_model_take_events(m[i]));
+        }
+    }
+    for (guint i = 0; i < 4; i++) {
+        g_assert_cmpint(cv_sim_model_get_status(m[i]), ==, CV_MIGRATION_STATUS_ACTIVE);
+        cv_sim_model_free(m[i]);
+    }
+    g_assert_cmpuint(cv_sim_link_get_n_members(link), ==, 0);
+    start(alone);
+    g_assert_cmpfloat(run_until_done(alone, 30, 0.5), >, 0);
+}
+
+/* The final copy of one migration shares the link with the others' precopy streams: its
+ * blackout is the state over its share, not over the whole link. */
+static void
+test_link_switchover_shares(void)
+{
+    g_autoptr(CvSimScenario) sc = load("shared-link");
+    g_autoptr(CvSimLink) link = cv_sim_link_new(sc->shared_link_rate);
+    g_autoptr(CvSimModel) a = cv_sim_model_new(sc, CV_SIM_QEMU_11_1, 1);
+    g_autoptr(CvSimModel) b = cv_sim_model_new(sc, CV_SIM_QEMU_11_1, 2);
+    CvSimTruth ta;
+    gdouble done = -1;
+
+    cv_sim_model_set_link(a, link);
+    cv_sim_model_set_link(b, link);
+    start(a);
+    start(b);
+    cv_sim_model_set_downtime_limit(a, 3000);
+    for (gdouble t = 0.01; t <= 30 && done < 0; t += 0.01) {
+        cv_sim_model_advance(a, t);
+        cv_sim_model_advance(b, t);
+        g_array_unref(cv_sim_model_take_events(a));
+        g_array_unref(cv_sim_model_take_events(b));
+        if (cv_sim_model_get_status(a) == CV_MIGRATION_STATUS_COMPLETED)
+            done = t;
+    }
+    g_assert_cmpfloat(done, >, 0);
+    cv_sim_model_get_truth(a, &ta);
+    g_assert_true(ta.switched_over);
+    /* b streams at its 8 Gbit/s demand too: a's final copy gets half of the 10 Gbit link */
+    assert_near(ta.stop_copy_rate, 625e6, 0.001);
+    assert_near(ta.downtime, ta.stop_copy_bytes / ta.stop_copy_rate + ta.fixed_cost, 1e-6);
+    g_assert_cmpfloat(ta.min_exact_bytes, >, 0);
+    g_assert_cmpfloat(ta.min_exact_bytes, <=, ta.stop_copy_bytes + 1);
+}
+
+/* ---- a device whose state grows late ----------------------------------------------- */
+
+static void
+test_vfio_regrow(void)
+{
+    g_autoptr(CvSimScenario) sc = load("vfio-regrow");
+    g_autoptr(CvSimModel) m = cv_sim_model_new(sc, CV_SIM_QEMU_11_1, 1);
+    CvSimInfo info;
+    CvSimTruth truth;
+
+    start(m);
+    info_at(m, 20, &info);
+    g_array_unref(cv_sim_model_take_events(m));
+    /* RAM drained, the device's 256 MiB left, stalled at 300 ms */
+    g_assert_cmpint(info.status, ==, CV_MIGRATION_STATUS_ACTIVE);
+    assert_near((gdouble)info.remaining, 256.0 * 1048576, 0.01);
+    info_at(m, 25.5, &info);
+    g_array_unref(cv_sim_model_take_events(m));
+    cv_sim_model_get_truth(m, &truth);
+    /* re-reported: 1 GiB of stop-copy state, plus most of the 1 GiB of initial bytes pending */
+    assert_near((gdouble)info.remaining, GIB, 0.01);
+    g_assert_cmpfloat(truth.pending_bytes, >, 1.5 * GIB);
+    info_at(m, 40, &info);
+    g_array_unref(cv_sim_model_take_events(m));
+    cv_sim_model_get_truth(m, &truth);
+    /* the initial bytes are sent again; the grown stop-copy state stays */
+    assert_near(truth.pending_bytes, GIB, 0.01);
+    g_assert_cmpint(info.status, ==, CV_MIGRATION_STATUS_ACTIVE);
+    /* a limit that fits 1 GiB at the measured 4 Gbit/s (2.15 s) converges it */
+    cv_sim_model_set_downtime_limit(m, 2400);
+    g_assert_cmpfloat(run_until_done(m, 45, 0.1), >, 0);
+    cv_sim_model_get_truth(m, &truth);
+    /* the blackout sends the grown state at the link */
+    g_assert_cmpfloat(truth.stop_copy_bytes, >=, GIB);
+    assert_near(truth.downtime, truth.stop_copy_bytes / 1.25e9 + 0.08, 0.001);
+    /* the best switchover of this run came before the growth */
+    g_assert_cmpfloat(truth.min_exact_bytes, <, 0.3 * GIB);
+}
+
+/* A limit large enough for the first state converges it before the growth. */
+static void
+test_vfio_regrow_early(void)
+{
+    g_autoptr(CvSimScenario) sc = load("vfio-regrow");
+    g_autoptr(CvSimModel) m = cv_sim_model_new(sc, CV_SIM_QEMU_8_2, 1);
+    CvSimTruth truth;
+    gdouble done;
+
+    start(m);
+    cv_sim_model_set_downtime_limit(m, 700);
+    done = run_until_done(m, 60, 0.1);
+    g_assert_cmpfloat(done, >, 0);
+    g_assert_cmpfloat(done, <, 25);
+    cv_sim_model_get_truth(m, &truth);
+    g_assert_cmpfloat(truth.stop_copy_bytes, <, 0.3 * GIB);
+}
+
+static void
+test_vep291_converges_slowly(void)
+{
+    g_autoptr(CvSimScenario) sc = load("vep291");
+    g_autoptr(CvSimModel) m = cv_sim_model_new(sc, CV_SIM_QEMU_11_1, 1);
+    g_autoptr(CvSimModel) raised = cv_sim_model_new(sc, CV_SIM_QEMU_11_1, 1);
+    CvSimInfo info;
+    gdouble alone, tuned;
+
+    start(m);
+    alone = run_until_done(m, 300, 0.5);
+    cv_sim_model_get_info(m, &info);
+    /* by itself at 300 ms, after the first pass (about a minute) and several more */
+    g_assert_cmpfloat(alone, >, 70);
+    g_assert_cmpfloat(alone, <, 150);
+    g_assert_cmpuint(info.ram_dirty_sync_count, >=, 6);
+    g_assert_cmpuint(info.downtime_ms, <=, 330);
+    start(raised);
+    cv_sim_model_set_downtime_limit(raised, 1050);
+    tuned = run_until_done(raised, 300, 0.5);
+    g_assert_cmpfloat(tuned, >, 0);
+    g_assert_cmpfloat(tuned, <, alone);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -821,5 +1052,15 @@ main(int argc, char **argv)
     g_test_add_func("/sim/model/failure", test_failure);
     g_test_add_func("/sim/model/before-migration", test_before_migration);
     g_test_add_func("/sim/model/max-bandwidth", test_max_bandwidth_throttles);
+    for (guint i = 0; i < G_N_ELEMENTS(link_rows); i++) {
+        g_autofree gchar *p = g_strdup_printf("/sim/link/share/%s", link_rows[i].name);
+        g_test_add_data_func(p, &link_rows[i], test_link_share);
+    }
+    g_test_add_func("/sim/model/shared-link/two", test_link_two_models);
+    g_test_add_func("/sim/model/shared-link/four-stall", test_link_four_stall);
+    g_test_add_func("/sim/model/shared-link/switchover-shares", test_link_switchover_shares);
+    g_test_add_func("/sim/model/vfio-regrow", test_vfio_regrow);
+    g_test_add_func("/sim/model/vfio-regrow/early", test_vfio_regrow_early);
+    g_test_add_func("/sim/model/vep291", test_vep291_converges_slowly);
     return g_test_run();
 }

@@ -160,6 +160,7 @@ typedef struct {
     gboolean vfio;
     guint64 ram_bytes;
     guint versions;
+    gdouble link_rate; /* 0: the 10 Gbit/s most scenarios use */
 } ShippedRow;
 
 #define ALL_VERSIONS 7u
@@ -175,6 +176,9 @@ static const ShippedRow shipped_rows[] = {
     {"rate-swing", FALSE, G_GUINT64_CONSTANT(8) << 30, ALL_VERSIONS},
     {"rate-swing-throttled", FALSE, G_GUINT64_CONSTANT(8) << 30, ALL_VERSIONS},
     {"throttled", FALSE, G_GUINT64_CONSTANT(256) << 20, ALL_VERSIONS},
+    {"vep291", FALSE, G_GUINT64_CONSTANT(8) << 30, ALL_VERSIONS, 940e6 / 8},
+    {"vfio-regrow", TRUE, G_GUINT64_CONSTANT(16) << 30, ALL_VERSIONS},
+    {"shared-link", FALSE, G_GUINT64_CONSTANT(16) << 30, ALL_VERSIONS},
 };
 
 static gchar *
@@ -202,7 +206,7 @@ test_shipped(gconstpointer data)
     g_assert_cmpuint(sc->versions, ==, row->versions);
     g_assert_true(cv_sim_scenario_supports(sc, sc->default_version));
     g_assert_cmpuint(sc->downtime_limit_ms, ==, 300);
-    g_assert_cmpfloat(sc->link_rate, ==, 1.25e9);
+    g_assert_cmpfloat(sc->link_rate, ==, row->link_rate > 0 ? row->link_rate : 1.25e9);
     /* each file documents itself: a comment block before the first group */
     g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
     g_assert_true(g_str_has_prefix(text, "# "));
@@ -274,6 +278,35 @@ test_vfio_garbage_schedule(void)
                     CV_SIM_GARBAGE_FLUCTUATING);
 }
 
+/* A device whose state grows late: the stop-copy size is a schedule of sizes, and the driver
+ * re-reports its initial bytes at the listed times. */
+static void
+test_vfio_regrow_keys(void)
+{
+    g_autofree gchar *path = shipped_path("vfio-regrow");
+    g_autoptr(CvSimScenario) sc = cv_sim_scenario_load_file(path, NULL);
+    const CvSimDevice *dev;
+
+    g_assert_nonnull(sc);
+    dev = g_ptr_array_index(sc->devices, 0);
+    g_assert_cmpuint(dev->stop_copy_bytes, ==, G_GUINT64_CONSTANT(256) << 20);
+    g_assert_cmpfloat(cv_sim_schedule_value_at(&dev->stop_copy, 24.9), ==, 256.0 * 1048576);
+    g_assert_cmpfloat(cv_sim_schedule_value_at(&dev->stop_copy, 25), ==, 1073741824.0);
+    g_assert_cmpuint(dev->reinit_at->len, ==, 1);
+    g_assert_cmpfloat(g_array_index(dev->reinit_at, gdouble, 0), ==, 25);
+    g_assert_cmpfloat(sc->shared_link_rate, ==, 0);
+}
+
+static void
+test_shared_link_key(void)
+{
+    g_autofree gchar *path = shipped_path("shared-link");
+    g_autoptr(CvSimScenario) sc = cv_sim_scenario_load_file(path, NULL);
+
+    g_assert_nonnull(sc);
+    g_assert_cmpfloat(sc->shared_link_rate, ==, 1.25e9);
+}
+
 /* ---- invalid files ------------------------------------------------------------------ */
 
 #define MINIMAL "[guest]\nram = 1GiB\n[migration]\nprecopy-rate = 1Gbit/s\nlink-rate = 10Gbit/s\n"
@@ -315,6 +348,16 @@ static const BadFileRow bad_file_rows[] = {
      CV_SIM_SCENARIO_ERROR_INVALID, "garbage mode"},
     {"bad-bool", MINIMAL "[capabilities]\nevents = yes\n", CV_SIM_SCENARIO_ERROR_INVALID,
      "true or false"},
+    {"bad-shared-link", MINIMAL "[migration]\nshared-link-rate = fast\n",
+     CV_SIM_SCENARIO_ERROR_INVALID, "shared-link-rate"},
+    {"stop-copy-schedule-late-start", MINIMAL "[vfio:gpu]\nstop-copy-bytes = 1GiB@5s\n",
+     CV_SIM_SCENARIO_ERROR_INVALID, "start @0s"},
+    {"reinit-not-increasing", MINIMAL "[vfio:gpu]\nstop-copy-bytes = 1GiB\nreinit-at = 20s, 10s\n",
+     CV_SIM_SCENARIO_ERROR_INVALID, "reinit-at: times must be above 0 and increase"},
+    {"reinit-at-zero", MINIMAL "[vfio:gpu]\nstop-copy-bytes = 1GiB\nreinit-at = 0s\n",
+     CV_SIM_SCENARIO_ERROR_INVALID, "reinit-at"},
+    {"reinit-bad-duration", MINIMAL "[vfio:gpu]\nstop-copy-bytes = 1GiB\nreinit-at = soon\n",
+     CV_SIM_SCENARIO_ERROR_INVALID, "reinit-at"},
 };
 
 static void
@@ -444,6 +487,8 @@ main(int argc, char **argv)
     g_test_add_func("/sim/scenario/vgpu-2g-numbers", test_vgpu_numbers);
     g_test_add_func("/sim/scenario/rate-swing-numbers", test_rate_swing_numbers);
     g_test_add_func("/sim/scenario/vfio-garbage-schedule", test_vfio_garbage_schedule);
+    g_test_add_func("/sim/scenario/vfio-regrow-keys", test_vfio_regrow_keys);
+    g_test_add_func("/sim/scenario/shared-link-key", test_shared_link_key);
     for (gsize i = 0; i < G_N_ELEMENTS(bad_file_rows); i++) {
         g_autofree gchar *p = g_strdup_printf("/sim/scenario/bad-file/%s", bad_file_rows[i].name);
         g_test_add_data_func(p, &bad_file_rows[i], test_bad_file);

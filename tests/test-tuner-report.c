@@ -411,12 +411,12 @@ static const FallbackRow fallback_rows[] = {
     /* the one case where a limit above the cap is allowed: the prediction has both rates */
     {"throttled", GiB_, 64 * MiB_, FALSE,
      "max-bandwidth 64.00 MiB/s bounds the precopy rate: blackout predicted as limit x 64.00 "
-     "MiB/s / 1.00 GiB/s (stated), so the limit may go above the cap while that stays within "
-     "500 ms"},
+     "MiB/s / 1.00 GiB/s (stated) + the 50 ms switchover reserve, so the limit may go above the "
+     "cap while that stays within 500 ms"},
     {"at-stated", GiB_, GiB_, FALSE, "blackout predicted as limit x 1.00 GiB/s / 1.00 GiB/s"},
     {"unlimited", GiB_, 0, FALSE,
      "max-bandwidth is unlimited (0): nothing bounds the precopy rate QEMU will measure, so the "
-     "limit is held to the cap of 500 ms"},
+     "limit is held to the cap of 500 ms less its 50 ms switchover reserve"},
     {"unknown", GiB_, MB_ABSENT, FALSE, "max-bandwidth is unknown: nothing bounds"},
     {"invalid", GiB_, MB_INVALID, FALSE,
      "max-bandwidth is unlimited or invalid: nothing bounds the precopy rate QEMU will measure, so "

@@ -78,7 +78,8 @@ judge(const CvLibvirtDomainCheck *c, const CvPolicy *policy, guint64 link_opt, C
         /* as the engine rounds a limit: needed x (1 + margin), up to the next 10 ms */
         v->would_limit_ms =
             (guint64)ceil((gdouble)v->needed_ms * (1.0 + policy->margin) / 10.0 - 1e-9) * 10;
-        v->policy_can = v->would_limit_ms <= policy->max_downtime_ms;
+        /* the pause is the limit plus what QEMU's threshold does not count */
+        v->policy_can = v->would_limit_ms + cv_policy_reserve(policy) <= policy->max_downtime_ms;
     } else {
         v->policy_can = TRUE;
     }
@@ -182,8 +183,10 @@ print_human(const CvLibvirtDomainCheck *c, guint n_vfio, const CvCliDomain *d,
         return;
     }
     printf("policy '%s' cannot converge it within its cap of %" G_GUINT64_FORMAT
-           " ms: it would raise downtime-limit to %" G_GUINT64_FORMAT " ms, then escalate:",
-           p->name, p->max_downtime_ms, p->max_downtime_ms);
+           " ms: it would raise downtime-limit to %" G_GUINT64_FORMAT
+           " ms (the cap less its %" G_GUINT64_FORMAT " ms switchover reserve), then escalate:",
+           p->name, p->max_downtime_ms, p->max_downtime_ms - cv_policy_reserve(p),
+           cv_policy_reserve(p));
     for (guint i = 0; i < p->n_escalation; i++)
         printf(" %s", cv_escalation_action_to_string(p->escalation[i].action));
     printf("\n");

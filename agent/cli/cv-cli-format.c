@@ -276,6 +276,7 @@ cv_cli_format_action(const CvTunerAction *a, gboolean restore)
     case CV_TUNER_RESULT_REFUSED:
     case CV_TUNER_RESULT_LEFT_ALONE:
     case CV_TUNER_RESULT_LEFT_ALONE_UNVERIFIED:
+    case CV_TUNER_RESULT_HELD:
         g_string_append_printf(out, ": %s", a->error);
         break;
     case CV_TUNER_RESULT_APPLIED:
@@ -296,7 +297,8 @@ append_summary_action(GString *out, const CvTunerAction *a)
 
     g_string_append_printf(out, "    %s pass %s: %s %s", t, pass, what,
                            cv_tuner_result_to_string(a->result));
-    if (a->result == CV_TUNER_RESULT_FAILED || a->result == CV_TUNER_RESULT_REFUSED)
+    if (a->result == CV_TUNER_RESULT_FAILED || a->result == CV_TUNER_RESULT_REFUSED ||
+        a->result == CV_TUNER_RESULT_HELD)
         g_string_append_printf(out, " (%s)", a->error);
     if (a->repeats > 1) {
         g_autofree gchar *lt = cv_cli_format_seconds(a->last_time_ms);
@@ -985,26 +987,59 @@ static gchar *
 format_cap_rule(const CvPolicy *p)
 {
     g_autofree gchar *stated = NULL;
+    guint64 reserve = cv_policy_reserve(p);
+    guint64 room = p->max_downtime_ms - reserve;
+    g_autofree gchar *head = g_strdup_printf(
+        "max-downtime bounds the blackout, which is downtime-limit plus what QEMU's threshold "
+        "does not count (vCPU stop, device state outside remaining, the last sync): "
+        "switchover-reserve keeps %" G_GUINT64_FORMAT "\x1fms of the %" G_GUINT64_FORMAT
+        "\x1fms for it",
+        reserve, p->max_downtime_ms);
 
     if (p->switchover_bandwidth == 0)
         return g_strdup_printf(
-            "max-downtime bounds the blackout; no link rate is stated, so downtime-limit never "
-            "exceeds %" G_GUINT64_FORMAT "\x1fms. A limit someone else set is never lowered; "
-            "the engine's own are lowered when a bound requires it.",
-            p->max_downtime_ms);
+            "%s. No link rate is stated, so downtime-limit never exceeds %" G_GUINT64_FORMAT
+            "\x1fms. A limit someone else set is never lowered; the engine's own are lowered "
+            "when a bound requires it.",
+            head, room);
     stated = format_rate(p->switchover_bandwidth);
     g_strdelimit(stated, " ", GLUE);
     return g_strdup_printf(
-        "max-downtime bounds the blackout. On QEMU 8.2+ avail-switchover-bandwidth is set to "
+        "%s. On QEMU 8.2+ avail-switchover-bandwidth is set to "
         "%s (unless someone else set one) and downtime-limit never exceeds "
         "%" G_GUINT64_FORMAT "\x1fms. On older QEMU (no "
         "VFIO device) downtime-limit may exceed it only while max-bandwidth is set, non-zero "
         "and at most %s (libvirt's unlimited allows nothing above the cap): up to "
         "%" G_GUINT64_FORMAT "\x1fms x %s / max-bandwidth, rounded down to 10\x1fms, with a "
-        "predicted blackout of limit x max-bandwidth / %s; both numbers are reported. Checked "
+        "predicted blackout of limit x max-bandwidth / %s + %" G_GUINT64_FORMAT
+        "\x1fms; both numbers are reported. Checked "
         "at every evaluation: when max-bandwidth rises, the engine lowers its own limit at "
         "once. A limit someone else set is never lowered.",
-        stated, p->max_downtime_ms, stated, p->max_downtime_ms, stated, stated);
+        head, stated, room, stated, room, stated, stated, reserve);
+}
+
+/* The patience as this policy applies it: the trade-off of time against pause, in words. */
+static gchar *
+format_patience_rule(const CvPolicy *p)
+{
+    g_autofree gchar *patience = NULL;
+
+    if (p->patience_ms == 0)
+        return g_strdup("patience off: no convergence forecast; a migration counts as stalled "
+                        "when pending did not fall by stall-min-progress over the stall window, "
+                        "and is then given a longer downtime-limit.");
+    patience = g_strdup_printf("%.0f\x1fs", (gdouble)p->patience_ms / 1000.0);
+    return g_strdup_printf(
+        "patience: at every iteration the engine forecasts from QEMU's numbers whether the "
+        "migration converges by itself at its current downtime-limit. Within %s it is left "
+        "alone and pays no longer pause; if it never converges at that limit (pending does not "
+        "shrink, or the guest dirties at least 95%% of what QEMU sends), or only later, the "
+        "engine accepts the longer pause at once. A longer patience means fewer and later "
+        "changes (longer migrations, shorter pauses); a shorter one, sooner completion with "
+        "longer pauses, up to max-downtime. When even max-downtime cannot converge it, the raise "
+        "to max-downtime waits for the patience too, while escalation runs. Without a forecast "
+        "(too few iterations yet, rates unknown) the stall window decides.",
+        patience);
 }
 
 /* @text as "# " comment lines of at most @width columns, GLUE printed as a space. */
@@ -1047,8 +1082,14 @@ cv_cli_format_policy(const CvPolicy *p)
 
     g_string_append_printf(out, "[policy:%s]\n", p->name);
     g_string_append_printf(out, "max-downtime = %" G_GUINT64_FORMAT " ms\n", p->max_downtime_ms);
+    g_string_append_printf(out, "switchover-reserve = %" G_GUINT64_FORMAT " ms\n",
+                           cv_policy_reserve(p));
     g_string_append_printf(out, "margin = %.0f%%\n", p->margin * 100.0);
     g_string_append_printf(out, "switchover-bandwidth = %s\n", rate);
+    if (p->patience_ms > 0)
+        g_string_append_printf(out, "patience = %" G_GUINT64_FORMAT " ms\n", p->patience_ms);
+    else
+        g_string_append(out, "patience = off\n");
     g_string_append_printf(out, "stall-window = %u passes, %" G_GUINT64_FORMAT " ms\n",
                            p->stall_window_passes, p->stall_window_ms);
     g_string_append_printf(out, "stall-min-progress = %.1f%%\n", p->stall_min_progress * 100.0);
@@ -1066,8 +1107,10 @@ cv_cli_format_policy(const CvPolicy *p)
                            cv_config_outside_change_to_string(p->on_outside_change));
     {
         g_autofree gchar *rule = format_cap_rule(p);
+        g_autofree gchar *patience = format_patience_rule(p);
 
         append_comment(out, rule, 92);
+        append_comment(out, patience, 92);
     }
     return g_string_free(out, FALSE);
 }
@@ -1081,10 +1124,12 @@ cv_cli_format_policy_json(const CvPolicy *p)
     json_str(b, "record", "policy");
     json_str(b, "name", p->name);
     json_int(b, "max-downtime-ms", (gint64)p->max_downtime_ms);
+    json_int(b, "switchover-reserve-ms", (gint64)cv_policy_reserve(p));
     /* percentages rounded to 0.001 %, so the JSON does not print binary noise */
     json_builder_set_member_name(b, "margin-percent");
     json_builder_add_double_value(b, round(p->margin * 100000.0) / 1000.0);
     json_int(b, "switchover-bandwidth", (gint64)p->switchover_bandwidth);
+    json_int(b, "patience-ms", (gint64)p->patience_ms);
     json_int(b, "stall-window-passes", p->stall_window_passes);
     json_int(b, "stall-window-ms", (gint64)p->stall_window_ms);
     json_builder_set_member_name(b, "stall-min-progress-percent");
@@ -1106,6 +1151,12 @@ cv_cli_format_policy_json(const CvPolicy *p)
 
         g_strdelimit(rule, "\x1f", ' ');
         json_str(b, "cap-rule", rule);
+    }
+    {
+        g_autofree gchar *rule = format_patience_rule(p);
+
+        g_strdelimit(rule, "\x1f", ' ');
+        json_str(b, "patience-rule", rule);
     }
     json_str(b, "on-outside-change", cv_config_outside_change_to_string(p->on_outside_change));
     json_builder_end_object(b);

@@ -122,13 +122,15 @@ describe(const CvHistoryEntry *e)
                                str(o, "parameter") != NULL ? str(o, "parameter") : "?", before,
                                after);
         append_if(s, "; ", str(o, "action"));
+        append_if(s, "; by ", str(o, "by"));
     } else if (g_str_equal(e->event, CV_HISTORY_EVENT_OUTCOME)) {
         gint64 v = 0;
 
         g_string_append(s, str(o, "outcome") != NULL ? str(o, "outcome") : "?");
         if (num(o, "downtime-ms", &v))
             g_string_append_printf(s, ", downtime %" G_GINT64_FORMAT " ms", v);
-        if (num(o, "total-time-ms", &v))
+        /* libvirt's statistics of a cancelled job say 0: no migration took no time */
+        if (num(o, "total-time-ms", &v) && v > 0)
             g_string_append_printf(s, ", total %.1f s", v / 1000.0);
         if (num(o, "changes", &v))
             g_string_append_printf(s, ", %" G_GINT64_FORMAT " change%s", v, v == 1 ? "" : "s");
@@ -146,7 +148,8 @@ describe(const CvHistoryEntry *e)
             g_string_append_printf(s, ", downtime-limit was %s", limit);
         append_if(s, ", QEMU ", str(o, "qemu-version"));
     } else if (g_str_equal(e->event, CV_HISTORY_EVENT_RECOVERED) ||
-               g_str_equal(e->event, CV_HISTORY_EVENT_DAEMON)) {
+               g_str_equal(e->event, CV_HISTORY_EVENT_DAEMON) ||
+               g_str_equal(e->event, CV_HISTORY_EVENT_LINK)) {
         g_string_append(s, str(o, "action") != NULL ? str(o, "action") : "?");
         append_if(s, ": ", str(o, "message"));
     } else {

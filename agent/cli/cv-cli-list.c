@@ -1,6 +1,8 @@
 /* virt-converge list: the domains with an outgoing migration on -c URI, one line each, from a
  * read-only connection: iteration, remaining, expected downtime, downtime-limit, the engine's
- * verdict on that reading and the policy the domain would be tuned with. */
+ * verdict on that reading and the policy the domain would be tuned with. When virt-converged
+ * runs and tunes a migration, its view replaces the guesses: the policy it resolved when the
+ * migration started, its latest verdict, its state (tuning, yielded, dry-run) and changes. */
 #include "config.h"
 
 #include <stdio.h>
@@ -17,6 +19,7 @@ typedef struct {
     CvConfigSource source;
     CvDecision decision;
     gboolean have_decision;
+    JsonObject *daemon_doc; /* the daemon's document; NULL: the daemon does not tune it */
 } ListEntry;
 
 static void
@@ -60,6 +63,8 @@ over_limit(const ListEntry *e)
 static const gchar *
 verdict_text(const ListEntry *e)
 {
+    if (e->daemon_doc != NULL && cv_cli_daemon_doc_verdict(e->daemon_doc) != NULL)
+        return cv_cli_daemon_doc_verdict(e->daemon_doc);
     if (e->decision.verdict == CV_VERDICT_WARMUP && over_limit(e))
         return "over-limit";
     return cv_verdict_to_string(e->decision.verdict);
@@ -76,7 +81,7 @@ json_field(JsonBuilder *b, const gchar *name, const CvU64Field *f)
 }
 
 static void
-print_json(GPtrArray *entries, const gchar *uri)
+print_json(GPtrArray *entries, const gchar *uri, const CvCliDaemonView *view)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     g_autoptr(JsonGenerator) gen = json_generator_new();
@@ -86,6 +91,11 @@ print_json(GPtrArray *entries, const gchar *uri)
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "uri");
     json_builder_add_string_value(b, uri);
+    json_builder_set_member_name(b, "daemon-pid");
+    if (view != NULL)
+        json_builder_add_int_value(b, cv_cli_daemon_view_pid(view));
+    else
+        json_builder_add_null_value(b);
     json_builder_set_member_name(b, "migrations");
     json_builder_begin_array(b);
     for (guint i = 0; i < entries->len; i++) {
@@ -111,6 +121,15 @@ print_json(GPtrArray *entries, const gchar *uri)
         json_builder_add_string_value(b, e->policy.name);
         json_builder_set_member_name(b, "policy-source");
         json_builder_add_string_value(b, cv_config_source_to_string(e->source));
+        /* the daemon's document as it published it (cv-runtime-doc.h), or null */
+        json_builder_set_member_name(b, "daemon");
+        if (e->daemon_doc != NULL) {
+            g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), e->daemon_doc);
+
+            json_builder_add_value(b, g_steal_pointer(&node));
+        } else {
+            json_builder_add_null_value(b);
+        }
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
@@ -122,10 +141,10 @@ print_json(GPtrArray *entries, const gchar *uri)
 }
 
 static void
-print_table(GPtrArray *entries)
+print_table(GPtrArray *entries, const CvCliDaemonView *view)
 {
-    printf("%-20s %5s %12s %9s %9s %-11s %s\n", "NAME", "ITER", "REMAINING", "EXPECTED", "LIMIT",
-           "VERDICT", "POLICY");
+    printf("%-20s %5s %12s %9s %9s %-11s %-24s %s\n", "NAME", "ITER", "REMAINING", "EXPECTED",
+           "LIMIT", "VERDICT", "POLICY", "DAEMON");
     for (guint i = 0; i < entries->len; i++) {
         ListEntry *e = g_ptr_array_index(entries, i);
         const CvSample *s = &e->row->sample;
@@ -137,8 +156,22 @@ print_table(GPtrArray *entries)
                 ? g_strdup_printf("%" G_GUINT64_FORMAT, s->ram_dirty_sync_count.value)
                 : g_strdup("-");
 
-        printf("%-20s %5s %12s %9s %9s %-11s %s (%s)\n", e->row->name, iter, remaining, expected,
-               limit, verdict_text(e), e->policy.name, cv_config_source_to_string(e->source));
+        g_autofree gchar *policy = NULL;
+        g_autofree gchar *tuned = NULL;
+
+        if (e->daemon_doc != NULL) {
+            const gchar *source = cv_cli_daemon_doc_str(e->daemon_doc, "policy-source");
+
+            policy = g_strdup_printf("%s (%s)", cv_cli_daemon_doc_str(e->daemon_doc, "policy"),
+                                     source != NULL ? source : "?");
+            tuned = cv_cli_daemon_doc_summary(e->daemon_doc);
+        } else {
+            policy =
+                g_strdup_printf("%s (%s)", e->policy.name, cv_config_source_to_string(e->source));
+            tuned = g_strdup(view != NULL ? "not tuned" : "no daemon");
+        }
+        printf("%-20s %5s %12s %9s %9s %-11s %-24s %s\n", e->row->name, iter, remaining, expected,
+               limit, verdict_text(e), policy, tuned);
     }
 }
 
@@ -146,10 +179,15 @@ gint
 cv_cli_list(CvCliGlobal *global, gint argc, gchar **argv)
 {
     g_autofree gchar *config_file = NULL;
+    g_autofree gchar *runtime_dir = NULL;
     gboolean json = FALSE, all = FALSE;
     const GOptionEntry entries[] = {
         {"config", 0, 0, G_OPTION_ARG_FILENAME, &config_file,
          "configuration file with the policies", "FILE"},
+        {"runtime-dir", 0, 0, G_OPTION_ARG_FILENAME, &runtime_dir,
+         "where virt-converged publishes its view (default: $RUNTIME_DIRECTORY or " RUNSTATEDIR
+         "/virt-converge)",
+         "DIR"},
         {"all", 'a', 0, G_OPTION_ARG_NONE, &all, "every running domain, migrating or not", NULL},
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "one JSON object", NULL},
         G_OPTION_ENTRY_NULL,
@@ -159,12 +197,16 @@ cv_cli_list(CvCliGlobal *global, gint argc, gchar **argv)
         "The domains of -c URI with an outgoing migration: iteration, remaining RAM, expected "
         "downtime, downtime-limit, the engine's verdict on that one reading (over-limit: QEMU "
         "expects more downtime than the limit allows, so it cannot switch over now), and the "
-        "policy the domain would be tuned with. Read-only.");
+        "policy the domain would be tuned with. When virt-converged runs, a migration it tunes "
+        "shows its view: the policy it resolved, its latest verdict, its state and changes. "
+        "Read-only.");
     g_autoptr(GError) error = NULL;
     g_autoptr(CvConfig) config = NULL;
     g_autoptr(CvLibvirtConn) conn = NULL;
     g_autoptr(GPtrArray) rows = NULL;
     g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(CvCliDaemonView) view = NULL;
+    const gchar *uris[3] = {NULL};
 
     g_option_context_add_main_entries(context, entries, NULL);
     if (!cv_cli_parse(global, context, "list", &argc, &argv))
@@ -184,17 +226,21 @@ cv_cli_list(CvCliGlobal *global, gint argc, gchar **argv)
         cv_cli_error("list", "%s", error->message);
         return cv_cli_exit_for_error(error);
     }
+    view = cv_cli_daemon_view_load(runtime_dir);
+    uris[0] = cv_libvirt_conn_get_uri(conn);
+    uris[1] = global->connect_uri;
     for (guint i = 0; i < rows->len; i++) {
         ListEntry *e = g_new0(ListEntry, 1);
 
         judge(config, g_ptr_array_index(rows, i), e);
+        e->daemon_doc = cv_cli_daemon_view_find(view, uris, e->row->uuid, e->row->name);
         g_ptr_array_add(list, e);
     }
     if (json)
-        print_json(list, cv_libvirt_conn_get_uri(conn));
+        print_json(list, cv_libvirt_conn_get_uri(conn), view);
     else if (list->len == 0)
         printf("no outgoing migrations on %s\n", cv_libvirt_conn_get_uri(conn));
     else
-        print_table(list);
+        print_table(list, view);
     return CV_CLI_EXIT_OK;
 }

@@ -1,6 +1,8 @@
 /* virt-converge status DOM | --qmp PATH: one reading, like QEMU's `info migrate`, plus the
  * verdict and what the engine would set now. Read-only: it changes nothing in QEMU, not even
- * capabilities; a libvirt domain is read on a read-only connection, from its job statistics. */
+ * capabilities; a libvirt domain is read on a read-only connection, from its job statistics.
+ * When virt-converged tunes the domain's migration, its view comes first (the policy it
+ * resolved, its state, latest decision and reason); --json adds it as "daemon". */
 #include "config.h"
 
 #include <stdio.h>
@@ -47,8 +49,13 @@ cv_cli_status(CvCliGlobal *global, gint argc, gchar **argv)
     g_autofree gchar *qmp = NULL;
     g_autofree gchar *policy_name = NULL;
     g_autofree gchar *config = NULL;
+    g_autofree gchar *runtime_dir = NULL;
     gboolean json = FALSE;
     const GOptionEntry entries[] = {
+        {"runtime-dir", 0, 0, G_OPTION_ARG_FILENAME, &runtime_dir,
+         "where virt-converged publishes its view (default: $RUNTIME_DIRECTORY or " RUNSTATEDIR
+         "/virt-converge)",
+         "DIR"},
         {"qmp", 0, 0, G_OPTION_ARG_FILENAME, &qmp, "QEMU's QMP unix socket", "PATH"},
         {"policy", 'p', 0, G_OPTION_ARG_STRING, &policy_name, "policy to judge with", "NAME"},
         {"config", 0, 0, G_OPTION_ARG_FILENAME, &config, "configuration file with the policies",
@@ -72,6 +79,8 @@ cv_cli_status(CvCliGlobal *global, gint argc, gchar **argv)
     CvSample sample;
     CvDecision now, would;
     gboolean have_would;
+    g_autoptr(CvCliDaemonView) view = NULL;
+    JsonObject *daemon_doc = NULL;
 
     g_option_context_add_main_entries(context, entries, NULL);
     if (!cv_cli_parse(global, context, "status", &argc, &argv))
@@ -104,11 +113,16 @@ cv_cli_status(CvCliGlobal *global, gint argc, gchar **argv)
             .policy_name = policy_name,
             .config_file = config,
         };
+        const gchar *uris[3] = {NULL};
 
         if (!cv_cli_domain_open(global, "status", &opts, &dom))
             return dom.exit_code != 0 ? dom.exit_code : CV_CLI_EXIT_ERROR;
+        uris[0] = cv_libvirt_conn_get_uri(dom.conn);
+        uris[1] = global->connect_uri;
         policy = dom.policy;
         target = g_steal_pointer(&dom.target);
+        view = cv_cli_daemon_view_load(runtime_dir);
+        daemon_doc = cv_cli_daemon_view_find(view, uris, NULL, cv_target_libvirt_get_name(target));
     }
     if (!cv_target_query_params_sync(target, &params, &error) ||
         !cv_target_query_migrate_sync(target, &sample, &error)) {
@@ -121,14 +135,40 @@ cv_cli_status(CvCliGlobal *global, gint argc, gchar **argv)
         history.original_downtime_limit_ms = params.downtime_limit_ms.value;
     now = cv_policy_decide(&policy, &sample, 1, &params, &history);
     have_would = would_set(&policy, &sample, &params, &would);
-    if (json)
-        text =
+    if (json) {
+        g_autofree gchar *plain =
             cv_cli_format_status_json(&sample, &params, &policy, &now, have_would ? &would : NULL);
-    else
+        g_autoptr(JsonNode) root = json_from_string(plain, NULL);
+
+        if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
+            text = g_steal_pointer(&plain);
+        } else {
+            g_autoptr(JsonGenerator) gen = json_generator_new();
+            g_autofree gchar *data = NULL;
+
+            /* the daemon's document as it published it (cv-runtime-doc.h), or null */
+            if (daemon_doc != NULL)
+                json_object_set_object_member(json_node_get_object(root), "daemon",
+                                              json_object_ref(daemon_doc));
+            else
+                json_object_set_null_member(json_node_get_object(root), "daemon");
+            json_generator_set_root(gen, root);
+            data = json_generator_to_data(gen, NULL);
+            text = g_strconcat(data, "\n", NULL);
+        }
+    } else
         text = cv_cli_format_status(&sample, &params, &policy, &now, have_would ? &would : NULL);
     if (dom.policy_note != NULL && !json)
         printf("domain: %s (%s)\n%s\n", cv_target_libvirt_get_name(target),
                cv_target_get_description(target), dom.policy_note);
+    if (daemon_doc != NULL && !json) {
+        g_autofree gchar *tuned = cv_cli_daemon_doc_describe(view, daemon_doc);
+
+        fputs(tuned, stdout);
+    } else if (view != NULL && !json && qmp == NULL) {
+        printf("virt-converged (pid %" G_GINT64_FORMAT ") runs but does not tune this domain\n",
+               cv_cli_daemon_view_pid(view));
+    }
     fputs(text, stdout);
     return CV_CLI_EXIT_OK;
 }

@@ -107,6 +107,33 @@ gboolean cv_cli_parse_monitor_commands(const gchar *command, const gchar *value,
 gint cv_cli_exit_for_error(const GError *error);
 
 gint cv_cli_list(CvCliGlobal *global, gint argc, gchar **argv);
+
+/* ---- the daemon's view (cv-cli-daemon.c) ---------------------------------------------------- */
+
+#include <json-glib/json-glib.h>
+
+typedef struct {
+    gchar *runtime_dir;
+    JsonObject *daemon; /* RUNTIME_DIR/daemon.json */
+    GPtrArray *docs;    /* JsonObject *: one per migration the daemon tunes */
+} CvCliDaemonView;
+
+void cv_cli_daemon_view_free(CvCliDaemonView *v);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(CvCliDaemonView, cv_cli_daemon_view_free)
+
+/* The view of the daemon publishing in @runtime_dir (NULL: $RUNTIME_DIRECTORY or the
+ * installed default); NULL when no daemon runs there. */
+CvCliDaemonView *cv_cli_daemon_view_load(const gchar *runtime_dir);
+gint64 cv_cli_daemon_view_pid(const CvCliDaemonView *v);
+/* The document of the domain (by UUID when both sides know it, else by name) on one of @uris. */
+JsonObject *cv_cli_daemon_view_find(const CvCliDaemonView *v, const gchar *const *uris,
+                                    const gchar *uuid, const gchar *name);
+const gchar *cv_cli_daemon_doc_str(JsonObject *doc, const gchar *name);
+const gchar *cv_cli_daemon_doc_verdict(JsonObject *doc);
+/* "tuning, 1 change" (", adopted") */
+gchar *cv_cli_daemon_doc_summary(JsonObject *doc);
+/* The lines `status` prints for a migration the daemon tunes. */
+gchar *cv_cli_daemon_doc_describe(const CvCliDaemonView *v, JsonObject *doc);
 gint cv_cli_migrate(CvCliGlobal *global, gint argc, gchar **argv);
 gint cv_cli_check(CvCliGlobal *global, gint argc, gchar **argv);
 

@@ -26,9 +26,10 @@ cv_actuator_check_downtime_limit(const CvPolicy *policy, const CvParams *params,
                                  gsize why_len)
 {
     guint64 cap = policy->max_downtime_ms;
+    guint64 reserve = cv_policy_reserve(policy);
     guint64 stated = policy->switchover_bandwidth;
     const CvU64Field *mb = &params->max_bandwidth;
-    gchar head[96], a[32], b[32];
+    gchar head[128], a[32], b[32];
     guint64 blackout;
 
     if (limit_ms == 0 || limit_ms > CV_SAMPLE_MAX_MS) {
@@ -36,12 +37,19 @@ cv_actuator_check_downtime_limit(const CvPolicy *policy, const CvParams *params,
                    limit_ms);
         return FALSE;
     }
-    if (cap == 0 || limit_ms <= cap)
+    /* QEMU's threshold counts only what it sends: the pause adds the reserve on top */
+    if (cap == 0 || limit_ms + reserve <= cap)
         return TRUE;
-    g_snprintf(head, sizeof(head),
-               "downtime-limit %" G_GUINT64_FORMAT " ms is above the cap of %" G_GUINT64_FORMAT
-               " ms",
-               limit_ms, cap);
+    if (reserve > 0)
+        g_snprintf(head, sizeof(head),
+                   "downtime-limit %" G_GUINT64_FORMAT " ms + %" G_GUINT64_FORMAT
+                   " ms switchover reserve is above the cap of %" G_GUINT64_FORMAT " ms",
+                   limit_ms, reserve, cap);
+    else
+        g_snprintf(head, sizeof(head),
+                   "downtime-limit %" G_GUINT64_FORMAT " ms is above the cap of %" G_GUINT64_FORMAT
+                   " ms",
+                   limit_ms, cap);
     if (stated == 0) {
         g_snprintf(why, why_len, "%s and the policy states no link rate", head);
         return FALSE;
@@ -75,11 +83,13 @@ cv_actuator_check_downtime_limit(const CvPolicy *policy, const CvParams *params,
         return FALSE;
     }
     blackout = mul_div_ceil(limit_ms, mb->value, stated);
+    blackout = blackout > G_MAXUINT64 - reserve ? G_MAXUINT64 : blackout + reserve;
     if (blackout > cap) {
         g_snprintf(why, why_len,
                    "%s: %" G_GUINT64_FORMAT
-                   " ms x max-bandwidth %s / stated %s allows a %" G_GUINT64_FORMAT " ms blackout",
-                   head, limit_ms, a, b, blackout);
+                   " ms x max-bandwidth %s / stated %s%s allows a %" G_GUINT64_FORMAT
+                   " ms blackout",
+                   head, limit_ms, a, b, reserve > 0 ? " + the switchover reserve" : "", blackout);
         return FALSE;
     }
     if (engine_blackout_ms == 0 || engine_blackout_ms > cap) {

@@ -5,9 +5,11 @@
  * states the link rate (switchover-bandwidth > 0), QEMU cannot take avail-switchover-bandwidth
  * and none is in force, no VFIO device's share goes unreported (before 11.1), and
  * max-bandwidth is valid, non-zero and at most the stated rate; then the limit L is allowed
- * while L x max-bandwidth / stated <= cap (max-bandwidth is the only bound on the rate QEMU
- * will measure for the rest of the migration, and the final copy runs at the link's rate).
- * Otherwise L <= cap. The engine computes the same rule on its own (policy/); a limit above the
+ * while L x max-bandwidth / stated + reserve <= cap (max-bandwidth is the only bound on the
+ * rate QEMU will measure for the rest of the migration, and the final copy runs at the link's
+ * rate). Otherwise L + reserve <= cap. The reserve (the policy's switchover-reserve) is the part
+ * of the pause QEMU's threshold does not count: vCPU stop, unreported device state, the last
+ * sync. The engine computes the same rule on its own (policy/); a limit above the
  * cap also needs the engine's predicted blackout within the cap: both must agree. */
 #pragma once
 

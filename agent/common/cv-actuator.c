@@ -16,6 +16,8 @@ struct _CvActuator {
     CvActuatorOutsideFunc outside_func;
     CvActuatorDoneFunc done_func;
     gpointer user_data;
+    CvActuatorGateFunc gate_func;
+    gpointer gate_data;
 
     CvParams params;   /* as we believe they are now */
     CvParams original; /* before our first change of each */
@@ -127,6 +129,56 @@ cv_actuator_set_funcs(CvActuator *actuator, CvActuatorOutsideFunc outside_func,
     actuator->outside_func = outside_func;
     actuator->done_func = done_func;
     actuator->user_data = user_data;
+}
+
+void
+cv_actuator_set_gate_func(CvActuator *actuator, CvActuatorGateFunc func, gpointer user_data)
+{
+    g_return_if_fail(actuator != NULL);
+    actuator->gate_func = func;
+    actuator->gate_data = user_data;
+}
+
+void
+cv_actuator_set_policy(CvActuator *actuator, const CvPolicy *policy)
+{
+    g_return_if_fail(actuator != NULL && policy != NULL);
+    actuator->policy = *policy;
+}
+
+gboolean
+cv_actuator_adopt(CvActuator *actuator, CvDecisionKind kind, const CvTunerAdoptedParam *adopted)
+{
+    CvU64Field *original, *now, *ours;
+    gboolean *changed;
+    gboolean held = FALSE;
+
+    g_return_val_if_fail(actuator != NULL && adopted != NULL, FALSE);
+    if (kind == CV_DECISION_SET_DOWNTIME_LIMIT) {
+        original = &actuator->original.downtime_limit_ms;
+        now = &actuator->params.downtime_limit_ms;
+        ours = &actuator->ours_downtime;
+        changed = &actuator->changed_downtime;
+    } else if (kind == CV_DECISION_SET_SWITCHOVER_BANDWIDTH) {
+        original = &actuator->original.avail_switchover_bandwidth;
+        now = &actuator->params.avail_switchover_bandwidth;
+        ours = &actuator->ours_switchover;
+        changed = &actuator->changed_switchover;
+    } else {
+        g_return_val_if_reached(FALSE);
+    }
+    if (adopted->n_ours == 0)
+        return FALSE;
+    *original = adopted->original;
+    if (original->state == CV_FIELD_INVALID)
+        original->state = CV_FIELD_ABSENT;
+    *changed = TRUE;
+    for (guint i = 0; i < adopted->n_ours && cv_field_valid(now); i++)
+        held |= adopted->ours[i] == now->value;
+    /* Not held: someone else's value stands there now (or the original again); a restore
+     * compares against the last of ours and leaves theirs alone. */
+    cv_field_set(ours, held ? now->value : adopted->ours[adopted->n_ours - 1]);
+    return held;
 }
 
 void
@@ -364,6 +416,24 @@ cv_actuator_apply(CvActuator *actuator, const CvDecision *d, const CvSample *s,
     if (self->dry_run) {
         action->result = CV_TUNER_RESULT_DRY_RUN;
         return FALSE;
+    }
+    if (self->gate_func != NULL) {
+        CvTunerChange change = {
+            .decision = d, .current = &self->params, .original = &self->original};
+
+        switch (self->gate_func(&change, why, sizeof(why), self->gate_data)) {
+        case CV_TUNER_GATE_HOLD:
+            action->result = CV_TUNER_RESULT_HELD;
+            g_strlcpy(action->error, why, sizeof(action->error));
+            return FALSE;
+        case CV_TUNER_GATE_REFUSE:
+            action->result = CV_TUNER_RESULT_REFUSED;
+            g_strlcpy(action->error, why, sizeof(action->error));
+            return FALSE;
+        case CV_TUNER_GATE_PROCEED:
+        default:
+            break;
+        }
     }
     self->in_flight = TRUE;
     self->decision = *d;

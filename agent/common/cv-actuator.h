@@ -55,6 +55,22 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(CvActuator, cv_actuator_free)
 void cv_actuator_set_funcs(CvActuator *actuator, CvActuatorOutsideFunc outside_func,
                            CvActuatorDoneFunc done_func, gpointer user_data);
 
+/* Asked before every change cv_actuator_apply() would send (after the cap check, not in a dry
+ * run): PROCEED sends it, HOLD settles it as HELD, REFUSE as REFUSED, both with @why. */
+typedef CvTunerGate (*CvActuatorGateFunc)(const CvTunerChange *change, gchar *why, gsize why_len,
+                                          gpointer user_data);
+void cv_actuator_set_gate_func(CvActuator *actuator, CvActuatorGateFunc func, gpointer user_data);
+
+/* A new version of the policy: the cap check uses it from the next change on. */
+void cv_actuator_set_policy(CvActuator *actuator, const CvPolicy *policy);
+
+/* After cv_actuator_set_found(): @kind's parameter (SET_DOWNTIME_LIMIT or
+ * SET_SWITCHOVER_BANDWIDTH) was changed by an earlier tuner of this migration (@adopted, with
+ * at least one value): its original comes from there, and the value found is ours when it is
+ * one of @adopted's values. Returns whether QEMU holds one of ours. */
+gboolean cv_actuator_adopt(CvActuator *actuator, CvDecisionKind kind,
+                           const CvTunerAdoptedParam *adopted);
+
 /* The parameters and capabilities read at attach: what we believe, and what a restore goes back
  * to until we change something. */
 void cv_actuator_set_found(CvActuator *actuator, const CvParams *params);

@@ -115,6 +115,8 @@ append(CvSampleHistory *h, const CvSample *s, gboolean mid)
     if (h->n == h->limits.max_samples)
         thin(h);
     h->samples[h->n] = *s;
+    /* the engine's forecast must know which readings may sit low on the sawtooth */
+    h->samples[h->n].mid_iteration = mid;
     h->mid[h->n++] = mid;
     /* Keep two expired readings: the older one makes the younger a boundary for the engine,
      * and the younger may still be the window's reference (sparse evaluations at a high
@@ -202,6 +204,8 @@ cv_sample_history_view(CvSampleHistory *history, const CvSample *extra, guint *n
     g_return_val_if_fail(history != NULL, NULL);
     if (extra != NULL) {
         history->samples[history->n] = *extra;
+        /* not a kept boundary reading: at best the same iteration as the newest one */
+        history->samples[history->n].mid_iteration = TRUE;
         history->mid[history->n] = FALSE;
     }
     if (n_samples != NULL)
@@ -258,4 +262,12 @@ cv_sample_history_get_epoch(const CvSampleHistory *history)
 {
     g_return_val_if_fail(history != NULL, 0);
     return history->epoch;
+}
+
+void
+cv_sample_history_set_windows(CvSampleHistory *history, guint window_passes, guint64 window_ms)
+{
+    g_return_if_fail(history != NULL);
+    history->limits.window_passes = window_passes;
+    history->limits.window_ms = window_ms;
 }

@@ -55,6 +55,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(CvSampleHistory, cv_sample_history_free)
  * each, so polls are not needed as boundaries). */
 CvSampleKept cv_sample_history_add(CvSampleHistory *history, const CvSample *sample,
                                    CvSampleRead read, gboolean pass_events);
+/* A new stall window (a new version of the policy): readings expire by it from the next add. */
+void cv_sample_history_set_windows(CvSampleHistory *history, guint window_passes,
+                                   guint64 window_ms);
 /* Forget everything (a new epoch the caller found by other means). */
 void cv_sample_history_reset(CvSampleHistory *history);
 

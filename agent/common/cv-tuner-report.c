@@ -12,7 +12,8 @@ struct _CvTunerReport {
     CvTunerRecordFunc record_func;
     gpointer record_data;
     gint64 attach_ms;
-    guint64 switchover_bandwidth; /* the policy's stated link rate, for the lower bound */
+    guint64 switchover_bandwidth;  /* the policy's stated link rate, for the lower bound */
+    guint64 switchover_reserve_ms; /* cv_policy_reserve() of the policy */
     gboolean noticed_pending;
     CvTunerSummary summary;
     /* What the end needs from the readings: the last one, and the system-wide remaining last
@@ -96,6 +97,8 @@ cv_tuner_result_to_string(CvTunerResult result)
         return "left-alone";
     case CV_TUNER_RESULT_LEFT_ALONE_UNVERIFIED:
         return "left-alone-unverified";
+    case CV_TUNER_RESULT_HELD:
+        return "held";
     default:
         return "unknown";
     }
@@ -113,12 +116,22 @@ cv_tuner_report_new(CvTuner *tuner, CvTarget *target, CvClock *clock, const CvPo
     report->target = target;
     report->clock = clock;
     report->switchover_bandwidth = policy->switchover_bandwidth;
+    report->switchover_reserve_ms = cv_policy_reserve(policy);
     report->summary.dry_run = dry_run;
     g_strlcpy(report->summary.policy, policy->name, sizeof(report->summary.policy));
     report->summary.max_downtime_ms = policy->max_downtime_ms;
     report->summary.system_wide_remaining = CV_TRI_UNKNOWN;
     report->summary.switchover_bandwidth = CV_TRI_UNKNOWN;
     return report;
+}
+
+void
+cv_tuner_report_set_policy(CvTunerReport *report, const CvPolicy *policy)
+{
+    g_return_if_fail(report != NULL && policy != NULL);
+    report->switchover_bandwidth = policy->switchover_bandwidth;
+    g_strlcpy(report->summary.policy, policy->name, sizeof(report->summary.policy));
+    report->summary.max_downtime_ms = policy->max_downtime_ms;
 }
 
 void
@@ -224,6 +237,7 @@ cv_tuner_summary_add_restore(CvTunerSummary *sum, const CvTunerAction *r)
         break;
     case CV_TUNER_RESULT_APPLIED:
     case CV_TUNER_RESULT_DRY_RUN:
+    case CV_TUNER_RESULT_HELD:
     default:
         break;
     }
@@ -385,8 +399,8 @@ cv_tuner_report_switchover_support(CvTunerReport *report, const CvParams *params
     static const gchar head[] = "fallback: this QEMU has no avail-switchover-bandwidth (before "
                                 "8.2): never sent";
     const CvU64Field *mb = &params->max_bandwidth;
-    guint64 cap, stated;
-    gchar rate[32], max_bw[32];
+    guint64 stated;
+    gchar rate[32], max_bw[32], cap[96], reserve[64] = "";
 
     g_return_if_fail(report != NULL && params != NULL);
     if (cv_params_supports_switchover_bandwidth(params)) {
@@ -394,28 +408,35 @@ cv_tuner_report_switchover_support(CvTunerReport *report, const CvParams *params
         return;
     }
     report->summary.switchover_bandwidth = CV_TRI_NO;
-    cap = report->summary.max_downtime_ms;
+    if (report->switchover_reserve_ms > 0) {
+        g_snprintf(reserve, sizeof(reserve), " + the %" G_GUINT64_FORMAT " ms switchover reserve",
+                   report->switchover_reserve_ms);
+        g_snprintf(cap, sizeof(cap),
+                   "the cap of %" G_GUINT64_FORMAT " ms less its %" G_GUINT64_FORMAT
+                   " ms switchover reserve",
+                   report->summary.max_downtime_ms, report->switchover_reserve_ms);
+    } else {
+        g_snprintf(cap, sizeof(cap), "the cap of %" G_GUINT64_FORMAT " ms",
+                   report->summary.max_downtime_ms);
+    }
     stated = report->switchover_bandwidth;
     cv_format_rate(stated, rate, sizeof(rate));
     if (cv_field_valid(mb) && mb->value > 0)
         cv_format_rate(mb->value, max_bw, sizeof(max_bw));
     if (stated == 0)
-        cv_tuner_report_notice(report,
-                               "%s; the policy states no link rate, so the limit is held to the "
-                               "cap of %" G_GUINT64_FORMAT " ms",
-                               head, cap);
+        cv_tuner_report_notice(
+            report, "%s; the policy states no link rate, so the limit is held to %s", head, cap);
     else if (params->vfio_devices == CV_TRI_YES)
         cv_tuner_report_notice(report,
                                "%s; a VFIO device's share is not reported (before 11.1) and "
-                               "max-bandwidth does not bound it, so the limit is held to the cap "
-                               "of %" G_GUINT64_FORMAT " ms",
+                               "max-bandwidth does not bound it, so the limit is held to %s",
                                head, cap);
     else if (!cv_field_valid(mb) || mb->value == 0)
         /* libvirt's "unlimited" (INT64_MAX, rounded) reads as out of range: invalid */
         cv_tuner_report_notice(report,
                                "%s; max-bandwidth is %s: nothing bounds the precopy rate QEMU "
-                               "will measure, so the limit is held to the cap of %" G_GUINT64_FORMAT
-                               " ms (re-checked when max-bandwidth changes)",
+                               "will measure, so the limit is held to %s (re-checked when "
+                               "max-bandwidth changes)",
                                head,
                                cv_field_valid(mb)             ? "unlimited (0)"
                                : mb->state == CV_FIELD_ABSENT ? "unknown"
@@ -424,16 +445,16 @@ cv_tuner_report_switchover_support(CvTunerReport *report, const CvParams *params
     else if (mb->value > stated)
         cv_tuner_report_notice(report,
                                "%s; max-bandwidth %s is above the stated link rate %s, so the "
-                               "limit is held to the cap of %" G_GUINT64_FORMAT
-                               " ms (re-checked when max-bandwidth changes)",
+                               "limit is held to %s (re-checked when max-bandwidth changes)",
                                head, max_bw, rate, cap);
     else
         cv_tuner_report_notice(report,
                                "%s; max-bandwidth %s bounds the precopy rate: blackout predicted "
-                               "as limit x %s / %s (stated), so the limit may go above the cap "
+                               "as limit x %s / %s (stated)%s, so the limit may go above the cap "
                                "while that stays within %" G_GUINT64_FORMAT
                                " ms (re-checked when max-bandwidth changes)",
-                               head, max_bw, max_bw, rate, cap);
+                               head, max_bw, max_bw, rate, reserve,
+                               report->summary.max_downtime_ms);
 }
 
 CvTunerSummary *

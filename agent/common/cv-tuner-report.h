@@ -23,6 +23,8 @@ CvTunerReport *cv_tuner_report_new(CvTuner *tuner, CvTarget *target, CvClock *cl
 void cv_tuner_report_free(CvTunerReport *report);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CvTunerReport, cv_tuner_report_free)
 
+/* A new version of the policy: the summary's cap and the lower bound's rate follow it. */
+void cv_tuner_report_set_policy(CvTunerReport *report, const CvPolicy *policy);
 void cv_tuner_report_set_record_func(CvTunerReport *report, CvTunerRecordFunc func,
                                      gpointer user_data);
 /* Times are counted from now on. */

@@ -31,6 +31,8 @@
 #define MAX_QUERY_ERRORS 10
 /* Default period of the parameter refresh while watching (CvTunerOptions.params_refresh_ms). */
 #define PARAMS_REFRESH_MS 10000
+/* Values of ours an adoption keeps per parameter (the newest). */
+#define CV_TUNER_MAX_ADOPTED 32
 
 typedef enum {
     PHASE_INIT = 0,
@@ -80,6 +82,15 @@ struct _CvTuner {
     /* Reconnects. */
     Phase resume_phase;
     gboolean connection_lost; /* the socket closed under us */
+
+    /* A daemon's hooks and modes (cv_tuner_set_gate_func, _set_watch_only, _adopt). */
+    CvTunerGateFunc gate_func;
+    gpointer gate_data;
+    gboolean watch_only;
+    gboolean adopting;
+    CvTunerAdoption adoption; /* its ours point into the arrays below */
+    guint64 adopted_downtime[CV_TUNER_MAX_ADOPTED];
+    guint64 adopted_switchover[CV_TUNER_MAX_ADOPTED];
 };
 
 static void finish(CvTuner *self, CvTunerOutcome outcome, const gchar *format, ...)
@@ -160,6 +171,20 @@ maybe_detach_after_eval(CvTuner *self)
         cv_tuner_detach(self);
 }
 
+/* Watching only: a change is held back unless it lowers a downtime-limit that is still ours
+ * (a bound requires it: a lower cap, a max-bandwidth raised under our over-cap limit). */
+static gboolean
+watch_only_blocks(CvTuner *self, const CvDecision *d)
+{
+    const CvU64Field *now = &cv_actuator_get_params(self->actuator)->downtime_limit_ms;
+
+    if (!self->watch_only || d->kind == CV_DECISION_NONE)
+        return FALSE;
+    return !(d->kind == CV_DECISION_SET_DOWNTIME_LIMIT &&
+             cv_actuator_limit_is_ours(self->actuator) && cv_field_valid(now) &&
+             d->value < now->value);
+}
+
 /* Report the evaluation of @samples[n - 1] and act on @d. @verify_error: the parameters could
  * not be re-read, so a change is not sent (the engine decides again next time). */
 static void
@@ -182,7 +207,9 @@ conclude(CvTuner *self, const CvDecision *d, const CvSample *s, const GError *ve
      * was first found short); changes are recorded once they are applied. */
     if (d->kind == CV_DECISION_NONE)
         cv_policy_history_record(&self->engine, d, s);
-    if (verify_error != NULL && d->kind != CV_DECISION_NONE) {
+    if (watch_only_blocks(self, d)) {
+        /* reported in the SAMPLE record only: nothing was tried */
+    } else if (verify_error != NULL && d->kind != CV_DECISION_NONE) {
         cv_actuator_fill_not_sent(self->actuator, d, s, verify_error, &action);
         cv_tuner_report_action(self->report, &action);
     } else if (!cv_actuator_apply(self->actuator, d, s, &action) && d->kind != CV_DECISION_NONE) {
@@ -235,7 +262,7 @@ needs_fresh_params(CvTuner *self, const CvDecision *d, const CvSample *s)
 {
     gchar why[CV_TUNER_MESSAGE_MAX];
 
-    if (d->kind == CV_DECISION_NONE || self->opts.dry_run)
+    if (d->kind == CV_DECISION_NONE || self->opts.dry_run || watch_only_blocks(self, d))
         return FALSE;
     return cv_actuator_check(&self->opts.policy, cv_actuator_get_params(self->actuator), d, s, why,
                              sizeof(why));
@@ -634,6 +661,38 @@ migrate_cb(CvTarget *target, const GError *error, gpointer user_data)
 }
 
 static void
+adopt_at_attach(CvTuner *self)
+{
+    const CvTunerAdoptedParam *dt = &self->adoption.downtime_limit;
+    const CvTunerAdoptedParam *sw = &self->adoption.avail_switchover_bandwidth;
+    const CvParams *now = cv_actuator_get_params(self->actuator);
+
+    if (dt->n_ours > 0) {
+        gboolean ours = cv_actuator_adopt(self->actuator, CV_DECISION_SET_DOWNTIME_LIMIT, dt);
+
+        self->engine.original_downtime_limit_ms =
+            cv_field_valid(&dt->original) ? dt->original.value : 0;
+        self->engine.n_downtime_changes = dt->n_ours;
+        /* the engine may lower a limit of ours; one someone else set since is theirs */
+        if (ours)
+            self->engine.our_downtime_limit_ms = now->downtime_limit_ms.value;
+        cv_tuner_report_notice(self->report,
+                               "adopted: downtime-limit %s (found before the first change: %s)",
+                               ours ? "is one of ours" : "is not ours (left alone)",
+                               cv_field_valid(&dt->original) ? "known" : "unknown");
+    }
+    if (sw->n_ours > 0) {
+        gboolean ours = cv_actuator_adopt(self->actuator, CV_DECISION_SET_SWITCHOVER_BANDWIDTH, sw);
+
+        self->engine.switchover_bandwidth_set = TRUE;
+        if (ours)
+            self->engine.our_switchover_bandwidth = now->avail_switchover_bandwidth.value;
+        cv_tuner_report_notice(self->report, "adopted: avail-switchover-bandwidth %s",
+                               ours ? "is one of ours" : "is not ours (left alone)");
+    }
+}
+
+static void
 params_cb(CvTarget *target, const CvParams *params, const GError *error, gpointer user_data)
 {
     CvTuner *self = user_data;
@@ -649,6 +708,8 @@ params_cb(CvTarget *target, const CvParams *params, const GError *error, gpointe
     cv_actuator_set_found(self->actuator, params);
     if (cv_field_valid(&params->downtime_limit_ms))
         self->engine.original_downtime_limit_ms = params->downtime_limit_ms.value;
+    if (self->adopting)
+        adopt_at_attach(self);
     cv_tuner_report_attach(self->report, cv_actuator_get_params(self->actuator), &self->opts.policy,
                            self->opts.poll_interval_ms);
     if (self->start_uri != NULL) {
@@ -930,4 +991,98 @@ cv_tuner_get_history(const CvTuner *tuner, guint *n_samples)
 {
     g_return_val_if_fail(tuner != NULL, NULL);
     return cv_sample_history_view(tuner->history, NULL, n_samples);
+}
+
+/* ---- a daemon's hooks --------------------------------------------------------------------- */
+
+static CvTunerGate
+gate_cb(const CvTunerChange *change, gchar *why, gsize why_len, gpointer user_data)
+{
+    CvTuner *self = user_data;
+
+    if (self->gate_func == NULL)
+        return CV_TUNER_GATE_PROCEED;
+    return self->gate_func(self, change, why, why_len, self->gate_data);
+}
+
+void
+cv_tuner_set_gate_func(CvTuner *tuner, CvTunerGateFunc func, gpointer user_data)
+{
+    g_return_if_fail(tuner != NULL);
+    tuner->gate_func = func;
+    tuner->gate_data = user_data;
+    cv_actuator_set_gate_func(tuner->actuator, func != NULL ? gate_cb : NULL, tuner);
+}
+
+void
+cv_tuner_set_watch_only(CvTuner *tuner, gboolean watch_only, const gchar *reason)
+{
+    g_return_if_fail(tuner != NULL);
+    if (tuner->watch_only == watch_only)
+        return;
+    tuner->watch_only = watch_only;
+    if (tuner->phase == PHASE_DONE)
+        return;
+    if (watch_only)
+        cv_tuner_report_notice(tuner->report, "watching only, no more changes%s%s",
+                               reason != NULL ? ": " : "", reason != NULL ? reason : "");
+    else
+        cv_tuner_report_notice(tuner->report, "tuning again%s%s", reason != NULL ? ": " : "",
+                               reason != NULL ? reason : "");
+}
+
+gboolean
+cv_tuner_is_watch_only(const CvTuner *tuner)
+{
+    g_return_val_if_fail(tuner != NULL, FALSE);
+    return tuner->watch_only;
+}
+
+static void
+copy_adopted(const CvTunerAdoptedParam *from, CvTunerAdoptedParam *to, guint64 *storage)
+{
+    /* the newest values when there are more than we keep */
+    guint skip = from->n_ours > CV_TUNER_MAX_ADOPTED ? from->n_ours - CV_TUNER_MAX_ADOPTED : 0;
+
+    to->original = from->original;
+    to->n_ours = from->n_ours - skip;
+    if (to->n_ours > 0)
+        memcpy(storage, from->ours + skip, to->n_ours * sizeof(guint64));
+    to->ours = storage;
+}
+
+void
+cv_tuner_adopt(CvTuner *tuner, const CvTunerAdoption *adoption)
+{
+    g_return_if_fail(tuner != NULL && adoption != NULL && tuner->phase == PHASE_INIT);
+    tuner->adopting = TRUE;
+    copy_adopted(&adoption->downtime_limit, &tuner->adoption.downtime_limit,
+                 tuner->adopted_downtime);
+    copy_adopted(&adoption->avail_switchover_bandwidth, &tuner->adoption.avail_switchover_bandwidth,
+                 tuner->adopted_switchover);
+}
+
+void
+cv_tuner_set_policy(CvTuner *tuner, const CvPolicy *policy)
+{
+    g_return_if_fail(tuner != NULL && policy != NULL);
+    tuner->opts.policy = *policy;
+    cv_actuator_set_policy(tuner->actuator, policy);
+    cv_tuner_report_set_policy(tuner->report, policy);
+    cv_sample_history_set_windows(tuner->history, policy->stall_window_passes,
+                                  policy->stall_window_ms);
+    if (tuner->phase != PHASE_WATCHING)
+        return;
+    cv_tuner_report_notice(tuner->report, "policy '%s' changed: tuning with its new version",
+                           policy->name);
+    if (!tuner->verify_pending && !cv_actuator_is_busy(tuner->actuator) &&
+        cv_sample_history_get_n(tuner->history) > 0)
+        evaluate(tuner, NULL);
+}
+
+const CvPolicy *
+cv_tuner_get_policy(const CvTuner *tuner)
+{
+    g_return_val_if_fail(tuner != NULL, NULL);
+    return &tuner->opts.policy;
 }

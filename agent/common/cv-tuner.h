@@ -88,6 +88,9 @@ typedef enum {
     /* A restore not done: the parameter could not be re-read first, so whoever holds it now,
      * it stays ("left-alone (unverified)"; error says why and what the tuner last knew). */
     CV_TUNER_RESULT_LEFT_ALONE_UNVERIFIED,
+    /* A change not sent now: the gate (cv_tuner_set_gate_func) held it (a shared link busy with
+     * another migration's switchover); the engine decides again at the next evaluation. */
+    CV_TUNER_RESULT_HELD,
 } CvTunerResult;
 
 const gchar *cv_tuner_result_to_string(CvTunerResult result);
@@ -202,6 +205,68 @@ void cv_tuner_start(CvTuner *tuner);
 /* Stop watching (SIGINT, --max-passes, --timeout): restore unless keep, end as DETACHED
  * (or whatever the migration had already reached). */
 void cv_tuner_detach(CvTuner *tuner);
+
+/* ---- for a daemon: a gate before each change, watch-only, adoption, a new policy ----------- */
+
+/* A change about to go out: the decision, and the parameters as just re-read (@current) and as
+ * they were before our first change of each (@original, what a restore goes back to). */
+typedef struct {
+    const CvDecision *decision;
+    const CvParams *current;
+    const CvParams *original;
+} CvTunerChange;
+
+typedef enum {
+    CV_TUNER_GATE_PROCEED = 0,
+    /* Not now: reported as an ACTION with result HELD and @why; nothing is sent and the engine
+     * decides again at the next evaluation (with the readings of then). */
+    CV_TUNER_GATE_HOLD,
+    /* Not this one: reported as REFUSED with @why (e.g. the crash-safe record of the change could
+     * not be written, so the change could not be undone after a crash). */
+    CV_TUNER_GATE_REFUSE,
+} CvTunerGate;
+
+/* Called for every change the actuator is about to send (after its own cap check, never in a
+ * dry run, never for a restore), before the command leaves: what the gate writes down then is
+ * on disk before QEMU holds the value, so no crash leaves our value looking like someone
+ * else's. Runs on the tuner's context; must not free the tuner. */
+typedef CvTunerGate (*CvTunerGateFunc)(CvTuner *tuner, const CvTunerChange *change, gchar *why,
+                                       gsize why_len, gpointer user_data);
+void cv_tuner_set_gate_func(CvTuner *tuner, CvTunerGateFunc func, gpointer user_data);
+
+/* Watch only (@watch_only TRUE): keep reading, deciding and reporting, but send no change,
+ * except lowering a downtime-limit that is still ours when a bound requires it (a new cap, a
+ * max-bandwidth raised under our over-cap limit). What is ours is still restored when the
+ * migration fails. For a daemon that yields after someone else changed a parameter. @reason
+ * goes in a NOTICE. FALSE: tune again. */
+void cv_tuner_set_watch_only(CvTuner *tuner, gboolean watch_only, const gchar *reason);
+gboolean cv_tuner_is_watch_only(const CvTuner *tuner);
+
+/* What an earlier tuner of the same migration changed (a daemon's crash-safe record, after a
+ * restart): the value found before its first change (ABSENT: unknown, never restored) and
+ * every value it set, oldest first. */
+typedef struct {
+    CvU64Field original;
+    const guint64 *ours;
+    guint n_ours;
+} CvTunerAdoptedParam;
+
+typedef struct {
+    CvTunerAdoptedParam downtime_limit;             /* ms */
+    CvTunerAdoptedParam avail_switchover_bandwidth; /* bytes/s */
+} CvTunerAdoption;
+
+/* Before cv_tuner_start(): take over a migration an earlier tuner changed. At attach, a
+ * parameter with values of ours gets its original from @adoption instead of from the reading;
+ * the value QEMU holds is ours when it is one of them (the engine may lower it, a restore
+ * undoes it), else someone else's (left alone). Copied. */
+void cv_tuner_adopt(CvTuner *tuner, const CvTunerAdoption *adoption);
+
+/* A new version of the policy (a daemon's reload changed it): the engine, the actuator's cap
+ * check and the summary use it from now on, and the newest boundary is judged again at once
+ * (a lower cap lowers our own limit without waiting for the next iteration). */
+void cv_tuner_set_policy(CvTuner *tuner, const CvPolicy *policy);
+const CvPolicy *cv_tuner_get_policy(const CvTuner *tuner);
 
 gboolean cv_tuner_is_finished(const CvTuner *tuner);
 const CvTunerSummary *cv_tuner_get_summary(const CvTuner *tuner);

@@ -87,6 +87,9 @@ main(int argc, char **argv)
     CvDaemonOptions options = {0};
 
     setlocale(LC_ALL, "");
+    /* A peer that goes away mid-write (libvirtd restarting under us, a closed notify socket)
+     * is an error on that write, never the end of the daemon. */
+    signal(SIGPIPE, SIG_IGN);
     g_set_prgname("virt-converged");
     g_option_context_set_summary(context,
                                  "Watch the live migrations of QEMU/KVM guests that libvirt "

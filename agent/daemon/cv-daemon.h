@@ -7,7 +7,9 @@
 
 #include <glib.h>
 
+#include "cv-clock.h"
 #include "cv-config.h"
+#include "cv-daemon-source.h"
 #include "cv-state-record.h"
 #include "cv-state-store.h"
 
@@ -34,6 +36,12 @@ typedef struct {
     /* NULL: $STATE_DIRECTORY / $RUNTIME_DIRECTORY, else the compile-time defaults. */
     const gchar *state_dir;
     const gchar *runtime_dir;
+    /* Tests: where migrations are found (NULL: libvirt), the tuners' clock (NULL: monotonic,
+     * borrowed otherwise), how often each URI is scanned besides events (0: 10 s). */
+    CvDaemonSourceFactory source_factory;
+    gpointer source_data;
+    CvClock *clock;
+    guint rescan_interval_ms;
 } CvDaemonOptions;
 
 typedef struct _CvDaemon CvDaemon;
@@ -53,7 +61,8 @@ void cv_daemon_free(CvDaemon *daemon);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CvDaemon, cv_daemon_free)
 
 /* Create and lock the directories, read back the state records (reporting and quarantining
- * the bad ones), start the watchdog timer, publish, tell systemd READY=1. Errors:
+ * the bad ones), start the watchdog timer, publish, and watch every URI; READY=1 follows once
+ * each URI answered its first scan (or failed it with a retry scheduled). Errors:
  * CV_DAEMON_ERROR_DIRECTORY, CV_DAEMON_ERROR_LOCKED. */
 gboolean cv_daemon_start(CvDaemon *daemon, GError **error);
 /* Run the main loop until cv_daemon_stop(). */
@@ -61,8 +70,9 @@ void cv_daemon_run(CvDaemon *daemon);
 /* SIGHUP: RELOADING=1, load and validate the files, swap them in only when valid, READY=1.
  * On failure the running configuration stays and @error says "FILE:LINE: what is wrong". */
 gboolean cv_daemon_reload(CvDaemon *daemon, GError **error);
-/* SIGTERM/SIGINT: STOPPING=1, stop watching (records of migrations in flight stay for the
- * next start), final metrics, quit the loop. Idempotent. */
+/* SIGTERM/SIGINT: STOPPING=1, stop watching; each tuner finishes its change in flight and
+ * restores nothing a running migration needs (records stay for the next start); final
+ * metrics, quit the loop once every tuner reported (at once when none runs). Idempotent. */
 void cv_daemon_stop(CvDaemon *daemon);
 
 const CvConfig *cv_daemon_get_config(const CvDaemon *daemon);
@@ -74,5 +84,9 @@ const gchar *cv_daemon_get_runtime_dir(const CvDaemon *daemon);
 GPtrArray *cv_daemon_get_orphan_records(const CvDaemon *daemon);
 /* Milliseconds between WATCHDOG=1 (0: no watchdog). */
 guint cv_daemon_get_watchdog_interval_ms(const CvDaemon *daemon);
+/* Migrations tuned now. */
+guint cv_daemon_get_n_migrations(const CvDaemon *daemon);
+/* READY=1 went out (every URI answered its first scan, or the wait ran out). */
+gboolean cv_daemon_is_ready(const CvDaemon *daemon);
 
 G_END_DECLS

@@ -32,6 +32,7 @@ G_BEGIN_DECLS
 #define CV_HISTORY_EVENT_OUTCOME "outcome"
 #define CV_HISTORY_EVENT_RECOVERED "recovered"
 #define CV_HISTORY_EVENT_DAEMON "daemon"
+#define CV_HISTORY_EVENT_LINK "link" /* the shared link granted, or a lease that ran out */
 
 /* ---- writing ---- */
 

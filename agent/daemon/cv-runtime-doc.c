@@ -1,7 +1,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 
@@ -158,10 +160,14 @@ cv_runtime_doc_to_json(const CvRuntimeStatus *status)
     json_builder_add_int_value(b, CV_RUNTIME_DOC_VERSION);
     add_str(b, "migration-id", status->migration_id);
     add_str(b, "domain", status->domain);
+    add_str(b, "domain-uuid", status->domain_uuid);
     add_str(b, "uri", status->uri);
     add_str(b, "policy", status->policy);
     add_str(b, "policy-source", status->policy_source);
     add_str(b, "state", status->state);
+    add_str(b, "state-reason", status->state_reason);
+    json_builder_set_member_name(b, "adopted");
+    json_builder_add_boolean_value(b, status->adopted);
     add_time(b, "started", status->started_us);
     add_time(b, "updated", status->updated_us);
     add_str(b, "rate-source", status->rate_source);
@@ -170,6 +176,21 @@ cv_runtime_doc_to_json(const CvRuntimeStatus *status)
     add_reading(b, status->sample);
     add_params(b, status->params);
     add_decision(b, status->decision);
+    json_builder_set_member_name(b, "link");
+    if (status->link == NULL) {
+        json_builder_add_null_value(b);
+    } else {
+        json_builder_begin_object(b);
+        add_u64(b, "rate", status->link->rate);
+        add_str(b, "state", status->link->state);
+        json_builder_set_member_name(b, "position");
+        if (status->link->position >= 0)
+            json_builder_add_int_value(b, status->link->position);
+        else
+            json_builder_add_null_value(b);
+        add_str(b, "holder", status->link->holder);
+        json_builder_end_object(b);
+    }
     json_builder_end_object(b);
     root = json_builder_get_root(b);
     json_generator_set_root(gen, root);
@@ -217,6 +238,39 @@ cv_runtime_doc_remove(const gchar *runtime_dir, const gchar *migration_id, GErro
     g_return_val_if_fail(migration_id != NULL && g_uuid_string_is_valid(migration_id), FALSE);
     path = doc_path(runtime_dir, migration_id);
     return cv_atomic_file_remove(path, CV_ATOMIC_FILE_NONE, error);
+}
+
+gboolean
+cv_runtime_doc_remove_all(const gchar *runtime_dir, guint *n_removed, GError **error)
+{
+    g_autofree gchar *dir_path = doc_dir(runtime_dir);
+    g_autoptr(GError) local_error = NULL;
+    g_autoptr(GDir) dir = g_dir_open(dir_path, 0, &local_error);
+    const gchar *name;
+    guint n = 0;
+
+    if (dir == NULL) {
+        if (n_removed != NULL)
+            *n_removed = 0;
+        if (g_error_matches(local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+            return TRUE;
+        g_set_error(error, CV_STATE_ERROR, CV_STATE_ERROR_IO, "%s", local_error->message);
+        return FALSE;
+    }
+    while ((name = g_dir_read_name(dir)) != NULL) {
+        g_autofree gchar *path = NULL;
+
+        /* ours only: ID.json, and the temporary files of a write a crash cut short */
+        if (!g_str_has_suffix(name, DOC_SUFFIX) && name[0] != '.')
+            continue;
+        path = g_build_filename(dir_path, name, NULL);
+        if (!cv_atomic_file_remove(path, CV_ATOMIC_FILE_NONE, error))
+            return FALSE;
+        n++;
+    }
+    if (n_removed != NULL)
+        *n_removed = n;
+    return TRUE;
 }
 
 static const gchar *
@@ -319,4 +373,121 @@ cv_runtime_doc_read_all(const gchar *runtime_dir, GPtrArray **skipped, GError **
     if (skipped != NULL)
         *skipped = g_steal_pointer(&bad);
     return g_steal_pointer(&out);
+}
+
+/* ---- the daemon document ---------------------------------------------------------------- */
+
+static gchar *
+daemon_doc_path(const gchar *runtime_dir)
+{
+    return g_build_filename(runtime_dir, CV_RUNTIME_DAEMON_FILE, NULL);
+}
+
+gboolean
+cv_runtime_doc_write_daemon(const gchar *runtime_dir, const CvRuntimeDaemon *daemon, GError **error)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    g_autoptr(JsonNode) root = NULL;
+    g_autofree gchar *json = NULL;
+    g_autofree gchar *text = NULL;
+    g_autofree gchar *path = daemon_doc_path(runtime_dir);
+
+    g_return_val_if_fail(daemon != NULL, FALSE);
+    json_builder_begin_object(b);
+    add_str(b, "format", CV_RUNTIME_DAEMON_FORMAT);
+    json_builder_set_member_name(b, "version");
+    json_builder_add_int_value(b, CV_RUNTIME_DOC_VERSION);
+    json_builder_set_member_name(b, "pid");
+    json_builder_add_int_value(b, daemon->pid);
+    add_str(b, "daemon-version", daemon->version);
+    add_time(b, "started", daemon->started_us);
+    add_time(b, "updated", daemon->updated_us);
+    json_builder_set_member_name(b, "migrations");
+    json_builder_add_int_value(b, daemon->n_migrations);
+    json_builder_set_member_name(b, "uris");
+    json_builder_begin_array(b);
+    for (guint i = 0; daemon->uris != NULL && daemon->uris[i] != NULL; i++) {
+        json_builder_begin_object(b);
+        add_str(b, "uri", daemon->uris[i]);
+        json_builder_set_member_name(b, "reachable");
+        json_builder_add_boolean_value(b, daemon->reachable != NULL && daemon->reachable[i]);
+        if (daemon->link_rates != NULL && daemon->link_rates[i] > 0) {
+            add_u64(b, "link", daemon->link_rates[i]);
+        } else {
+            json_builder_set_member_name(b, "link");
+            json_builder_add_null_value(b);
+        }
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    root = json_builder_get_root(b);
+    json_generator_set_root(gen, root);
+    json = json_generator_to_data(gen, NULL);
+    text = g_strconcat(json, "\n", NULL);
+    return cv_atomic_file_replace(path, text, strlen(text), DOC_MODE, CV_ATOMIC_FILE_NONE, error);
+}
+
+gboolean
+cv_runtime_doc_remove_daemon(const gchar *runtime_dir, GError **error)
+{
+    g_autofree gchar *path = daemon_doc_path(runtime_dir);
+
+    return cv_atomic_file_remove(path, CV_ATOMIC_FILE_NONE, error);
+}
+
+/* The pid runs, and (where /proc says) it is a virt-converged: a daemon killed without
+ * removing its document, whose pid a later process reuses, does not count. */
+static gboolean
+daemon_alive(gint64 pid)
+{
+    g_autofree gchar *comm_path = NULL;
+    g_autofree gchar *comm = NULL;
+
+    if (pid <= 1 || pid > G_MAXINT32)
+        return FALSE;
+    if (kill((pid_t)pid, 0) < 0 && errno != EPERM)
+        return FALSE;
+    comm_path = g_strdup_printf("/proc/%" G_GINT64_FORMAT "/comm", pid);
+    if (!g_file_get_contents(comm_path, &comm, NULL, NULL))
+        return TRUE;
+    g_strstrip(comm);
+    /* comm is cut at 15 characters: "virt-converged" fits */
+    return g_str_equal(comm, "virt-converged");
+}
+
+JsonObject *
+cv_runtime_doc_read_daemon(const gchar *runtime_dir, GError **error)
+{
+    g_autofree gchar *path = daemon_doc_path(runtime_dir);
+    g_autoptr(JsonParser) parser = json_parser_new_immutable();
+    g_autoptr(GError) local_error = NULL;
+    g_autofree gchar *data = NULL;
+    gsize len = 0;
+    JsonNode *root, *pid;
+    JsonObject *o;
+
+    if (!cv_atomic_file_read_bounded(path, CV_RUNTIME_DOC_MAX_SIZE, &data, &len, error))
+        return NULL;
+    if (!json_parser_load_from_data(parser, data, (gssize)len, &local_error) ||
+        (root = json_parser_get_root(parser)) == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
+        g_set_error(error, CV_STATE_ERROR, CV_STATE_ERROR_CORRUPT, "%s: not a JSON object", path);
+        return NULL;
+    }
+    o = json_node_get_object(root);
+    pid = json_object_has_member(o, "pid") ? json_object_get_member(o, "pid") : NULL;
+    if (g_strcmp0(get_string(o, "format"), CV_RUNTIME_DAEMON_FORMAT) != 0 || pid == NULL ||
+        !JSON_NODE_HOLDS_VALUE(pid) || json_node_get_value_type(pid) != G_TYPE_INT64) {
+        g_set_error(error, CV_STATE_ERROR, CV_STATE_ERROR_CORRUPT,
+                    "%s: not a " CV_RUNTIME_DAEMON_FORMAT " document", path);
+        return NULL;
+    }
+    if (!daemon_alive(json_node_get_int(pid))) {
+        g_set_error(error, CV_STATE_ERROR, CV_STATE_ERROR_NOT_FOUND,
+                    "%s: the daemon that wrote it (pid %" G_GINT64_FORMAT ") is not running", path,
+                    json_node_get_int(pid));
+        return NULL;
+    }
+    return json_object_ref(o);
 }

@@ -67,7 +67,9 @@ is_running_migration(CvMigrationStatus status)
 static gpointer
 list_work(const CvLibvirtWorker *worker, gpointer data, GError **error)
 {
-    gboolean migrating_only = GPOINTER_TO_INT(data);
+    CvLibvirtListFlags flags = (CvLibvirtListFlags)GPOINTER_TO_INT(data);
+    gboolean migrating_only = (flags & CV_LIBVIRT_LIST_MIGRATING_ONLY) != 0;
+    gboolean details_all = (flags & CV_LIBVIRT_LIST_DETAILS_MIGRATING_ONLY) == 0;
     g_autoptr(GPtrArray) rows =
         g_ptr_array_new_with_free_func((GDestroyNotify)cv_libvirt_domain_row_free);
     virDomainPtr *doms = NULL;
@@ -98,8 +100,10 @@ list_work(const CvLibvirtWorker *worker, gpointer data, GError **error)
         cv_libvirt_job_stats_to_sample(type, params, nparams, state, reason, &row->sample);
         virTypedParamsFree(params, nparams);
         if (!migrating_only || is_running_migration(row->sample.status)) {
-            read_downtime_limit(doms[i], &row->downtime_limit_ms);
-            row->xml = take_libvirt_string(virDomainGetXMLDesc(doms[i], 0));
+            if (details_all || is_running_migration(row->sample.status)) {
+                read_downtime_limit(doms[i], &row->downtime_limit_ms);
+                row->xml = take_libvirt_string(virDomainGetXMLDesc(doms[i], 0));
+            }
             g_ptr_array_add(rows, g_steal_pointer(&row));
         }
         virDomainFree(doms[i]);
@@ -112,8 +116,25 @@ list_work(const CvLibvirtWorker *worker, gpointer data, GError **error)
 GPtrArray *
 cv_libvirt_list_domains(CvLibvirtConn *conn, gboolean migrating_only, GError **error)
 {
-    return cv_libvirt_conn_run_sync(conn, list_work, GINT_TO_POINTER(migrating_only), NULL,
-                                    (GDestroyNotify)g_ptr_array_unref, error);
+    return cv_libvirt_conn_run_sync(
+        conn, list_work, GINT_TO_POINTER(migrating_only ? CV_LIBVIRT_LIST_MIGRATING_ONLY : 0), NULL,
+        (GDestroyNotify)g_ptr_array_unref, error);
+}
+
+void
+cv_libvirt_list_domains_async(CvLibvirtConn *conn, CvLibvirtListFlags flags,
+                              GCancellable *cancellable, GAsyncReadyCallback callback,
+                              gpointer user_data)
+{
+    cv_libvirt_conn_run(conn, list_work, GINT_TO_POINTER(flags), NULL,
+                        (GDestroyNotify)g_ptr_array_unref, CV_LIBVIRT_WORK_RETRY, cancellable,
+                        callback, user_data);
+}
+
+GPtrArray *
+cv_libvirt_list_domains_finish(CvLibvirtConn *conn, GAsyncResult *result, GError **error)
+{
+    return cv_libvirt_conn_run_finish(conn, result, error);
 }
 
 /* ---- policy set / unset ---------------------------------------------------------------- */

@@ -25,6 +25,20 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(CvLibvirtDomainRow, cv_libvirt_domain_row_free)
  * job. A GPtrArray of CvLibvirtDomainRow. */
 GPtrArray *cv_libvirt_list_domains(CvLibvirtConn *conn, gboolean migrating_only, GError **error);
 
+typedef enum {
+    CV_LIBVIRT_LIST_MIGRATING_ONLY = 1 << 0, /* only the domains with an outgoing migration */
+    /* every row has name, UUID and job; the XML and limit only those migrating out */
+    CV_LIBVIRT_LIST_DETAILS_MIGRATING_ONLY = 1 << 1,
+} CvLibvirtListFlags;
+
+/* The same, for a main loop (the daemon): the calls run on the connection's worker and
+ * @callback runs on the caller's thread-default context. */
+void cv_libvirt_list_domains_async(CvLibvirtConn *conn, CvLibvirtListFlags flags,
+                                   GCancellable *cancellable, GAsyncReadyCallback callback,
+                                   gpointer user_data);
+GPtrArray *cv_libvirt_list_domains_finish(CvLibvirtConn *conn, GAsyncResult *result,
+                                          GError **error);
+
 /* Write (@policy_name) or remove (NULL) our <metadata> element, in the live domain when it runs
  * and in its persistent definition when it has one. @affected: "live", "persistent config",
  * "live and persistent config". */

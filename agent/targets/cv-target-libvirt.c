@@ -518,7 +518,8 @@ typedef struct {
     CvConfigMetadata *metadata;
     GError *metadata_error;
     guint n_vfio;
-    gboolean closed;
+    gboolean closed; /* cv_target_close(): operations fail with CLOSED until connect */
+    gboolean gone;   /* a CLOSED event was sent (the domain stopped): connect looks it up anew */
 
     /* What the migration showed so far, to tell its end when libvirt keeps no statistics. */
     gboolean saw_job;
@@ -731,6 +732,7 @@ emit_closed(CvTargetLibvirt *self, const gchar *format, ...)
     va_end(args);
     error = g_error_new_literal(CV_TARGET_ERROR, CV_TARGET_ERROR_CLOSED, message);
     ev.error = error;
+    self->gone = TRUE;
     cv_target_emit_event(&self->parent, &ev);
 }
 
@@ -1116,11 +1118,20 @@ lv_connect(CvTarget *target, CvTargetDoneFunc func, gpointer user_data)
     CvTargetLibvirt *self = lv_self(target);
     Op *op = op_new(self, OP_CONNECT, func, user_data);
 
-    if (target->connected || self->closed) {
+    if (target->connected && !self->closed && !self->gone) {
         op_fail_later(op, g_error_new(CV_TARGET_ERROR, CV_TARGET_ERROR_CONNECT,
-                                      "libvirt:%s: connect called twice", self->handle->spec));
+                                      "libvirt:%s: already connected", self->handle->spec));
         return;
     }
+    /* A reconnect (after close() or a CLOSED event), as the QMP target's: libvirt's connection
+     * is shared and re-opens itself, so "a new connection" means looking the domain up again
+     * (by its UUID) on whatever connection the worker holds now, and reading its XML again.
+     * What the migration showed so far (saw_job, the final statistics) stays: it is the same
+     * domain. */
+    self->closed = FALSE;
+    self->gone = FALSE;
+    target->connected = FALSE;
+    target->events = FALSE;
     submit(self, op, connect_work, work_new(self), work_free, connect_result_free,
            CV_LIBVIRT_WORK_RETRY, connect_done);
 }
@@ -1301,12 +1312,15 @@ lv_close(CvTarget *target)
         Op *op = g_ptr_array_index(pending, i);
         Op *copy;
 
-        if (op->cancellable != NULL)
-            g_cancellable_cancel(op->cancellable);
         if (op->kind == OP_MIGRATE) {
-            op->self = NULL;
+            /* Our virDomainMigrateToURI3 runs on its own thread and has no caller waiting:
+             * its end still tells the queries of the next connection how the migration
+             * ended. */
+            g_ptr_array_add(self->pending, op);
             continue;
         }
+        if (op->cancellable != NULL)
+            g_cancellable_cancel(op->cancellable);
         /* a copy answers now; the original's late completion finds self NULL */
         copy = g_new0(Op, 1);
         *copy = *op;

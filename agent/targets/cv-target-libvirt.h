@@ -13,6 +13,11 @@
  * parameter with virDomainQemuMonitorCommand instead, which libvirt logs as a "custom-monitor"
  * taint: CvConfigMonitorCommands says when that is allowed.
  *
+ * Connections: the libvirt connection (CvLibvirtConn) is shared and re-opens itself after
+ * libvirtd restarts. cv_target_connect() after cv_target_close() or a CLOSED event (the domain
+ * stopped) is a reconnect, as the CvTarget contract asks: the domain is looked up again by its
+ * UUID and its XML read again; a connect while connected fails with CONNECT.
+ *
  * Callbacks run on the default main context (libvirt's events are dispatched there). */
 #pragma once
 
