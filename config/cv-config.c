@@ -631,8 +631,16 @@ index_text(FileIndex *f, const gchar *data, gsize len, GError **error)
         gchar *text = lines[i];
         gsize n = strlen(text);
 
-        if (n > 0 && text[n - 1] == '\r')
+        if (n > 0 && text[n - 1] == '\r') {
+            /* GKeyFile drops the \r of a \r\n only; a last line ending in a bare \r would make
+             * it refuse the file without a line (found by fuzz-config) */
+            if (lines[i + 1] == NULL) {
+                set_error_at(error, CV_CONFIG_ERROR_PARSE, f->path, lineno,
+                             "ends in a carriage return without a newline");
+                return FALSE;
+            }
             text[n - 1] = '\0';
+        }
         if (!g_utf8_validate(text, -1, NULL)) {
             set_error_at(error, CV_CONFIG_ERROR_PARSE, f->path, lineno, "not valid UTF-8");
             return FALSE;

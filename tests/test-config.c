@@ -682,7 +682,9 @@ static const BadRow bad_rows[] = {
      CV_CONFIG_ERROR_BAD_VALUE, "on-outside-change: 'ignore': expected yield or keep-tuning"},
     {"not-utf8", "bad-utf8.conf", NULL, "bad-utf8.conf", 2, CV_CONFIG_ERROR_PARSE,
      "not valid UTF-8"},
-    /* found by fuzz-config: GKeyFile refused the file without a line */
+    /* found by fuzz-config: GKeyFile refused these files without a line */
+    {"cr-at-end", "bad-cr-at-end.conf", NULL, "bad-cr-at-end.conf", 3, CV_CONFIG_ERROR_PARSE,
+     "ends in a carriage return without a newline"},
     {"encoding-key", "bad-encoding.conf", NULL, "bad-encoding.conf", 3, CV_CONFIG_ERROR_UNKNOWN_KEY,
      "unknown key 'Encoding' in [policy:gold] (files are always UTF-8)"},
     {"duplicate-policy-across-files", "dup/main.conf", "dup/policies.d",
