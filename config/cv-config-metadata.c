@@ -292,10 +292,17 @@ cv_config_metadata_parse(const gchar *xml, gssize len, GError **error)
     }
     if (doc == NULL || !ctxt->wellFormed) {
         const xmlError *e = xmlCtxtGetLastError(ctxt);
+        /* libxml2 quotes the input in its messages, invalid UTF-8 and control characters
+         * included; the message goes to the journal and to --json output (found by
+         * fuzz-metadata) */
         g_autofree gchar *msg =
-            g_strdup(e != NULL && e->message != NULL ? e->message : "not well-formed");
+            g_utf8_make_valid(e != NULL && e->message != NULL ? e->message : "not well-formed", -1);
 
         g_strchomp(msg);
+        for (gchar *p = msg; *p != '\0'; p++) {
+            if ((guchar)*p < 0x20 || *p == 0x7f)
+                *p = ' ';
+        }
         g_set_error(error, CV_CONFIG_ERROR, CV_CONFIG_ERROR_METADATA,
                     "metadata line %d: malformed XML: %s", e != NULL ? e->line : 0, msg);
         return NULL;

@@ -447,7 +447,6 @@ cv_config_parse_per_gib(const gchar *text, guint64 *ms_per_gib, GError **error)
 {
     const gchar *slash;
     g_autofree gchar *duration = NULL;
-    g_autoptr(GError) local_error = NULL;
     guint64 v = 0;
 
     g_return_val_if_fail(text != NULL, FALSE);

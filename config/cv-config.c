@@ -623,6 +623,14 @@ index_key_line(FileIndex *f, const gchar *text, guint lineno, GroupIndex *curren
                      "key '%s' comes before any [group]", key);
         return FALSE;
     }
+    /* GKeyFile reads Encoding in the first group as the file's character set and refuses the
+     * whole file, without a line, unless it says UTF-8; none of our keys has capitals, so it
+     * is refused here, at its line (found by fuzz-config) */
+    if (g_str_equal(key, "Encoding")) {
+        set_error_at(error, CV_CONFIG_ERROR_UNKNOWN_KEY, f->path, lineno,
+                     "unknown key 'Encoding' in [%s] (files are always UTF-8)", current->name);
+        return FALSE;
+    }
     if (g_hash_table_lookup_extended(current->key_lines, key, NULL, &first)) {
         set_error_at(error, CV_CONFIG_ERROR_DUPLICATE, f->path, lineno,
                      "duplicate key '%s' in [%s] (first at line %u)", key, current->name,
@@ -654,8 +662,16 @@ index_text(FileIndex *f, const gchar *data, gsize len, GError **error)
         gchar *text = lines[i];
         gsize n = strlen(text);
 
-        if (n > 0 && text[n - 1] == '\r')
+        if (n > 0 && text[n - 1] == '\r') {
+            /* GKeyFile drops the \r of a \r\n only; a last line ending in a bare \r would make
+             * it refuse the file without a line (found by fuzz-config) */
+            if (lines[i + 1] == NULL) {
+                set_error_at(error, CV_CONFIG_ERROR_PARSE, f->path, lineno,
+                             "ends in a carriage return without a newline");
+                return FALSE;
+            }
             text[n - 1] = '\0';
+        }
         if (!g_utf8_validate(text, -1, NULL)) {
             set_error_at(error, CV_CONFIG_ERROR_PARSE, f->path, lineno, "not valid UTF-8");
             return FALSE;

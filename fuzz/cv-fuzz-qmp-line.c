@@ -1,12 +1,12 @@
 #include "config.h"
 
-#include <math.h>
 #include <string.h>
 
 #include <glib.h>
 
 #include <json-glib/json-glib.h>
 
+#include "cv-fuzz-check.h"
 #include "cv-fuzz-qmp-line.h"
 #include "cv-params.h"
 #include "cv-qmp-error.h"
@@ -16,55 +16,6 @@
 
 /* Small enough that the fuzzer reaches the oversized-line path easily. */
 #define FUZZ_MAX_LINE 4096
-
-static void
-check_u64(const CvU64Field *field)
-{
-    g_assert_true(field->state == CV_FIELD_ABSENT || field->state == CV_FIELD_VALID ||
-                  field->state == CV_FIELD_INVALID);
-    /* nothing valid may be beyond the absurd bound the engine relies on */
-    if (field->state == CV_FIELD_VALID)
-        g_assert_cmpuint(field->value, <=, CV_SAMPLE_MAX_BYTES);
-}
-
-static void
-check_sample(const CvSample *s)
-{
-    const CvU64Field *fields[] = {
-        &s->total_time_ms,      &s->setup_time_ms,           &s->expected_downtime_ms,
-        &s->downtime_ms,        &s->ram_transferred,         &s->ram_remaining,
-        &s->ram_total,          &s->ram_duplicate,           &s->ram_normal,
-        &s->ram_normal_bytes,   &s->ram_dirty_pages_rate,    &s->ram_dirty_sync_count,
-        &s->ram_page_size,      &s->ram_pages_per_second,    &s->ram_precopy_bytes,
-        &s->ram_downtime_bytes, &s->ram_postcopy_bytes,      &s->remaining,
-        &s->vfio_transferred,   &s->cpu_throttle_percentage,
-    };
-    guint64 v = 0;
-    gboolean system_wide = FALSE;
-
-    for (gsize i = 0; i < G_N_ELEMENTS(fields); i++)
-        check_u64(fields[i]);
-    if (cv_field_valid(&s->expected_downtime_ms))
-        g_assert_cmpuint(s->expected_downtime_ms.value, <=, CV_SAMPLE_MAX_MS);
-    if (cv_field_valid(&s->ram_page_size))
-        g_assert_cmpuint(s->ram_page_size.value & (s->ram_page_size.value - 1), ==, 0);
-    if (cv_field_valid(&s->ram_remaining) && cv_field_valid(&s->ram_total))
-        g_assert_cmpuint(s->ram_remaining.value, <=, s->ram_total.value);
-    if (s->ram_mbps.state == CV_FIELD_VALID)
-        g_assert_true(isfinite(s->ram_mbps.value) && s->ram_mbps.value >= 0.0);
-    g_assert_true(g_utf8_validate(s->error_desc, -1, NULL));
-    for (const gchar *p = s->error_desc; *p != '\0'; p++)
-        g_assert_cmpint((guchar)*p, >=, 0x20);
-    /* the downstream arithmetic must hold on whatever passed */
-    if (cv_sample_pending(s, &v, &system_wide))
-        g_assert_cmpuint(v, <=, CV_SAMPLE_MAX_BYTES);
-    if (cv_sample_throughput(s, &v))
-        g_assert_cmpuint(v, <=, CV_SAMPLE_MAX_BYTES);
-    if (cv_sample_dirty_rate(s, &v))
-        g_assert_cmpuint(v, <=, CV_SAMPLE_MAX_BYTES);
-    (void)cv_sample_has_vfio(s);
-    (void)cv_migration_status_to_string(s->status);
-}
 
 static void
 fuzz_message(const CvQmpMessage *msg)
@@ -83,14 +34,14 @@ fuzz_message(const CvQmpMessage *msg)
         /* any return value may reach any parser: none may crash or trust garbage */
         cv_sample_init(&sample);
         if (cv_qmp_parse_query_migrate(msg->payload, &sample, &error))
-            check_sample(&sample);
+            cv_fuzz_check_sample(&sample);
         g_clear_error(&error);
         cv_params_init(&params);
         if (cv_qmp_parse_query_migrate_parameters(msg->payload, &params, &error)) {
-            check_u64(&params.downtime_limit_ms);
-            check_u64(&params.max_bandwidth);
-            check_u64(&params.avail_switchover_bandwidth);
-            check_u64(&params.max_postcopy_bandwidth);
+            cv_fuzz_check_u64(&params.downtime_limit_ms);
+            cv_fuzz_check_u64(&params.max_bandwidth);
+            cv_fuzz_check_u64(&params.avail_switchover_bandwidth);
+            cv_fuzz_check_u64(&params.max_postcopy_bandwidth);
         }
         g_clear_error(&error);
         (void)cv_qmp_parse_query_migrate_capabilities(msg->payload, &params, &error);

@@ -718,6 +718,11 @@ static const BadRow bad_rows[] = {
      CV_CONFIG_ERROR_BAD_VALUE, "on-outside-change: 'ignore': expected yield or keep-tuning"},
     {"not-utf8", "bad-utf8.conf", NULL, "bad-utf8.conf", 2, CV_CONFIG_ERROR_PARSE,
      "not valid UTF-8"},
+    /* found by fuzz-config: GKeyFile refused these files without a line */
+    {"cr-at-end", "bad-cr-at-end.conf", NULL, "bad-cr-at-end.conf", 3, CV_CONFIG_ERROR_PARSE,
+     "ends in a carriage return without a newline"},
+    {"encoding-key", "bad-encoding.conf", NULL, "bad-encoding.conf", 3, CV_CONFIG_ERROR_UNKNOWN_KEY,
+     "unknown key 'Encoding' in [policy:gold] (files are always UTF-8)"},
     {"duplicate-policy-across-files", "dup/main.conf", "dup/policies.d",
      "dup/policies.d/50-silver.conf", 2, CV_CONFIG_ERROR_DUPLICATE,
      "policy 'silver' is already defined at @MAIN@:4"},
@@ -1278,6 +1283,23 @@ static const MetadataRow metadata_rows[] = {
     {"billion-laughs", NULL, "billion-laughs.xml", FALSE, NULL, FALSE, NULL, 0, NULL,
      CV_CONFIG_ERROR_METADATA,
      "metadata line 2: a DOCTYPE is not accepted in domain XML (entities are never expanded)"},
+    /* an external DTD is never fetched (no XML_PARSE_DTDLOAD, XML_PARSE_NONET): refused */
+    {"external-dtd",
+     "<?xml version='1.0'?>\n<!DOCTYPE domain SYSTEM 'http://127.0.0.1:9/x.dtd'>\n"
+     "<domain><name>x</name></domain>",
+     NULL, FALSE, NULL, FALSE, NULL, 0, NULL, CV_CONFIG_ERROR_METADATA,
+     "metadata line 2: a DOCTYPE is not accepted in domain XML (entities are never expanded)"},
+    /* XInclude is never processed: the name stays "x", /etc/hostname is not read into it */
+    {"xinclude-not-processed",
+     "<domain xmlns:xi='http://www.w3.org/2001/XInclude'><name>x<xi:include "
+     "href='/etc/hostname' parse='text'/></name></domain>",
+     NULL, TRUE, "x", FALSE, NULL, 0, NULL, 0, NULL},
+    {"xinclude-in-override",
+     "<domain xmlns:xi='http://www.w3.org/2001/XInclude'><name>x</name><metadata>"
+     "<cv:policy xmlns:cv='" NS "' name='a'><cv:max-downtime><xi:include href='/etc/hostname' "
+     "parse='text'/></cv:max-downtime></cv:policy></metadata></domain>",
+     NULL, FALSE, NULL, FALSE, NULL, 0, NULL, CV_CONFIG_ERROR_METADATA,
+     "metadata line 1: <max-downtime> must hold only text"},
     {"hostdev-pci-vfio",
      DOMAIN_XML("", "<hostdev mode='subsystem' type='pci' managed='yes'><driver name='vfio'/>"
                     "<source><address domain='0x0000' bus='0x3b' slot='0x00' "
@@ -1397,6 +1419,24 @@ test_metadata_external_entity(void)
                     "never expanded)");
     g_assert_null(strstr(error->message, "SECRET"));
     xmlFree(g_steal_pointer(&control_text));
+}
+
+/* Found by fuzz-metadata: libxml2 quotes the input in its messages, bytes that are not UTF-8
+ * included, and the message reaches the journal and --json output. */
+static void
+test_metadata_error_utf8(void)
+{
+    const gchar *xml = "<?xml version=\"1.0III\"?>\n<!DOCTYPE d [\n<!ENTITY leak\xe2\xde\xac "
+                       "SYSTEM \"x\">\n]>\n<d/>";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(CvConfigMetadata) md = cv_config_metadata_parse(xml, -1, &error);
+
+    g_assert_null(md);
+    g_assert_error(error, CV_CONFIG_ERROR, CV_CONFIG_ERROR_METADATA);
+    g_assert_true(g_str_has_prefix(error->message, "metadata line 3: malformed XML: "));
+    g_assert_true(g_utf8_validate(error->message, -1, NULL));
+    for (const gchar *p = error->message; *p != '\0'; p++)
+        g_assert_cmpint((guchar)*p, >=, 0x20);
 }
 
 static void
@@ -1559,6 +1599,7 @@ main(int argc, char **argv)
         g_test_add_data_func(path, &metadata_rows[i], test_metadata);
     }
     g_test_add_func("/config/metadata/external-entity", test_metadata_external_entity);
+    g_test_add_func("/config/metadata/error-utf8", test_metadata_error_utf8);
     g_test_add_func("/config/metadata/len", test_metadata_len);
     g_test_add_func("/config/metadata/apply-overrides", test_metadata_apply_overrides);
     g_test_add_func("/config/metadata/build", test_metadata_build);

@@ -275,6 +275,34 @@ test_missing_remaining(void)
     stats_clear(&st);
 }
 
+/* Found by fuzz-jobstats: more RAM left than the guest has, read directly or through the
+ * data_remaining fallback. One of the two figures is wrong; remaining, which drives the
+ * engine, is not trusted (as in the QMP parser). */
+static void
+test_remaining_above_total(void)
+{
+    Stats st;
+    CvSample s;
+
+    stats_load(&st, ACTIVE, NULL);
+    stats_set(&st, "memory_remaining", VIR_TYPED_PARAM_ULLONG, 268828673, 0, NULL);
+    cv_libvirt_job_stats_to_sample(st.type, st.params, st.nparams, VIR_DOMAIN_RUNNING, 0, &s);
+    g_assert_cmpint(s.ram_remaining.state, ==, CV_FIELD_INVALID);
+    g_assert_cmpint(s.ram_total.state, ==, CV_FIELD_VALID);
+    /* equal is possible (nothing sent yet) */
+    stats_set(&st, "memory_remaining", VIR_TYPED_PARAM_ULLONG, 268828672, 0, NULL);
+    cv_libvirt_job_stats_to_sample(st.type, st.params, st.nparams, VIR_DOMAIN_RUNNING, 0, &s);
+    g_assert_cmpint(s.ram_remaining.state, ==, CV_FIELD_VALID);
+    g_assert_cmpuint(s.ram_remaining.value, ==, 268828672);
+    stats_clear(&st);
+
+    stats_load(&st, ACTIVE, "memory_remaining");
+    stats_set(&st, "data_remaining", VIR_TYPED_PARAM_ULLONG, 268828673, 0, NULL);
+    cv_libvirt_job_stats_to_sample(st.type, st.params, st.nparams, VIR_DOMAIN_RUNNING, 0, &s);
+    g_assert_cmpint(s.ram_remaining.state, ==, CV_FIELD_INVALID);
+    stats_clear(&st);
+}
+
 static void
 test_missing_bps(void)
 {
@@ -549,6 +577,7 @@ main(int argc, char **argv)
     }
     g_test_add_func("/libvirt-jobstats/missing/memory_remaining", test_missing_remaining);
     g_test_add_func("/libvirt-jobstats/missing/memory_bps", test_missing_bps);
+    g_test_add_func("/libvirt-jobstats/remaining-above-total", test_remaining_above_total);
     g_test_add_func("/libvirt-jobstats/missing/everything", test_empty);
     g_test_add_func("/libvirt-jobstats/zero", test_zero);
     for (gsize i = 0; i < G_N_ELEMENTS(absurd_rows); i++) {

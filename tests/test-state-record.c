@@ -371,6 +371,10 @@ test_content(gconstpointer data)
     g_assert_error(error, CV_STATE_ERROR, row->code);
     if (row->message != NULL)
         g_assert_cmpstr(error->message, ==, row->message);
+    /* the message reaches the journal and --json output */
+    g_assert_true(g_utf8_validate(error->message, -1, NULL));
+    for (const gchar *p = error->message; *p != '\0'; p++)
+        g_assert_cmpint((guchar)*p, >=, 0x20);
 }
 
 /* Damage to the frame itself. */

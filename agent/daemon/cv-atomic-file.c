@@ -29,6 +29,24 @@ write_all(gint fd, const gchar *data, gsize len, gint *errsv)
 }
 
 gboolean
+cv_atomic_file_make_dir(const gchar *path, guint mode, GError **error)
+{
+    gboolean existed = g_file_test(path, G_FILE_TEST_EXISTS);
+
+    if (g_mkdir_with_parents(path, (gint)(mode & 0777)) < 0) {
+        cv_state_set_error_from_errno(error, errno, path, "cannot create directory");
+        return FALSE;
+    }
+    /* mkdir's mode goes through the umask: under umask 0077 the virt-converge group would lose
+     * the directory its readable files are in */
+    if (!existed && chmod(path, mode & 07777) < 0) {
+        cv_state_set_error_from_errno(error, errno, path, "cannot set its mode");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
 cv_atomic_file_sync_dir(const gchar *dir, GError **error)
 {
     gint fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

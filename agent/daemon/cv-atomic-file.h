@@ -23,6 +23,11 @@ typedef enum {
 gboolean cv_atomic_file_replace(const gchar *path, const gchar *data, gsize len, guint mode,
                                 CvAtomicFileFlags flags, GError **error);
 
+/* Create @path (and missing parents) as a directory. A directory created here gets exactly
+ * @mode whatever the umask, like the files written into it; one that already existed keeps the
+ * mode someone gave it. Errors: CV_STATE_ERROR_* from errno. */
+gboolean cv_atomic_file_make_dir(const gchar *path, guint mode, GError **error);
+
 /* fsync a directory, so a rename or unlink in it is on disk. */
 gboolean cv_atomic_file_sync_dir(const gchar *dir, GError **error);
 

@@ -222,10 +222,8 @@ cv_runtime_doc_write(const gchar *runtime_dir, const CvRuntimeStatus *status, GE
 
     g_return_val_if_fail(status != NULL && status->migration_id != NULL, FALSE);
     g_return_val_if_fail(g_uuid_string_is_valid(status->migration_id), FALSE);
-    if (g_mkdir_with_parents(dir, DIR_MODE) < 0) {
-        cv_state_set_error_from_errno(error, errno, dir, "cannot create directory");
+    if (!cv_atomic_file_make_dir(dir, DIR_MODE, error))
         return FALSE;
-    }
     path = doc_path(runtime_dir, status->migration_id);
     json = cv_runtime_doc_to_json(status);
     text = g_strconcat(json, "\n", NULL);
@@ -299,8 +297,10 @@ read_doc(const gchar *path, const gchar *id, GError **error)
     if (!cv_atomic_file_read_bounded(path, CV_RUNTIME_DOC_MAX_SIZE, &data, &len, error))
         return NULL;
     if (!json_parser_load_from_data(parser, data, (gssize)len, &local_error)) {
-        g_set_error(error, CV_STATE_ERROR, CV_STATE_ERROR_CORRUPT, "%s: not JSON: %s", path,
-                    local_error->message);
+        /* json-glib quotes the bytes it could not read, invalid UTF-8 included */
+        g_autofree gchar *why = cv_state_printable(local_error->message);
+
+        g_set_error(error, CV_STATE_ERROR, CV_STATE_ERROR_CORRUPT, "%s: not JSON: %s", path, why);
         return NULL;
     }
     root = json_parser_get_root(parser);

@@ -42,3 +42,15 @@ cv_state_set_error_from_errno(GError **error, gint errsv, const gchar *path, con
         g_set_error(error, CV_STATE_ERROR, code_from_errno(errsv), "%s: %s", path,
                     g_strerror(errsv));
 }
+
+gchar *
+cv_state_printable(const gchar *text)
+{
+    gchar *s = g_utf8_make_valid(text, -1);
+
+    for (gchar *p = s; *p != '\0'; p++) {
+        if ((guchar)*p < 0x20 || *p == 0x7f)
+            *p = ' ';
+    }
+    return s;
+}

@@ -29,4 +29,8 @@ typedef enum {
 void cv_state_set_error_from_errno(GError **error, gint errsv, const gchar *path,
                                    const gchar *what);
 
+/* @text (a parser's message, which may quote the hostile input it read) as valid UTF-8 without
+ * control characters, fit for the journal and --json output. g_free(). */
+gchar *cv_state_printable(const gchar *text);
+
 G_END_DECLS

@@ -519,8 +519,11 @@ cv_state_record_parse(const gchar *data, gsize len, const gchar *expected_id, GE
     if (!check_frame(data, len, &hex, error))
         return NULL;
     if (!json_parser_load_from_data(parser, data, (gssize)len, &local_error)) {
-        g_set_error(error, CV_STATE_ERROR, CV_STATE_ERROR_CORRUPT, "not JSON: %s",
-                    local_error->message);
+        /* json-glib quotes the bytes it could not read, invalid UTF-8 included (found by
+         * fuzz-state) */
+        g_autofree gchar *why = cv_state_printable(local_error->message);
+
+        g_set_error(error, CV_STATE_ERROR, CV_STATE_ERROR_CORRUPT, "not JSON: %s", why);
         return NULL;
     }
     root = json_parser_get_root(parser);

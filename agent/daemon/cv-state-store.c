@@ -40,10 +40,8 @@ ensure_dir(const gchar *path, GError **error)
 {
     struct stat st;
 
-    if (g_mkdir_with_parents(path, DIR_MODE) < 0) {
-        cv_state_set_error_from_errno(error, errno, path, "cannot create directory");
+    if (!cv_atomic_file_make_dir(path, DIR_MODE, error))
         return FALSE;
-    }
     if (stat(path, &st) < 0) {
         cv_state_set_error_from_errno(error, errno, path, NULL);
         return FALSE;

@@ -225,7 +225,14 @@ cv_libvirt_job_stats_to_sample(gint job_type, const virTypedParameter *params, g
             cv_field_set(&sample->ram_remaining, data_remaining.value - disk_remaining.value);
     }
 
-    /* The same check as QMP: a dirty rate whose bytes/s would overflow is garbage. */
+    /* The same checks as QMP. RAM still to send cannot exceed guest RAM: one of the two is
+     * wrong and only remaining drives decisions, so remaining goes (found by fuzz-jobstats). */
+    if (cv_field_valid(&sample->ram_remaining) && cv_field_valid(&sample->ram_total) &&
+        sample->ram_remaining.value > sample->ram_total.value) {
+        sample->ram_remaining.state = CV_FIELD_INVALID;
+        sample->ram_remaining.value = 0;
+    }
+    /* A dirty rate whose bytes/s would overflow is garbage. */
     if (cv_field_valid(&sample->ram_dirty_pages_rate) && cv_field_valid(&sample->ram_page_size) &&
         sample->ram_dirty_pages_rate.value > CV_SAMPLE_MAX_BYTES / sample->ram_page_size.value) {
         sample->ram_dirty_pages_rate.state = CV_FIELD_INVALID;

@@ -1,10 +1,10 @@
-/* libFuzzer target: bytes from a QMP socket through the framer, the classifier and every
- * parser. Build with CC=clang meson setup build-fuzz -Dfuzzing=true. */
+/* libFuzzer main for one entry of cv-fuzz.h, chosen at build time with
+ * -DCV_FUZZ_ENTRY=cv_fuzz_NAME. Build with CC=clang meson setup build-fuzz -Dfuzzing=true. */
 #include "config.h"
 
 #include <glib.h>
 
-#include "cv-fuzz-qmp-line.h"
+#include "cv-fuzz.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const guint8 *data, gsize size);
@@ -20,5 +20,5 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput(const guint8 *data, gsize size)
 {
-    return cv_fuzz_qmp_line(data, size);
+    return CV_FUZZ_ENTRY(data, size);
 }
