@@ -1016,7 +1016,7 @@ format_learned_rule(const CvPolicy *p)
         "low: a later switchover, never a longer pause. Until a rate is learned the policy "
         "behaves as off. So far only virt-converge simulate --destination records migrations and "
         "uses what they taught; virt-converged, tune and migrate do not yet: there it behaves as "
-        "off.",
+        "off (virt-converged gives it [daemon] link when that is stated, within its at most).",
         bound != NULL ? bound : "");
 }
 
