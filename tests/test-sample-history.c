@@ -320,7 +320,7 @@ test_annotate(gconstpointer data)
     if (row->noted)
         g_assert_cmpstr(d.reason, ==,
                         "judged; 3 of 3 readings taken mid-iteration (at attach, or polled "
-                        "between pass events): pending may read low");
+                        "between iteration boundaries): pending may read low");
     else
         g_assert_cmpstr(d.reason, ==, "judged");
 }

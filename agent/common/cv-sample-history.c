@@ -253,7 +253,7 @@ cv_sample_history_annotate(const CvSampleHistory *history, CvDecision *d)
         return;
     /* with pass events too: the reading at attach falls inside an iteration */
     note = g_strdup_printf("; %u of %u readings taken mid-iteration (at attach, or polled "
-                           "between pass events): pending may read low",
+                           "between iteration boundaries): pending may read low",
                            mid, history->n);
     g_strlcat(d->reason, note, sizeof(d->reason));
 }
