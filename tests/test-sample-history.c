@@ -319,8 +319,8 @@ test_annotate(gconstpointer data)
     cv_sample_history_annotate(h, &d);
     if (row->noted)
         g_assert_cmpstr(d.reason, ==,
-                        "judged; 3 of 3 readings taken mid-iteration (no pass events, polls "
-                        "slower than iterations): pending may read low");
+                        "judged; 3 of 3 readings taken mid-iteration (at attach, or polled "
+                        "between iteration boundaries): pending may read low");
     else
         g_assert_cmpstr(d.reason, ==, "judged");
 }

@@ -251,8 +251,9 @@ cv_sample_history_annotate(const CvSampleHistory *history, CvDecision *d)
     mid = cv_sample_history_count_mid(history);
     if (mid == 0)
         return;
-    note = g_strdup_printf("; %u of %u readings taken mid-iteration (no pass events, polls slower "
-                           "than iterations): pending may read low",
+    /* with pass events too: the reading at attach falls inside an iteration */
+    note = g_strdup_printf("; %u of %u readings taken mid-iteration (at attach, or polled "
+                           "between iteration boundaries): pending may read low",
                            mid, history->n);
     g_strlcat(d->reason, note, sizeof(d->reason));
 }
