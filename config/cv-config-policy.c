@@ -123,30 +123,88 @@ format_margin(const CvPolicy *policy)
     return cv_config_format_percent(policy->margin);
 }
 
-static gboolean
-parse_switchover_bandwidth(CvPolicy *policy, const gchar *value, GError **error)
-{
-    guint64 rate = 0;
+#define LEARNED "learned"
+#define AT_MOST "at most"
 
-    if (g_strcmp0(value, "off") == 0) {
-        policy->switchover_bandwidth = 0;
-        return TRUE;
-    }
-    if (!cv_config_parse_rate(value, &rate, error))
+static gboolean
+parse_stated_rate(const gchar *value, guint64 *rate, GError **error)
+{
+    if (!cv_config_parse_rate(value, rate, error))
         return FALSE;
-    if (rate == 0) {
+    if (*rate == 0) {
         g_set_error(error, CV_CONFIG_ERROR, CV_CONFIG_ERROR_BAD_VALUE,
                     "'%s': a zero rate; write 'off' to leave the switchover bandwidth alone",
                     value);
         return FALSE;
     }
+    return TRUE;
+}
+
+/* "learned" or "learned, at most RATE" */
+static gboolean
+parse_learned(CvPolicy *policy, const gchar *value, GError **error)
+{
+    g_auto(GStrv) items = split_list(value, error);
+    guint64 max = 0;
+
+    if (items == NULL)
+        return FALSE;
+    if (g_strcmp0(items[0], LEARNED) != 0 || (items[1] != NULL && items[2] != NULL)) {
+        g_set_error(error, CV_CONFIG_ERROR, CV_CONFIG_ERROR_BAD_VALUE,
+                    "'%s': expected 'learned' or 'learned, at most RATE'", value);
+        return FALSE;
+    }
+    if (items[1] != NULL) {
+        const gchar *rate = items[1] + strlen(AT_MOST);
+
+        if (!g_str_has_prefix(items[1], AT_MOST) || !g_ascii_isspace(*rate)) {
+            g_set_error(error, CV_CONFIG_ERROR, CV_CONFIG_ERROR_BAD_VALUE,
+                        "'%s': expected 'learned, at most RATE' (e.g. learned, at most 10Gbit)",
+                        value);
+            return FALSE;
+        }
+        while (g_ascii_isspace(*rate))
+            rate++;
+        if (!parse_stated_rate(rate, &max, error))
+            return FALSE;
+    }
+    policy->switchover_bandwidth = 0;
+    policy->switchover_learned = TRUE;
+    policy->switchover_learned_max = max;
+    return TRUE;
+}
+
+static gboolean
+parse_switchover_bandwidth(CvPolicy *policy, const gchar *value, GError **error)
+{
+    guint64 rate = 0;
+
+    if (g_str_has_prefix(value, LEARNED))
+        return parse_learned(policy, value, error);
+    if (g_strcmp0(value, "off") == 0) {
+        policy->switchover_bandwidth = 0;
+        policy->switchover_learned = FALSE;
+        policy->switchover_learned_max = 0;
+        return TRUE;
+    }
+    if (!parse_stated_rate(value, &rate, error))
+        return FALSE;
     policy->switchover_bandwidth = rate;
+    policy->switchover_learned = FALSE;
+    policy->switchover_learned_max = 0;
     return TRUE;
 }
 
 static gchar *
 format_switchover_bandwidth(const CvPolicy *policy)
 {
+    /* a learned policy reads back as learned, whatever rate a tuner resolved into its copy */
+    if (policy->switchover_learned && policy->switchover_learned_max > 0) {
+        g_autofree gchar *max = cv_config_format_rate(policy->switchover_learned_max);
+        return g_strdup_printf(LEARNED ", " AT_MOST " %s", max);
+    }
+    if (policy->switchover_learned)
+        return g_strdup(LEARNED);
     if (policy->switchover_bandwidth == 0)
         return g_strdup("off");
     return cv_config_format_rate(policy->switchover_bandwidth);
@@ -567,6 +625,8 @@ cv_config_policy_copy_key(CvPolicy *dst, const CvPolicy *src, CvConfigPolicyKey 
         break;
     case CV_CONFIG_POLICY_KEY_SWITCHOVER_BANDWIDTH:
         dst->switchover_bandwidth = src->switchover_bandwidth;
+        dst->switchover_learned = src->switchover_learned;
+        dst->switchover_learned_max = src->switchover_learned_max;
         break;
     case CV_CONFIG_POLICY_KEY_PATIENCE:
         dst->patience_ms = src->patience_ms;

@@ -44,6 +44,8 @@ struct _CvConfig {
     guint64 history_max_size;
     guint history_keep;
     guint64 link_rate;          /* [daemon] link, bytes/s; 0: off */
+    guint learned_window;       /* [daemon] learned-window: N */
+    guint learned_min;          /* [daemon] learned-min: K, <= N */
     GPtrArray *policies;        /* PolicyEntry *, in definition order */
     GHashTable *policy_by_name; /* borrowed name -> PolicyEntry * */
     GPtrArray *domains;         /* DomainRule *, in file order */
@@ -400,6 +402,33 @@ parse_link(CvConfig *config, const gchar *value, GError **error)
     return TRUE;
 }
 
+static gboolean
+parse_learned_count(const gchar *value, guint *n, GError **error)
+{
+    guint64 v = 0;
+
+    if (!g_ascii_string_to_unsigned(value, 10, 1, CV_LEARNED_WINDOW_MAX, &v, NULL)) {
+        g_set_error(error, CV_CONFIG_ERROR, CV_CONFIG_ERROR_BAD_VALUE,
+                    "'%s': expected a number of migrations from 1 to %d", value,
+                    CV_LEARNED_WINDOW_MAX);
+        return FALSE;
+    }
+    *n = (guint)v;
+    return TRUE;
+}
+
+static gboolean
+parse_learned_window(CvConfig *config, const gchar *value, GError **error)
+{
+    return parse_learned_count(value, &config->learned_window, error);
+}
+
+static gboolean
+parse_learned_min(CvConfig *config, const gchar *value, GError **error)
+{
+    return parse_learned_count(value, &config->learned_min, error);
+}
+
 typedef gboolean (*DaemonKeyParseFunc)(CvConfig *config, const gchar *value, GError **error);
 
 /* The [daemon] defaults; data/virt-converged.conf explains each. */
@@ -417,6 +446,8 @@ static const struct {
     {"history-max-size", "16MiB", parse_history_max_size},
     {"history-keep", "3", parse_history_keep},
     {"link", "off", parse_link},
+    {"learned-window", G_STRINGIFY(CV_LEARNED_WINDOW_DEFAULT), parse_learned_window},
+    {"learned-min", G_STRINGIFY(CV_LEARNED_MIN_DEFAULT), parse_learned_min},
 };
 
 static gchar *
@@ -741,6 +772,17 @@ load_daemon_group(Loader *l, FileIndex *f, const GroupIndex *g, GError **error)
             return FALSE;
         }
         g_prefix_error(error, "%s:%u: ", f->path, key_line(g, key));
+        return FALSE;
+    }
+    if (l->config->learned_min > l->config->learned_window) {
+        /* the line of whichever of the two the file gives (learned-min when both) */
+        guint line = key_line(g, "learned-min") != 0 ? key_line(g, "learned-min")
+                                                     : key_line(g, "learned-window");
+
+        set_error_at(error, CV_CONFIG_ERROR_BAD_VALUE, f->path, line,
+                     "learned-min = %u is more than learned-window = %u: the rate could never be "
+                     "learned",
+                     l->config->learned_min, l->config->learned_window);
         return FALSE;
     }
     return TRUE;
@@ -1161,6 +1203,20 @@ cv_config_get_history_keep(const CvConfig *config)
 {
     g_return_val_if_fail(config != NULL, 0);
     return config->history_keep;
+}
+
+guint
+cv_config_get_learned_window(const CvConfig *config)
+{
+    g_return_val_if_fail(config != NULL, CV_LEARNED_WINDOW_DEFAULT);
+    return config->learned_window;
+}
+
+guint
+cv_config_get_learned_min(const CvConfig *config)
+{
+    g_return_val_if_fail(config != NULL, CV_LEARNED_MIN_DEFAULT);
+    return config->learned_min;
 }
 
 guint64

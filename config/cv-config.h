@@ -12,6 +12,7 @@
 #include "cv-config-metadata.h"
 #include "cv-config-policy.h"
 #include "cv-config-units.h"
+#include "cv-policy-learned.h"
 #include "cv-policy.h"
 
 G_BEGIN_DECLS
@@ -90,6 +91,10 @@ guint cv_config_get_history_keep(const CvConfig *config);
  * stated (the default, "off"). The daemon lets one migration at a time switch over at it, and
  * gives it to policies that state no switchover-bandwidth of their own (virt-converged(8)). */
 guint64 cv_config_get_link_rate(const CvConfig *config);
+/* [daemon] learned-window (N) and learned-min (K): `switchover-bandwidth = learned` uses the
+ * lowest blackout rate of the last N migrations to a destination, once K exist (K <= N). */
+guint cv_config_get_learned_window(const CvConfig *config);
+guint cv_config_get_learned_min(const CvConfig *config);
 const gchar *cv_config_log_level_to_string(CvConfigLogLevel level);
 
 /* Policies. The pointer is valid as long as @config; NULL when no such policy. */

@@ -328,6 +328,13 @@ decide_switchover_bandwidth(const CvPolicy *policy, const CvParams *params,
                     cur->value == history->our_switchover_bandwidth;
     gchar want[32], have[32];
 
+    if (policy->switchover_bandwidth == 0 && policy->switchover_learned) {
+        /* nothing learned for this destination yet (or nobody fed it): as `off`, never a
+         * guessed rate */
+        cv_policy_reason_append(d, "; switchover-bandwidth = learned, nothing learned yet: "
+                                   "treated as off");
+        return FALSE;
+    }
     if (policy->switchover_bandwidth == 0 || !cv_params_supports_switchover_bandwidth(params))
         return FALSE;
     if (cv_field_valid(cur) && cur->value == policy->switchover_bandwidth)

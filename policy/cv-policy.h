@@ -43,6 +43,12 @@ typedef struct {
     guint64 switchover_reserve_ms;
     gdouble margin;               /* 0.10 = 10 % above the needed downtime */
     guint64 switchover_bandwidth; /* bytes/s the link can carry at switchover; 0 = off */
+    /* switchover-bandwidth = learned: the rate is learned from this host's completed
+     * migrations to the destination (cv-policy-learned.h), and agent/ puts it in
+     * switchover_bandwidth with cv_policy_apply_learned(). Until it does, switchover_bandwidth
+     * stays 0: the engine behaves as `off` and its reason says why. */
+    gboolean switchover_learned;
+    guint64 switchover_learned_max; /* `learned, at most RATE`, bytes/s; 0 = no bound */
     /* How long a migration may take to converge by itself before the engine accepts a longer
      * pause (ms): a forecast that it converges within this is left alone, one that it does not
      * (or never at the current limit) is acted on. 0 = no forecast: stalls are judged by the

@@ -614,6 +614,24 @@ render_policy(void)
     return g_strconcat(text, json, NULL);
 }
 
+/* switchover-bandwidth = learned, at most 25Gbit: shown as written, what it means said once,
+ * and no stated rate behind it (the cap rule is the one without a link rate). */
+static gchar *
+render_policy_learned(void)
+{
+    CvPolicy p;
+    g_autofree gchar *text = NULL;
+    g_autofree gchar *json = NULL;
+
+    policy_vgpu(&p);
+    p.switchover_bandwidth = 0;
+    p.switchover_learned = TRUE;
+    p.switchover_learned_max = G_GUINT64_CONSTANT(3125000000);
+    text = cv_cli_format_policy(&p);
+    json = cv_cli_format_policy_json(&p);
+    return g_strconcat(text, json, NULL);
+}
+
 static gchar *
 render_fields(void)
 {
@@ -793,6 +811,7 @@ static const GoldenRow rows[] = {
     {"watch-utf8", render_watch_utf8},
     {"watch-ascii", render_watch_ascii},
     {"policy", render_policy},
+    {"policy-learned", render_policy_learned},
 };
 
 static void

@@ -973,6 +973,112 @@ test_rate_swing(gconstpointer data)
 
 /* The human output tells the same story. */
 /* The human output tells the same story. */
+/* The one "learned" record a run with --destination and a learned policy prints first. */
+static JsonObject *
+learned_record(const Run *run)
+{
+    g_autoptr(GPtrArray) all = records_of(run, "learned", NULL);
+
+    g_assert_cmpuint(all->len, ==, 1);
+    return g_ptr_array_index(all, 0);
+}
+
+static void
+run_learned(Run *run, const gchar *scenario, const gchar *conf, const gchar *timeout)
+{
+    const gchar *args[] = {"simulate", scenario,        "--config", conf,
+                           "--policy", "vfio-learned",  "--json",   "--speed",
+                           "200",      "--seed",        "1",        "--timeout",
+                           timeout,    "--destination", "hostB",    NULL};
+
+    run_cli(run, args);
+}
+
+/* switchover-bandwidth = learned, no rate stated anywhere: a vGPU migration alone teaches
+ * nothing (the policy behaves as off and says so; it does not complete, so there is no blackout
+ * to measure: watched for 300 simulated seconds here, it is aborted later); two completed
+ * RAM-heavy migrations to the same destination teach the link, and the next vGPU migration
+ * sets the learned rate and converges in one downtime step, under its cap. */
+static void
+test_learned(void)
+{
+    g_autofree gchar *conf =
+        g_test_build_filename(G_TEST_DIST, "data", "cli-simulate", "learned.conf", NULL);
+    g_autoptr(GError) error = NULL;
+    g_autofree gchar *state = g_dir_make_tmp("cv-learned-XXXXXX", &error);
+    g_autofree gchar *dir = NULL;
+    g_autofree gchar *store = NULL;
+    g_autofree gchar *stored = NULL;
+    g_autoptr(GPtrArray) sets = NULL;
+    g_autoptr(GPtrArray) limits = NULL;
+    g_autoptr(GPtrArray) aborts = NULL;
+    JsonObject *learned, *sum;
+    gint64 rate;
+    Run run;
+
+    g_assert_no_error(error);
+    g_setenv("STATE_DIRECTORY", state, TRUE);
+    dir = g_build_filename(state, "learned", NULL);
+    store = g_build_filename(dir, "hostB.jsonl", NULL);
+
+    run_learned(&run, "vgpu-2g", conf, "300");
+    learned = learned_record(&run);
+    g_assert_false(json_object_get_boolean_member(learned, "known"));
+    g_assert_nonnull(strstr(json_object_get_string_member(learned, "reason"),
+                            "0 usable migrations to this destination, 2 needed"));
+    sets = records_of(&run, "action", "set-switchover-bandwidth");
+    g_assert_cmpuint(sets->len, ==, 0);
+    g_clear_pointer(&sets, g_ptr_array_unref);
+    g_assert_cmpstr(json_object_get_string_member(summary(&run), "outcome"), !=, "completed");
+    g_assert_nonnull(strstr(run.out, "switchover-bandwidth = learned, nothing learned yet: "
+                                     "treated as off"));
+    g_assert_false(g_file_test(store, G_FILE_TEST_EXISTS));
+    run_clear(&run);
+
+    for (guint i = 0; i < 2; i++) {
+        run_learned(&run, "ram-hog", conf, "3600");
+        learned = learned_record(&run);
+        g_assert_false(json_object_get_boolean_member(learned, "known"));
+        g_assert_cmpint(json_object_get_int_member(learned, "observations"), ==, i);
+        g_assert_cmpstr(json_object_get_string_member(summary(&run), "outcome"), ==, "completed");
+        run_clear(&run);
+    }
+    g_assert_true(g_file_get_contents(store, &stored, NULL, NULL));
+    g_test_message("store:\n%s", stored);
+
+    run_learned(&run, "vgpu-2g", conf, "3600");
+    learned = learned_record(&run);
+    g_assert_true(json_object_get_boolean_member(learned, "known"));
+    rate = json_object_get_int_member(learned, "rate");
+    g_test_message("learned %" G_GINT64_FORMAT " B/s", rate);
+    /* below the simulated 10 Gbit link: the blackout's fixed costs make it err low */
+    g_assert_cmpint(rate, >, 0);
+    g_assert_cmpint(rate, <=, G_GINT64_CONSTANT(1250000000));
+    sum = summary(&run);
+    g_assert_cmpint(run.exit_code, ==, 0);
+    g_assert_cmpstr(json_object_get_string_member(sum, "outcome"), ==, "completed");
+    sets = records_of(&run, "action", "set-switchover-bandwidth");
+    g_assert_cmpuint(sets->len, ==, 1);
+    g_assert_cmpint(json_object_get_int_member(g_ptr_array_index(sets, 0), "value"), ==, rate);
+    /* one step: a single downtime-limit, within the cap less the reserve */
+    limits = records_of(&run, "action", "set-downtime-limit");
+    g_assert_cmpuint(limits->len, ==, 1);
+    g_assert_cmpstr(json_object_get_string_member(g_ptr_array_index(limits, 0), "result"), ==,
+                    "applied");
+    g_assert_cmpint(json_object_get_int_member(g_ptr_array_index(limits, 0), "value"), <=,
+                    5000 - 250);
+    aborts = records_of(&run, "action", "abort");
+    g_assert_cmpuint(aborts->len, ==, 0);
+    /* the outcome, not our prediction: the pause the guest got is within the cap */
+    g_assert_cmpint(json_object_get_int_member(sum, "downtime-ms"), <=, 5000);
+    run_clear(&run);
+
+    g_unsetenv("STATE_DIRECTORY");
+    g_assert_cmpint(g_remove(store), ==, 0);
+    g_assert_cmpint(g_rmdir(dir), ==, 0);
+    g_assert_cmpint(g_rmdir(state), ==, 0);
+}
+
 static void
 test_human_output(void)
 {
@@ -1426,6 +1532,7 @@ main(int argc, char **argv)
         g_autofree gchar *path = g_strdup_printf("/cli-simulate/%s", swing_rows[i].name);
         g_test_add_data_func(path, &swing_rows[i], test_rate_swing);
     }
+    g_test_add_func("/cli-simulate/learned", test_learned);
     g_test_add_func("/cli-simulate/human-output", test_human_output);
     g_test_add_func("/cli-simulate/events", test_events);
     g_test_add_func("/cli-simulate/simulator-dies", test_simulator_dies);

@@ -34,6 +34,8 @@ assert_policy_equal(const CvPolicy *a, const CvPolicy *b)
     g_assert_cmpuint(a->max_downtime_ms, ==, b->max_downtime_ms);
     g_assert_cmpfloat(a->margin, ==, b->margin);
     g_assert_cmpuint(a->switchover_bandwidth, ==, b->switchover_bandwidth);
+    g_assert_cmpint(a->switchover_learned, ==, b->switchover_learned);
+    g_assert_cmpuint(a->switchover_learned_max, ==, b->switchover_learned_max);
     g_assert_cmpuint(a->patience_ms, ==, b->patience_ms);
     g_assert_cmpuint(a->stall_window_passes, ==, b->stall_window_passes);
     g_assert_cmpuint(a->stall_window_ms, ==, b->stall_window_ms);
@@ -371,6 +373,33 @@ static const KeyRow key_rows[] = {
     K_BAD("switchover-bandwidth/zero", SWITCHOVER_BANDWIDTH, "0Gbit", BAD_VALUE,
           "switchover-bandwidth: '0Gbit': a zero rate; write 'off' to leave the switchover "
           "bandwidth alone"),
+    K_OK("switchover-bandwidth/learned", SWITCHOVER_BANDWIDTH, "learned", "learned"),
+    K_OK("switchover-bandwidth/learned-at-most", SWITCHOVER_BANDWIDTH, "learned, at most 10Gbit",
+         "learned, at most 10Gbit"),
+    K_OK("switchover-bandwidth/learned-at-most-spaces", SWITCHOVER_BANDWIDTH,
+         "learned ,  at most   25Gbit", "learned, at most 25Gbit"),
+    K_BAD("switchover-bandwidth/learned-at-most-zero", SWITCHOVER_BANDWIDTH,
+          "learned, at most 0Gbit", BAD_VALUE,
+          "switchover-bandwidth: '0Gbit': a zero rate; write 'off' to leave the switchover "
+          "bandwidth alone"),
+    K_BAD("switchover-bandwidth/learned-at-most-unit", SWITCHOVER_BANDWIDTH,
+          "learned, at most 10Gb", BAD_UNIT,
+          "switchover-bandwidth: invalid rate '10Gb': unit 'Gb' is ambiguous (write bits as Gbit, "
+          "bytes as GB/s or GiB/s)"),
+    K_BAD("switchover-bandwidth/learned-no-rate", SWITCHOVER_BANDWIDTH, "learned, at most",
+          BAD_VALUE,
+          "switchover-bandwidth: 'learned, at most': expected 'learned, at most RATE' (e.g. "
+          "learned, at most 10Gbit)"),
+    K_BAD("switchover-bandwidth/learned-below", SWITCHOVER_BANDWIDTH, "learned, below 10Gbit",
+          BAD_VALUE,
+          "switchover-bandwidth: 'learned, below 10Gbit': expected 'learned, at most RATE' (e.g. "
+          "learned, at most 10Gbit)"),
+    K_BAD("switchover-bandwidth/learned-three", SWITCHOVER_BANDWIDTH,
+          "learned, at most 10Gbit, fast", BAD_VALUE,
+          "switchover-bandwidth: 'learned, at most 10Gbit, fast': expected 'learned' or "
+          "'learned, at most RATE'"),
+    K_BAD("switchover-bandwidth/learnedx", SWITCHOVER_BANDWIDTH, "learnedx", BAD_VALUE,
+          "switchover-bandwidth: 'learnedx': expected 'learned' or 'learned, at most RATE'"),
     K_BAD("switchover-bandwidth/Off", SWITCHOVER_BANDWIDTH, "Off", BAD_UNIT,
           "switchover-bandwidth: invalid rate 'Off': expected a number"),
     K_OK("patience/2min", PATIENCE, "2min", "2min"),
@@ -587,7 +616,8 @@ static const BadRow bad_rows[] = {
     {"unknown-daemon-key", "bad-unknown-daemon-key.conf", NULL, "bad-unknown-daemon-key.conf", 3,
      CV_CONFIG_ERROR_UNKNOWN_KEY,
      "unknown key 'state-directory' in [daemon] (known: uri, poll-interval, dry-run, "
-     "log-level, monitor-commands, metrics-file, history-max-size, history-keep, link)"},
+     "log-level, monitor-commands, metrics-file, history-max-size, history-keep, link, "
+     "learned-window, learned-min)"},
     {"unknown-domain-key", "bad-domain-unknown-key.conf", NULL, "bad-domain-unknown-key.conf", 3,
      CV_CONFIG_ERROR_UNKNOWN_KEY, "unknown key 'colour' in [domain:web-*] (known: policy)"},
     {"bad-unit", "bad-unit.conf", NULL, "bad-unit.conf", 3, CV_CONFIG_ERROR_BAD_UNIT,
@@ -678,6 +708,12 @@ static const BadRow bad_rows[] = {
     {"reserve-huge", "bad-reserve-huge.conf", NULL, "bad-reserve-huge.conf", 2,
      CV_CONFIG_ERROR_BAD_VALUE,
      "switchover-reserve: '2min': above 60s, more than any switchover's fixed costs"},
+    {"learned-min-above-window", "bad-learned-min.conf", NULL, "bad-learned-min.conf", 3,
+     CV_CONFIG_ERROR_BAD_VALUE,
+     "learned-min = 6 is more than learned-window = 5: the rate could never be learned"},
+    {"learned-window-zero", "bad-learned-window.conf", NULL, "bad-learned-window.conf", 2,
+     CV_CONFIG_ERROR_BAD_VALUE,
+     "learned-window: '0': expected a number of migrations from 1 to 100"},
     {"outside-change-word", "bad-outside-change.conf", NULL, "bad-outside-change.conf", 3,
      CV_CONFIG_ERROR_BAD_VALUE, "on-outside-change: 'ignore': expected yield or keep-tuning"},
     {"not-utf8", "bad-utf8.conf", NULL, "bad-utf8.conf", 2, CV_CONFIG_ERROR_PARSE,
@@ -800,6 +836,13 @@ test_daemon_keys(void)
     g_assert_cmpuint(cv_config_get_history_max_size(config), ==, 64 * 1024);
     g_assert_cmpuint(cv_config_get_history_keep(config), ==, 32);
     g_assert_cmpuint(cv_config_get_link_rate(config), ==, 1250000000);
+    g_assert_cmpuint(cv_config_get_learned_window(config), ==, 8);
+    g_assert_cmpuint(cv_config_get_learned_min(config), ==, 3);
+    g_assert_true(cv_config_get_policy(config, "shared-child")->switchover_learned);
+    g_assert_cmpuint(cv_config_get_policy(config, "shared-child")->switchover_learned_max, ==,
+                     3125000000);
+    /* learned is a mode, not a rate: nothing in the engine's field until a rate is learned */
+    g_assert_cmpuint(cv_config_get_policy(config, "shared-child")->switchover_bandwidth, ==, 0);
     g_assert_cmpint(cv_config_get_policy(config, "default")->on_outside_change, ==,
                     CV_OUTSIDE_CHANGE_YIELD);
     g_assert_cmpint(cv_config_get_policy(config, "shared")->on_outside_change, ==,

@@ -919,6 +919,28 @@ test_link(Fixture *f, gconstpointer data)
         logged_free(l);
 }
 
+/* A learned policy is given the stated [daemon] link (the daemon does not learn yet), but never
+ * above its own `learned, at most`. */
+static void
+test_link_learned_at_most(Fixture *f, gconstpointer data)
+{
+    const gchar *at_most = data;
+    CvTarget *t = add_migrating(f, "vm1", UUID1, NULL);
+    g_autofree gchar *conf = g_strdup_printf("[daemon]\nlink = 1GiB/s\n\n%s"
+                                             "switchover-bandwidth = learned%s\n",
+                                             base_conf, at_most);
+    guint64 want = *at_most != '\0' ? 512 * MiB : GiB;
+
+    write_conf(f, conf);
+    start_daemon(f, 0);
+    for (guint i = 0; i < 8; i++)
+        iterate(f, &t, 1);
+    g_assert_cmpuint(cv_target_fake_count(t, "set-switchover-bandwidth"), ==, 1);
+    g_assert_cmpuint(cv_target_fake_get_params(t)->avail_switchover_bandwidth.value, ==, want);
+    for (Logged *l; (l = take_log("link: ")) != NULL;)
+        logged_free(l);
+}
+
 /* ---- the record cannot be written ------------------------------------------------------- */
 
 static void
@@ -983,6 +1005,8 @@ main(int argc, char **argv)
     }
     add("/daemon-migrations/outside/before-ours", test_outside_before_ours, NULL);
     add("/daemon-migrations/link", test_link, NULL);
+    add("/daemon-migrations/link-learned", test_link_learned_at_most, "");
+    add("/daemon-migrations/link-learned-at-most", test_link_learned_at_most, ", at most 512MiB/s");
     add("/daemon-migrations/record-unwritable", test_record_unwritable, NULL);
     return g_test_run();
 }

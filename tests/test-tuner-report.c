@@ -391,6 +391,86 @@ test_observe(void)
     g_free(heard.last_notice);
 }
 
+/* ---- what a finished migration teaches switchover-bandwidth = learned -------------------- */
+
+typedef struct {
+    const gchar *name;
+    CvTunerOutcome outcome;
+    guint64 precopy_remaining; /* system-wide remaining in precopy; 0 = not reported */
+    guint64 downtime_bytes;    /* ram.downtime-bytes at the end; 0 = not reported */
+    guint64 downtime_ms;       /* 0 = not reported */
+    gboolean observed;
+    guint64 bytes;
+    gboolean system_wide;
+} ObservationRow;
+
+static const ObservationRow observation_rows[] = {
+    /* the device state counts: the system-wide remaining, not RAM's downtime-bytes */
+    {"vgpu-system-wide", CV_TUNER_OUTCOME_COMPLETED, 2050846720, 4096, 2200, TRUE, 2050846720,
+     TRUE},
+    {"ram-only-downtime-bytes", CV_TUNER_OUTCOME_COMPLETED, 0, 314572800, 310, TRUE, 314572800,
+     FALSE},
+    /* the cap was broken, but the blackout measured the link all the same */
+    {"cap-broken", CV_TUNER_OUTCOME_COMPLETED, 2050846720, 0, 5400, TRUE, 2050846720, TRUE},
+    {"aborted", CV_TUNER_OUTCOME_ABORTED, 2050846720, 0, 0, FALSE, 0, FALSE},
+    {"failed", CV_TUNER_OUTCOME_FAILED, 2050846720, 0, 0, FALSE, 0, FALSE},
+    {"no-downtime", CV_TUNER_OUTCOME_COMPLETED, 2050846720, 0, 0, FALSE, 0, FALSE},
+    {"no-bytes", CV_TUNER_OUTCOME_COMPLETED, 0, 0, 300, FALSE, 0, FALSE},
+};
+
+static void
+test_observation(gconstpointer data)
+{
+    const ObservationRow *row = data;
+    g_autoptr(CvTarget) target = cv_target_fake_new(NULL);
+    g_autoptr(CvClock) clock = cv_clock_new_manual(1000);
+    g_autoptr(CvTunerReport) report = NULL;
+    CvTunerReportEnd end = {.outcome = row->outcome};
+    CvLearnedObservation obs;
+    const CvTunerSummary *sum;
+    CvPolicy policy;
+    CvSample s;
+
+    cv_policy_init_default(&policy);
+    policy.max_downtime_ms = 5000;
+    report = cv_tuner_report_new(NULL, target, clock, &policy, FALSE);
+    cv_sample_init(&s);
+    s.status = CV_MIGRATION_STATUS_ACTIVE;
+    cv_field_set(&s.ram_dirty_sync_count, 7);
+    if (row->precopy_remaining > 0)
+        cv_field_set(&s.remaining, row->precopy_remaining);
+    s.ram_mbps.state = CV_FIELD_VALID;
+    s.ram_mbps.value = 8000.0; /* 1 GB/s */
+    cv_tuner_report_observe(report, &s);
+    s.status = row->outcome == CV_TUNER_OUTCOME_FAILED ? CV_MIGRATION_STATUS_FAILED
+                                                       : CV_MIGRATION_STATUS_COMPLETED;
+    s.remaining.state = CV_FIELD_ABSENT;
+    if (row->downtime_bytes > 0)
+        cv_field_set(&s.ram_downtime_bytes, row->downtime_bytes);
+    if (row->downtime_ms > 0)
+        cv_field_set(&s.downtime_ms, row->downtime_ms);
+    cv_tuner_report_observe(report, &s);
+    if (row->downtime_ms > policy.max_downtime_ms)
+        g_test_expect_message("cv-agent", G_LOG_LEVEL_WARNING, "*above the policy's cap*");
+    cv_tuner_report_end(report, &end, "the end");
+    g_test_assert_expected_messages();
+    sum = cv_tuner_report_get_summary(report);
+    if (row->downtime_ms > policy.max_downtime_ms)
+        g_assert_cmpint(sum->outcome, ==, CV_TUNER_OUTCOME_CAP_BROKEN);
+    /* the end may have turned COMPLETED into CAP_BROKEN: either teaches */
+    memset(&obs, 0xa5, sizeof(obs));
+    g_assert_cmpint(cv_tuner_summary_observation(sum, 1700000000000, 1250000000, &obs), ==,
+                    row->observed);
+    if (!row->observed)
+        return;
+    g_assert_cmpint(obs.time_ms, ==, 1700000000000);
+    g_assert_cmpuint(obs.blackout_bytes, ==, row->bytes);
+    g_assert_cmpint(sum->blackout_bytes_system_wide, ==, row->system_wide);
+    g_assert_cmpuint(obs.downtime_ms, ==, row->downtime_ms);
+    g_assert_cmpuint(obs.qemu_rate, ==, 1000000000);
+    g_assert_cmpuint(obs.stated_rate, ==, 1250000000);
+}
+
 /* ---- the fallback notice before 8.2 ----------------------------------------------------- */
 
 #define MB_ABSENT G_MAXUINT64
@@ -515,6 +595,11 @@ main(int argc, char **argv)
         g_autofree gchar *path = g_strdup_printf("/tuner-report/final/%s", final_rows[i].name);
 
         g_test_add_data_func(path, &final_rows[i], test_final);
+    }
+    for (gsize i = 0; i < G_N_ELEMENTS(observation_rows); i++) {
+        g_autofree gchar *path =
+            g_strdup_printf("/tuner-report/observation/%s", observation_rows[i].name);
+        g_test_add_data_func(path, &observation_rows[i], test_observation);
     }
     g_test_add_func("/tuner-report/observe", test_observe);
     g_test_add_func("/tuner-report/folding", test_folding);

@@ -981,6 +981,45 @@ format_escalation(const CvPolicy *policy)
 /* Inside the cap rule's text, a space that must not break a line ("500 ms", "1.00 GiB/s"). */
 #define GLUE '\x1f'
 
+/* switchover-bandwidth as the policy states it: a rate, off, or learned (with its bound). */
+static gchar *
+format_switchover_setting(const CvPolicy *p)
+{
+    if (p->switchover_learned && p->switchover_learned_max > 0) {
+        g_autofree gchar *max = format_rate(p->switchover_learned_max);
+        return g_strdup_printf("learned, at most %s", max);
+    }
+    if (p->switchover_learned)
+        return g_strdup("learned");
+    return p->switchover_bandwidth > 0 ? format_rate(p->switchover_bandwidth) : g_strdup("off");
+}
+
+/* What `learned` means, for policy show; NULL when the policy states a rate or none. */
+static gchar *
+format_learned_rule(const CvPolicy *p)
+{
+    g_autofree gchar *bound = NULL;
+
+    if (!p->switchover_learned)
+        return NULL;
+    if (p->switchover_learned_max > 0) {
+        g_autofree gchar *max = format_rate(p->switchover_learned_max);
+
+        g_strdelimit(max, " ", GLUE);
+        bound = g_strdup_printf(", never above %s", max);
+    }
+    return g_strdup_printf(
+        "switchover-bandwidth = learned: the link's rate is learned from this host's completed "
+        "migrations to the same destination, as the lowest of bytes sent while the guest was "
+        "stopped over the downtime it got, among the last learned-window ([daemon]) of them, "
+        "once learned-min exist%s. The blackout's fixed costs count as time, so the rate errs "
+        "low: a later switchover, never a longer pause. Until a rate is learned the policy "
+        "behaves as off. So far only virt-converge simulate --destination records migrations and "
+        "uses what they taught; virt-converged, tune and migrate do not yet: there it behaves as "
+        "off (virt-converged gives it [daemon] link when that is stated, within its at most).",
+        bound != NULL ? bound : "");
+}
+
 /* The cap as this policy applies it, the rule of cv-policy.h in words (one paragraph, GLUE
  * between a number and its unit). */
 static gchar *
@@ -1076,8 +1115,7 @@ gchar *
 cv_cli_format_policy(const CvPolicy *p)
 {
     GString *out = g_string_new(NULL);
-    g_autofree gchar *rate =
-        p->switchover_bandwidth > 0 ? format_rate(p->switchover_bandwidth) : g_strdup("off");
+    g_autofree gchar *rate = format_switchover_setting(p);
     g_autofree gchar *escalation = format_escalation(p);
 
     g_string_append_printf(out, "[policy:%s]\n", p->name);
@@ -1109,7 +1147,11 @@ cv_cli_format_policy(const CvPolicy *p)
         g_autofree gchar *rule = format_cap_rule(p);
         g_autofree gchar *patience = format_patience_rule(p);
 
+        g_autofree gchar *learned = format_learned_rule(p);
+
         append_comment(out, rule, 92);
+        if (learned != NULL)
+            append_comment(out, learned, 92);
         append_comment(out, patience, 92);
     }
     return g_string_free(out, FALSE);
@@ -1129,6 +1171,8 @@ cv_cli_format_policy_json(const CvPolicy *p)
     json_builder_set_member_name(b, "margin-percent");
     json_builder_add_double_value(b, round(p->margin * 100000.0) / 1000.0);
     json_int(b, "switchover-bandwidth", (gint64)p->switchover_bandwidth);
+    json_bool(b, "switchover-bandwidth-learned", p->switchover_learned);
+    json_int(b, "switchover-bandwidth-learned-max", (gint64)p->switchover_learned_max);
     json_int(b, "patience-ms", (gint64)p->patience_ms);
     json_int(b, "stall-window-passes", p->stall_window_passes);
     json_int(b, "stall-window-ms", (gint64)p->stall_window_ms);

@@ -102,7 +102,9 @@ cv_cli_policy(CvCliGlobal *global, gint argc, gchar **argv)
             } else {
                 printf("%-16s max-downtime %" G_GUINT64_FORMAT " ms, switchover-bandwidth %s\n",
                        policy.name, policy.max_downtime_ms,
-                       policy.switchover_bandwidth > 0 ? "set" : "off");
+                       policy.switchover_learned         ? "learned"
+                       : policy.switchover_bandwidth > 0 ? "set"
+                                                         : "off");
             }
         }
         return CV_CLI_EXIT_OK;

@@ -494,6 +494,7 @@ cv_tuner_report_end(CvTunerReport *report, const CvTunerReportEnd *end, const gc
 {
     CvTunerSummary *sum = &report->summary;
     const CvSample *s = cv_tuner_report_get_last(report);
+    guint64 rate = 0;
     va_list args;
 
     sum->outcome = end->outcome;
@@ -508,6 +509,16 @@ cv_tuner_report_end(CvTunerReport *report, const CvTunerReportEnd *end, const gc
         sum->passes = s->ram_dirty_sync_count;
         if (!cv_field_valid(&sum->passes))
             sum->passes = end->last_boundary_pass;
+        if (cv_sample_throughput(s, &rate))
+            cv_field_set(&sum->final_rate, rate);
+    }
+    /* The device state goes only while the guest is stopped, and RAM's downtime-bytes does not
+     * count it: the last system-wide remaining does. */
+    if (report->have_stopcopy) {
+        cv_field_set(&sum->blackout_bytes, report->stopcopy_bytes);
+        sum->blackout_bytes_system_wide = TRUE;
+    } else if (s != NULL && cv_field_valid(&s->ram_downtime_bytes)) {
+        cv_field_set(&sum->blackout_bytes, s->ram_downtime_bytes.value);
     }
     if (report->have_stopcopy && report->switchover_bandwidth > 0) {
         gdouble ms =
@@ -537,4 +548,22 @@ cv_tuner_report_emit_summary(CvTunerReport *report)
 
     report->summary.elapsed_ms = cv_tuner_report_elapsed_ms(report);
     cv_tuner_report_emit(report, &record);
+}
+
+gboolean
+cv_tuner_summary_observation(const CvTunerSummary *sum, gint64 time_ms, guint64 stated_rate,
+                             CvLearnedObservation *obs)
+{
+    g_return_val_if_fail(sum != NULL && obs != NULL, FALSE);
+    if (sum->outcome != CV_TUNER_OUTCOME_COMPLETED && sum->outcome != CV_TUNER_OUTCOME_CAP_BROKEN)
+        return FALSE;
+    if (!cv_field_valid(&sum->downtime_ms) || !cv_field_valid(&sum->blackout_bytes))
+        return FALSE;
+    memset(obs, 0, sizeof(*obs));
+    obs->time_ms = time_ms;
+    obs->blackout_bytes = sum->blackout_bytes.value;
+    obs->downtime_ms = sum->downtime_ms.value;
+    obs->qemu_rate = cv_field_valid(&sum->final_rate) ? sum->final_rate.value : 0;
+    obs->stated_rate = stated_rate;
+    return TRUE;
 }

@@ -10,6 +10,7 @@
 #include <glib.h>
 
 #include "cv-clock.h"
+#include "cv-policy-learned.h"
 #include "cv-target.h"
 #include "cv-tuner.h"
 
@@ -100,5 +101,12 @@ void cv_tuner_summary_add_restore(CvTunerSummary *summary, const CvTunerAction *
  * @why (may be NULL). Returns whether it did. */
 gboolean cv_tuner_summary_check_cap(CvTunerSummary *summary, gboolean limit_is_ours, gchar *why,
                                     gsize why_len);
+
+/* What a finished migration teaches about its destination's link (cv-policy-learned.h), from
+ * @summary, completed at @time_ms (unix ms) under a policy that stated @stated_rate (0: none).
+ * FALSE unless it completed (CAP_BROKEN included: its blackout measured the link all the same)
+ * with a valid achieved downtime and blackout bytes; the statistic judges the values. */
+gboolean cv_tuner_summary_observation(const CvTunerSummary *summary, gint64 time_ms,
+                                      guint64 stated_rate, CvLearnedObservation *observation);
 
 G_END_DECLS

@@ -156,6 +156,12 @@ typedef struct {
     gboolean cap_broken;
     guint n_epochs;     /* times the pass counter went back (a new migration on the same QEMU) */
     guint n_reconnects; /* connections re-opened after timeouts or a closed socket */
+    /* What the blackout carried, for switchover-bandwidth = learned: the system-wide remaining
+     * at the last precopy reading (RAM + device state, QEMU 11.1+), else RAM's downtime-bytes
+     * from the last reading. ABSENT when neither is known. */
+    CvU64Field blackout_bytes;
+    gboolean blackout_bytes_system_wide;
+    CvU64Field final_rate; /* QEMU's mbps at the last reading, in bytes/s */
 } CvTunerSummary;
 
 typedef enum {

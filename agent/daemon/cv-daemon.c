@@ -186,7 +186,21 @@ cv_daemon_policy_for(const CvDaemon *d, const gchar *domain, const CvConfigMetad
                                     metadata != NULL && cv_config_metadata_has_vfio(metadata),
                                     policy, source, &how);
     }
-    if (link > 0 && (policy->switchover_bandwidth == 0 || policy->switchover_bandwidth > link)) {
+    /* `learned, at most RATE` is the policy's promise: the stated link does not lift it */
+    if (link > 0 && policy->switchover_learned && policy->switchover_learned_max > 0 &&
+        policy->switchover_learned_max < link) {
+        gchar rate[32];
+        gchar *more;
+
+        cv_format_rate(policy->switchover_learned_max, rate, sizeof(rate));
+        more = g_strdup_printf("%s; switchover-bandwidth %s, the policy's learned at most, below "
+                               "[daemon] link",
+                               how, rate);
+        g_free(how);
+        how = more;
+        policy->switchover_bandwidth = policy->switchover_learned_max;
+    } else if (link > 0 &&
+               (policy->switchover_bandwidth == 0 || policy->switchover_bandwidth > link)) {
         gchar rate[32];
         gchar *more;
 

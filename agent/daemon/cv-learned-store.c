@@ -1,0 +1,171 @@
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <glib/gstdio.h>
+
+#include <json-glib/json-glib.h>
+
+#include "cv-atomic-file.h"
+#include "cv-learned-store.h"
+#include "cv-state-error.h"
+
+/* CV_LEARNED_WINDOW_MAX lines of well under 200 bytes each */
+#define STORE_MAX_SIZE (64 * 1024)
+
+gchar *
+cv_learned_store_path(const gchar *state_dir, const gchar *destination, GError **error)
+{
+    g_autoptr(GString) name = g_string_new(NULL);
+    g_autofree gchar *file = NULL;
+
+    g_return_val_if_fail(state_dir != NULL, NULL);
+    if (destination == NULL || *destination == '\0') {
+        g_set_error_literal(error, CV_STATE_ERROR, CV_STATE_ERROR_INVALID,
+                            "no destination to learn the link of");
+        return NULL;
+    }
+    for (const guchar *p = (const guchar *)destination; *p != '\0'; p++) {
+        if (g_ascii_isalnum(*p) || *p == '-' || *p == '_' ||
+            (*p == '.' && p != (const guchar *)destination))
+            g_string_append_c(name, (gchar)*p);
+        else
+            g_string_append_printf(name, "%%%02X", *p);
+    }
+    file = g_strconcat(name->str, ".jsonl", NULL);
+    return g_build_filename(state_dir, CV_STATE_LEARNED_DIR, file, NULL);
+}
+
+/* A member that is a non-negative integer; json-glib would read a string or a double as 0 and
+ * wrap huge integers to negative values. */
+static gboolean
+read_u64(JsonObject *o, const gchar *name, guint64 *value)
+{
+    JsonNode *n = json_object_get_member(o, name);
+    gint64 v;
+
+    if (n == NULL || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_INT64)
+        return FALSE;
+    v = json_node_get_int(n);
+    if (v < 0)
+        return FALSE;
+    *value = (guint64)v;
+    return TRUE;
+}
+
+static gboolean
+parse_line(const gchar *line, CvLearnedObservation *obs)
+{
+    g_autoptr(JsonParser) parser = json_parser_new();
+    JsonNode *root;
+    JsonObject *o;
+    guint64 t = 0;
+
+    if (!json_parser_load_from_data(parser, line, -1, NULL))
+        return FALSE;
+    root = json_parser_get_root(parser);
+    if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root))
+        return FALSE;
+    o = json_node_get_object(root);
+    memset(obs, 0, sizeof(*obs));
+    if (!read_u64(o, "time-ms", &t) || t > G_MAXINT64 ||
+        !read_u64(o, "blackout-bytes", &obs->blackout_bytes) ||
+        !read_u64(o, "downtime-ms", &obs->downtime_ms))
+        return FALSE;
+    obs->time_ms = (gint64)t;
+    /* optional: what QEMU and the policy said, for the history */
+    if (json_object_has_member(o, "qemu-rate") && !read_u64(o, "qemu-rate", &obs->qemu_rate))
+        return FALSE;
+    if (json_object_has_member(o, "stated-rate") && !read_u64(o, "stated-rate", &obs->stated_rate))
+        return FALSE;
+    return TRUE;
+}
+
+static GArray *
+load_file(const gchar *path, guint *n_skipped, GError **error)
+{
+    g_autoptr(GArray) list = g_array_new(FALSE, TRUE, sizeof(CvLearnedObservation));
+    g_autofree gchar *data = NULL;
+    g_auto(GStrv) lines = NULL;
+    g_autoptr(GError) local = NULL;
+    gsize len = 0;
+    guint skipped = 0;
+
+    if (!cv_atomic_file_read_bounded(path, STORE_MAX_SIZE, &data, &len, &local)) {
+        if (!g_error_matches(local, CV_STATE_ERROR, CV_STATE_ERROR_NOT_FOUND)) {
+            g_propagate_error(error, g_steal_pointer(&local));
+            return NULL;
+        }
+    } else {
+        lines = g_strsplit(data, "\n", -1);
+        for (guint i = 0; lines[i] != NULL; i++) {
+            CvLearnedObservation obs;
+
+            if (*g_strstrip(lines[i]) == '\0')
+                continue;
+            if (!parse_line(lines[i], &obs)) {
+                skipped++;
+                continue;
+            }
+            g_array_append_val(list, obs);
+        }
+    }
+    if (n_skipped != NULL)
+        *n_skipped = skipped;
+    return g_steal_pointer(&list);
+}
+
+GArray *
+cv_learned_store_load(const gchar *state_dir, const gchar *destination, guint *n_skipped,
+                      GError **error)
+{
+    g_autofree gchar *path = cv_learned_store_path(state_dir, destination, error);
+
+    if (path == NULL)
+        return NULL;
+    return load_file(path, n_skipped, error);
+}
+
+gboolean
+cv_learned_store_append(const gchar *state_dir, const gchar *destination,
+                        const CvLearnedObservation *observation, GError **error)
+{
+    g_autofree gchar *path = cv_learned_store_path(state_dir, destination, error);
+    g_autofree gchar *dir = NULL;
+    g_autoptr(GArray) list = NULL;
+    g_autoptr(GString) out = g_string_new(NULL);
+    guint first;
+
+    g_return_val_if_fail(observation != NULL, FALSE);
+    if (path == NULL)
+        return FALSE;
+    dir = g_path_get_dirname(path);
+    if (g_mkdir_with_parents(dir, 0750) != 0) {
+        int saved = errno;
+
+        g_set_error(error, CV_STATE_ERROR,
+                    saved == EACCES || saved == EPERM ? CV_STATE_ERROR_PERMISSION
+                                                      : CV_STATE_ERROR_IO,
+                    "%s: %s", dir, g_strerror(saved));
+        return FALSE;
+    }
+    list = load_file(path, NULL, error);
+    if (list == NULL)
+        return FALSE;
+    g_array_append_val(list, *observation);
+    first = list->len > CV_LEARNED_WINDOW_MAX ? list->len - CV_LEARNED_WINDOW_MAX : 0;
+    for (guint i = first; i < list->len; i++) {
+        const CvLearnedObservation *o = &g_array_index(list, CvLearnedObservation, i);
+
+        g_string_append_printf(
+            out,
+            "{\"time-ms\":%" G_GINT64_FORMAT ",\"blackout-bytes\":%" G_GUINT64_FORMAT
+            ",\"downtime-ms\":%" G_GUINT64_FORMAT ",\"qemu-rate\":%" G_GUINT64_FORMAT
+            ",\"stated-rate\":%" G_GUINT64_FORMAT "}\n",
+            MAX(o->time_ms, 0), MIN(o->blackout_bytes, (guint64)G_MAXINT64),
+            MIN(o->downtime_ms, (guint64)G_MAXINT64), MIN(o->qemu_rate, (guint64)G_MAXINT64),
+            MIN(o->stated_rate, (guint64)G_MAXINT64));
+    }
+    return cv_atomic_file_replace(path, out->str, out->len, 0640, CV_ATOMIC_FILE_DURABLE, error);
+}

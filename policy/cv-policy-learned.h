@@ -1,0 +1,63 @@
+/* The learned switchover rate: what a destination's link really carried during the blackouts
+ * of the host's own completed migrations. Pure: the observations come in, a rate (or the
+ * reason there is none yet) comes out; storing them is agent/'s job. */
+#pragma once
+
+#include <glib.h>
+
+#include "cv-policy.h"
+
+G_BEGIN_DECLS
+
+/* Defaults of the policy's learned-window (N) and learned-min (K) keys. */
+#define CV_LEARNED_WINDOW_DEFAULT 5
+#define CV_LEARNED_MIN_DEFAULT 2
+/* The largest N the config accepts: the store keeps no more than this per destination. */
+#define CV_LEARNED_WINDOW_MAX 100
+/* An effective rate above 1 TB/s (8 Tbit/s) is beyond any migration link: a garbage reading
+ * (a downtime of 0-1 ms with a large blackout), never a measurement. */
+#define CV_LEARNED_RATE_MAX G_GUINT64_CONSTANT(1000000000000)
+
+/* One completed migration to a destination, as recorded after it finished. */
+typedef struct {
+    gint64 time_ms;         /* when it completed (unix ms); for the history, not the rate */
+    guint64 blackout_bytes; /* bytes sent while the guest was stopped (RAM + device state) */
+    guint64 downtime_ms;    /* the achieved downtime QEMU reported */
+    guint64 qemu_rate;      /* QEMU's own `mbps` at the end, in bytes/s; 0 = unknown */
+    guint64 stated_rate;    /* the rate the policy stated then, bytes/s; 0 = none */
+} CvLearnedObservation;
+
+typedef struct {
+    gboolean known;    /* a rate was learned: @rate is usable */
+    guint64 rate;      /* bytes/s the engine may use; 0 unless known */
+    guint64 lowest;    /* lowest effective rate of the window, before any bound; 0 = none */
+    guint n_valid;     /* usable observations among all given */
+    guint n_rejected;  /* given but unusable (zero or garbage downtime/bytes) */
+    guint n_window;    /* observations the statistic used (the last N valid) */
+    gssize from_index; /* index (in the input) of the observation that gave @lowest; -1 */
+    gboolean bounded;  /* @rate was lowered by a bound */
+    gchar reason[256]; /* one line: the rate and where it came from, or why none */
+} CvLearnedRate;
+
+/* bytes / downtime of one observation, rounded down; 0 when the observation is unusable. */
+guint64 cv_learned_effective_rate(const CvLearnedObservation *obs);
+
+/* The learned rate from @observations (oldest first): the lowest effective rate among the
+ * last @window usable ones, once at least @min_count usable ones exist; else not known and
+ * @out->reason says why. The lowest, because a rate above the link's makes QEMU switch over
+ * too early and the pause outgrow the limit, while one below costs only a longer precopy;
+ * the effective rate counts the blackout's fixed costs too, so it errs low, the safe side.
+ *
+ * @policy_max (the policy's `learned, at most RATE`) and @nic_speed (a NIC's nominal rate)
+ * bound it from above, each 0 = none: they can lower the rate, never raise it nor make a
+ * rate known. */
+void cv_learned_rate_compute(const CvLearnedObservation *observations, gsize n_observations,
+                             guint window, guint min_count, guint64 policy_max, guint64 nic_speed,
+                             CvLearnedRate *out);
+
+/* Give a `learned` @policy the rate @learned found (already bounded by the policy's `at most`):
+ * @policy->switchover_bandwidth becomes it. Returns FALSE and leaves @policy alone when the
+ * policy does not learn or nothing is known yet (it then behaves as `off`). */
+gboolean cv_policy_apply_learned(CvPolicy *policy, const CvLearnedRate *learned);
+
+G_END_DECLS

@@ -1,0 +1,486 @@
+/* The learned switchover rate, table driven: one GTest path per row, /policy/learned/<name>.
+ *
+ * A row is a list of observations (oldest first) for one destination, the window N, the
+ * minimum K and the two upper bounds, and what must come out: known or not, the rate, which
+ * observation gave it, and a reason substring. Then the engine: a `learned` policy behaves as
+ * `off` until a rate is applied, and as a stated rate after. */
+#include "config.h"
+
+#include <string.h>
+
+#include <glib.h>
+
+#include "cv-policy-learned.h"
+#include "cv-policy.h"
+
+#define MIB G_GUINT64_CONSTANT(1048576)
+#define GIB (MIB * 1024)
+/* 10 Gbit/s in bytes/s */
+#define G10 G_GUINT64_CONSTANT(1250000000)
+
+#define MAX_OBS 12
+
+typedef struct {
+    guint64 bytes;
+    guint64 downtime_ms;
+} Obs;
+
+typedef struct {
+    const gchar *name;
+    Obs obs[MAX_OBS]; /* ends at the first {0, 0} unless n_obs says otherwise */
+    guint n_obs;      /* 0 = up to the first all-zero entry */
+    guint window;
+    guint min_count;
+    guint64 policy_max;
+    guint64 nic_speed;
+    gboolean known;
+    guint64 rate; /* expected rate when known */
+    gssize from;  /* expected index of the observation that gave the lowest; -1 none */
+    guint n_valid;
+    guint n_window;
+    gboolean bounded;
+    const gchar *reason;
+} Row;
+
+/* 2 GiB in 2 s: 1 GiB/s; 2 GiB in 2.5 s: 819.2 MiB/s; 2 GiB in 4 s: 512 MiB/s */
+#define FAST                                                                                       \
+    {                                                                                              \
+        2 * GIB, 2000                                                                              \
+    }
+#define MID                                                                                        \
+    {                                                                                              \
+        2 * GIB, 2500                                                                              \
+    }
+#define SLOW                                                                                       \
+    {                                                                                              \
+        2 * GIB, 4000                                                                              \
+    }
+
+static const Row rows[] = {
+    {.name = "none",
+     .obs = {{0, 0}},
+     .window = 5,
+     .min_count = 2,
+     .known = FALSE,
+     .from = -1,
+     .n_valid = 0,
+     .n_window = 0,
+     .reason = "not learned yet: 0 usable migrations to this destination, 2 needed"},
+    {.name = "too-few",
+     .obs = {FAST},
+     .window = 5,
+     .min_count = 2,
+     .known = FALSE,
+     .from = 0,
+     .n_valid = 1,
+     .n_window = 1,
+     .reason = "not learned yet: 1 usable migration to this destination, 2 needed"},
+    {.name = "exactly-k",
+     .obs = {FAST, MID},
+     .window = 5,
+     .min_count = 2,
+     .known = TRUE,
+     .rate = 858993459,
+     .from = 1,
+     .n_valid = 2,
+     .n_window = 2,
+     .reason = "the lowest blackout rate of the last 2 migrations"},
+    {.name = "lowest-of-window",
+     .obs = {MID, FAST, SLOW, FAST},
+     .window = 5,
+     .min_count = 2,
+     .known = TRUE,
+     .rate = 536870912,
+     .from = 2,
+     .n_valid = 4,
+     .n_window = 4,
+     .reason = "learned 512.00 MiB/s"},
+    /* a high outlier (a tiny blackout: the fixed cost alone) never lifts the rate; of equal lowest
+       ones, the newest is named */
+    {.name = "high-outlier-ignored",
+     .obs = {MID, {2 * GIB, 50}, MID},
+     .window = 5,
+     .min_count = 2,
+     .known = TRUE,
+     .rate = 858993459,
+     .from = 2,
+     .n_valid = 3,
+     .n_window = 3,
+     .reason = "learned 819.20 MiB/s"},
+    /* a low outlier (a migration paused by escalation, its blackout long) pulls the rate down while
+       it is in the window: the safe side */
+    {.name = "low-outlier-kept",
+     .obs = {MID, {GIB, 10000}, MID},
+     .window = 5,
+     .min_count = 2,
+     .known = TRUE,
+     .rate = 107374182,
+     .from = 1,
+     .n_valid = 3,
+     .n_window = 3,
+     .reason = "learned 102.40 MiB/s"},
+    {.name = "low-outlier-leaves-window",
+     .obs = {{GIB, 10000}, MID, FAST, MID},
+     .window = 3,
+     .min_count = 2,
+     .known = TRUE,
+     .rate = 858993459,
+     .from = 3,
+     .n_valid = 4,
+     .n_window = 3,
+     .reason = "of the last 3 migrations"},
+    /* the link got slower: the newest is in every window, so the rate follows it down at once */
+    {.name = "link-got-slower",
+     .obs = {FAST, FAST, FAST, SLOW},
+     .window = 5,
+     .min_count = 2,
+     .known = TRUE,
+     .rate = 536870912,
+     .from = 3,
+     .n_valid = 4,
+     .n_window = 4,
+     .reason = "learned 512.00 MiB/s"},
+    /* a link that got faster is believed only once the slow ones leave the window */
+    {.name = "link-got-faster-window-keeps-slow",
+     .obs = {SLOW, FAST, FAST},
+     .window = 3,
+     .min_count = 2,
+     .known = TRUE,
+     .rate = 536870912,
+     .from = 0,
+     .n_valid = 3,
+     .n_window = 3,
+     .reason = "learned 512.00 MiB/s"},
+    {.name = "link-got-faster-slow-left",
+     .obs = {SLOW, FAST, FAST, FAST},
+     .window = 3,
+     .min_count = 2,
+     .known = TRUE,
+     .rate = 1073741824,
+     .from = 3,
+     .n_valid = 4,
+     .n_window = 3,
+     .reason = "learned 1.00 GiB/s"},
+    /* zero and garbage readings count for nothing, neither towards K nor in the window */
+    {.name = "zero-downtime",
+     .obs = {FAST, {2 * GIB, 0}},
+     .window = 5,
+     .min_count = 2,
+     .known = FALSE,
+     .from = 0,
+     .n_valid = 1,
+     .n_window = 1,
+     .reason =
+         "1 usable migration to this destination, 2 needed (some recorded no usable blackout)"},
+    {.name = "zero-bytes",
+     .obs = {{0, 300}, FAST},
+     .n_obs = 2,
+     .window = 5,
+     .min_count = 2,
+     .known = FALSE,
+     .from = 1,
+     .n_valid = 1,
+     .n_window = 1,
+     .reason = "(some recorded no usable blackout)"},
+    {.name = "downtime-beyond-qemu",
+     .obs = {FAST, {2 * GIB, 2000001}, MID},
+     .window = 5,
+     .min_count = 2,
+     .known = TRUE,
+     .rate = 858993459,
+     .from = 2,
+     .n_valid = 2,
+     .n_window = 2,
+     .reason = "learned 819.20 MiB/s"},
+    /* 4 GiB in 1 ms: 4 TiB/s, no link carries that */
+    {.name = "absurd-rate",
+     .obs = {FAST, {4 * GIB, 1}, MID},
+     .window = 5,
+     .min_count = 2,
+     .known = TRUE,
+     .rate = 858993459,
+     .from = 2,
+     .n_valid = 2,
+     .n_window = 2,
+     .reason = "learned 819.20 MiB/s"},
+    {.name = "bytes-overflow",
+     .obs = {FAST, {G_MAXUINT64, 1000}, MID},
+     .window = 5,
+     .min_count = 2,
+     .known = TRUE,
+     .rate = 858993459,
+     .from = 2,
+     .n_valid = 2,
+     .n_window = 2,
+     .reason = "learned 819.20 MiB/s"},
+    {.name = "garbage-only",
+     .obs = {{0, 0}, {GIB, 0}, {G_MAXUINT64, G_MAXUINT64}},
+     .n_obs = 3,
+     .window = 5,
+     .min_count = 1,
+     .known = FALSE,
+     .from = -1,
+     .n_valid = 0,
+     .n_window = 0,
+     .reason = "0 usable migrations"},
+    /* bounds lower the rate, never raise it, never make it known */
+    {.name = "policy-max-lowers",
+     .obs = {FAST, FAST},
+     .window = 5,
+     .min_count = 2,
+     .policy_max = 500 * MIB,
+     .known = TRUE,
+     .rate = 500 * MIB,
+     .from = 1,
+     .n_valid = 2,
+     .n_window = 2,
+     .bounded = TRUE,
+     .reason = "bounded by the policy's at most 500.00 MiB/s (learned 1.00 GiB/s)"},
+    {.name = "policy-max-above",
+     .obs = {MID, MID},
+     .window = 5,
+     .min_count = 2,
+     .policy_max = G10,
+     .known = TRUE,
+     .rate = 858993459,
+     .from = 1,
+     .n_valid = 2,
+     .n_window = 2,
+     .reason = "learned 819.20 MiB/s"},
+    {.name = "nic-lowers",
+     .obs = {FAST, FAST},
+     .window = 5,
+     .min_count = 2,
+     .nic_speed = 100 * MIB,
+     .known = TRUE,
+     .rate = 100 * MIB,
+     .from = 1,
+     .n_valid = 2,
+     .n_window = 2,
+     .bounded = TRUE,
+     .reason = "bounded by the NIC's speed 100.00 MiB/s"},
+    {.name = "nic-never-raises",
+     .obs = {SLOW, SLOW},
+     .window = 5,
+     .min_count = 2,
+     .nic_speed = G10,
+     .known = TRUE,
+     .rate = 536870912,
+     .from = 1,
+     .n_valid = 2,
+     .n_window = 2,
+     .reason = "learned 512.00 MiB/s"},
+    {.name = "nic-and-policy",
+     .obs = {FAST, FAST},
+     .window = 5,
+     .min_count = 2,
+     .policy_max = 800 * MIB,
+     .nic_speed = 600 * MIB,
+     .known = TRUE,
+     .rate = 600 * MIB,
+     .from = 1,
+     .n_valid = 2,
+     .n_window = 2,
+     .bounded = TRUE,
+     .reason = "bounded by the NIC's speed 600.00 MiB/s"},
+    {.name = "bound-not-known",
+     .obs = {FAST},
+     .window = 5,
+     .min_count = 2,
+     .policy_max = 500 * MIB,
+     .nic_speed = 100 * MIB,
+     .known = FALSE,
+     .from = 0,
+     .n_valid = 1,
+     .n_window = 1,
+     .reason = "not learned yet"},
+    /* K above N is clamped to N: the config refuses it, and the statistic never waits forever */
+    {.name = "k-above-n-clamped",
+     .obs = {MID, FAST},
+     .window = 2,
+     .min_count = 7,
+     .known = TRUE,
+     .rate = 858993459,
+     .from = 0,
+     .n_valid = 2,
+     .n_window = 2,
+     .reason = "learned 819.20 MiB/s"},
+    {.name = "window-one",
+     .obs = {SLOW, FAST},
+     .window = 1,
+     .min_count = 1,
+     .known = TRUE,
+     .rate = 1073741824,
+     .from = 1,
+     .n_valid = 2,
+     .n_window = 1,
+     .reason = "of the last 1 migration"},
+};
+
+static void
+test_row(gconstpointer data)
+{
+    const Row *row = data;
+    CvLearnedObservation obs[MAX_OBS];
+    gsize n = 0;
+    CvLearnedRate out;
+
+    memset(obs, 0, sizeof(obs));
+    for (gsize i = 0; i < MAX_OBS; i++) {
+        if (row->n_obs == 0 && row->obs[i].bytes == 0 && row->obs[i].downtime_ms == 0)
+            break;
+        if (row->n_obs != 0 && i >= row->n_obs)
+            break;
+        obs[i].time_ms = 1700000000000 + (gint64)i * 60000;
+        obs[i].blackout_bytes = row->obs[i].bytes;
+        obs[i].downtime_ms = row->obs[i].downtime_ms;
+        n++;
+    }
+    cv_learned_rate_compute(obs, n, row->window, row->min_count, row->policy_max, row->nic_speed,
+                            &out);
+    g_test_message("reason: %s", out.reason);
+    g_assert_cmpint(out.known, ==, row->known);
+    g_assert_cmpuint(out.rate, ==, row->known ? row->rate : 0);
+    g_assert_cmpint(out.from_index, ==, row->from);
+    g_assert_cmpuint(out.n_valid, ==, row->n_valid);
+    g_assert_cmpuint(out.n_window, ==, row->n_window);
+    g_assert_cmpuint(out.n_rejected, ==, n - row->n_valid);
+    g_assert_cmpint(out.bounded, ==, row->bounded);
+    g_assert_nonnull(strstr(out.reason, row->reason));
+    /* the safety argument: never above any observation in the window, nor above a bound */
+    if (out.known) {
+        g_assert_cmpuint(out.rate, <=, out.lowest);
+        if (row->policy_max > 0)
+            g_assert_cmpuint(out.rate, <=, row->policy_max);
+        if (row->nic_speed > 0)
+            g_assert_cmpuint(out.rate, <=, row->nic_speed);
+        g_assert_cmpuint(out.lowest, ==, cv_learned_effective_rate(&obs[out.from_index]));
+    }
+}
+
+static void
+test_empty_input(void)
+{
+    CvLearnedRate out;
+
+    cv_learned_rate_compute(NULL, 0, 5, 2, 0, 0, &out);
+    g_assert_false(out.known);
+    g_assert_cmpuint(out.rate, ==, 0);
+}
+
+/* A migration stalled on a vGPU: 1.91 GiB pending that does not shrink, QEMU 11.1 with
+ * avail-switchover-bandwidth, a 2.5 s cap. */
+static void
+stalled_vgpu(CvSample samples[4], CvParams *params)
+{
+    for (guint i = 0; i < 4; i++) {
+        CvSample *s = &samples[i];
+
+        cv_sample_init(s);
+        s->status = CV_MIGRATION_STATUS_ACTIVE;
+        s->time_ms = 10000 + (gint64)i * 5000;
+        cv_field_set(&s->ram_dirty_sync_count, 10 + i * 3);
+        cv_field_set(&s->remaining, G_GUINT64_CONSTANT(2050846720));
+        cv_field_set(&s->ram_remaining, 0);
+        cv_field_set(&s->expected_downtime_ms, 9000);
+        cv_field_set(&s->total_time_ms, (guint64)s->time_ms);
+        cv_field_set(&s->vfio_transferred, GIB);
+        s->ram_mbps.state = CV_FIELD_VALID;
+        s->ram_mbps.value = 2147.483648; /* 256 MiB/s */
+    }
+    cv_params_init(params);
+    cv_field_set(&params->downtime_limit_ms, 300);
+    cv_field_set(&params->max_bandwidth, 0);
+    cv_field_set(&params->avail_switchover_bandwidth, 0);
+    params->vfio_devices = CV_TRI_YES;
+}
+
+static void
+test_engine_learned_unfed_is_off(void)
+{
+    CvSample samples[4];
+    CvParams params;
+    CvPolicyHistory history;
+    CvPolicy policy;
+    CvDecision d;
+
+    stalled_vgpu(samples, &params);
+    cv_policy_init_default(&policy);
+    policy.max_downtime_ms = 2500;
+    policy.patience_ms = 0; /* judged by the stall window: 9 passes, 15 s, no progress */
+    policy.switchover_learned = TRUE;
+    cv_policy_history_init(&history);
+    d = cv_policy_decide(&policy, samples, 4, &params, &history);
+    g_test_message("%s: %s", cv_decision_kind_to_string(d.kind), d.reason);
+    /* never a bandwidth decision: there is no rate to set */
+    g_assert_cmpint(d.kind, !=, CV_DECISION_SET_SWITCHOVER_BANDWIDTH);
+    g_assert_nonnull(strstr(d.reason, "switchover-bandwidth = learned, nothing learned yet: "
+                                      "treated as off"));
+}
+
+static void
+test_engine_learned_applied(void)
+{
+    CvLearnedObservation obs[2] = {
+        {.time_ms = 1, .blackout_bytes = 2 * GIB, .downtime_ms = 2000},
+        {.time_ms = 2, .blackout_bytes = 2 * GIB, .downtime_ms = 2500},
+    };
+    CvSample samples[4];
+    CvParams params;
+    CvPolicyHistory history;
+    CvPolicy policy;
+    CvLearnedRate learned;
+    CvDecision d;
+
+    stalled_vgpu(samples, &params);
+    cv_policy_init_default(&policy);
+    policy.max_downtime_ms = 2500;
+    policy.patience_ms = 0; /* judged by the stall window: 9 passes, 15 s, no progress */
+    policy.switchover_learned = TRUE;
+    policy.switchover_learned_max = 800 * MIB;
+    /* the caller forgot the policy's bound: apply keeps it anyway */
+    cv_learned_rate_compute(obs, 2, 5, 2, 0, 0, &learned);
+    g_assert_true(learned.known);
+    g_assert_true(cv_policy_apply_learned(&policy, &learned));
+    g_assert_cmpuint(policy.switchover_bandwidth, ==, 800 * MIB);
+    cv_policy_history_init(&history);
+    d = cv_policy_decide(&policy, samples, 4, &params, &history);
+    g_test_message("%s: %s", cv_decision_kind_to_string(d.kind), d.reason);
+    g_assert_cmpint(d.kind, ==, CV_DECISION_SET_SWITCHOVER_BANDWIDTH);
+    g_assert_cmpuint(d.value, ==, 800 * MIB);
+}
+
+static void
+test_apply_not_known(void)
+{
+    CvLearnedRate learned;
+    CvPolicy policy;
+
+    cv_policy_init_default(&policy);
+    policy.switchover_learned = TRUE;
+    cv_learned_rate_compute(NULL, 0, 5, 2, 0, 0, &learned);
+    g_assert_false(cv_policy_apply_learned(&policy, &learned));
+    g_assert_cmpuint(policy.switchover_bandwidth, ==, 0);
+    /* a policy that states a rate is not changed by what was learned */
+    policy.switchover_learned = FALSE;
+    policy.switchover_bandwidth = G10;
+    learned.known = TRUE;
+    learned.rate = MIB;
+    g_assert_false(cv_policy_apply_learned(&policy, &learned));
+    g_assert_cmpuint(policy.switchover_bandwidth, ==, G10);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    for (gsize i = 0; i < G_N_ELEMENTS(rows); i++) {
+        g_autofree gchar *path = g_strdup_printf("/policy/learned/%s", rows[i].name);
+        g_test_add_data_func(path, &rows[i], test_row);
+    }
+    g_test_add_func("/policy/learned/empty-input", test_empty_input);
+    g_test_add_func("/policy/learned/apply-not-known", test_apply_not_known);
+    g_test_add_func("/policy/learned/engine/unfed-is-off", test_engine_learned_unfed_is_off);
+    g_test_add_func("/policy/learned/engine/applied", test_engine_learned_applied);
+    return g_test_run();
+}
