@@ -535,6 +535,23 @@ cv_config_format_percent(gdouble fraction)
     /* A parsed percentage has at most 3 + 9 significant digits; %.12g keeps them all and
      * drops the binary noise (0.1 * 100 prints as 10, not 10.000000000000002). */
     g_ascii_formatd(buf, sizeof(buf), "%.12g", fraction * 100.0);
+    if (strpbrk(buf, "eE") != NULL) {
+        /* %g chose an exponent (tiny values: 1.5e-05), which the parser does not read: the
+         * same 12 significant digits in fixed notation, trailing zeros dropped */
+        gint exponent = 0;
+        gchar *end;
+        g_autofree gchar *fixed = NULL;
+
+        g_ascii_formatd(buf, sizeof(buf), "%.11e", fraction * 100.0);
+        exponent = (gint)g_ascii_strtoll(strpbrk(buf, "eE") + 1, NULL, 10);
+        fixed = g_strdup_printf("%%.%df", CLAMP(11 - exponent, 0, 30));
+        g_ascii_formatd(buf, sizeof(buf), fixed, fraction * 100.0);
+        end = buf + strlen(buf);
+        while (end > buf && strchr(buf, '.') != NULL && end[-1] == '0')
+            *--end = '\0';
+        if (end > buf && end[-1] == '.')
+            *--end = '\0';
+    }
     return g_strdup_printf("%s%%", buf);
 }
 
