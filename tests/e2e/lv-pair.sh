@@ -2,7 +2,7 @@
 # "dst", each in its own mount and UTS namespace, lv-instance.sh), defines the memory-dirtying
 # guest (dirtier.S) on the source, and gives the helpers a case needs: reset the guest, start a
 # `virsh migrate --live --p2p` in the background, wait for it, read libvirt's own numbers.
-# The same harness as test-e2e-libvirt.sh. Prints TAP; skips the whole suite, saying why,
+# Used by test-e2e-libvirt.sh and test-e2e-daemon.sh. Prints TAP; skips the whole suite, saying why,
 # without root, unshare, libvirtd or virsh.
 #
 # Before sourcing: KERNEL (the guest), BW (MiB/s, the migration's max-bandwidth).
@@ -75,7 +75,7 @@ lv_wait_socket() {
     return 1
 }
 
-# Migration ports of their own (test-e2e-libvirt.sh uses 49720 and 49800): a suite running
+# Migration ports per suite (test-e2e-libvirt.sh sets 49720 and 49800): a suite running
 # beside this one on the same host must not take the port QEMU is told to listen on.
 LV_SRC_PORT=${LV_SRC_PORT:-49900}
 LV_DST_PORT=${LV_DST_PORT:-49980}

@@ -22,94 +22,12 @@ BW=64           # MiB/s: 64 MiB region / 64 MiB/s = the 1000 ms QEMU expects
 # CV_E2E_LIBVIRT_CASES=16 runs cases 1 and 6 only (debugging)
 CASES=${CV_E2E_LIBVIRT_CASES:-1234567}
 want() { [[ $CASES == *$1* ]]; }
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-check() { # check DESCRIPTION COMMAND...
-    local d=$1; shift
-    if "$@"; then ok "$d"; else not_ok "$d"; fi
-}
-diag() { sed 's/^/# /' "$@" 2>/dev/null; }
-skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+# the harness shared with test-e2e-daemon.sh, on migration ports of this suite's own
+LV_SRC_PORT=49720
+LV_DST_PORT=49800
+# shellcheck source=lv-pair.sh
+source "$HERE/lv-pair.sh"
 
-[ "$(id -u)" = 0 ] || skip_all "needs root (two private libvirtd instances in mount namespaces)"
-for tool in unshare libvirtd virsh qemu-system-x86_64 python3; do
-    command -v "$tool" >/dev/null || skip_all "$tool not found (Debian: libvirt-daemon, libvirt-clients, qemu-system-x86)"
-done
-unshare --mount --propagation private true 2>/dev/null ||
-    skip_all "unshare --mount is not allowed here (no CAP_SYS_ADMIN)"
-# Debian's libvirt-daemon-system creates this user; we never install that package (it pulls
-# systemd-sysv), and the QEMU driver refuses to start without it.
-if ! getent passwd libvirt-qemu >/dev/null; then
-    getent group libvirt-qemu >/dev/null || groupadd --system libvirt-qemu
-    useradd --system -g libvirt-qemu -d /var/lib/libvirt -s /usr/sbin/nologin libvirt-qemu ||
-        skip_all "cannot create the libvirt-qemu user"
-fi
-
-W=$(mktemp -d /tmp/cv-e2e-libvirt.XXXXXX)
-chmod 755 "$W"
-SRC="qemu+unix:///system?socket=$W/src/sock/libvirt-sock"
-DST="qemu+unix:///system?socket=$W/dst/sock/libvirt-sock"
-SRC_UUID=11111111-1111-4111-8111-111111111111
-DST_UUID=22222222-2222-4222-8222-222222222222
-SRCPID=
-DSTPID=
-MIGPID=
-
-cleanup() {
-    set +e
-    [ -n "$MIGPID" ] && kill "$MIGPID" 2>/dev/null
-    for c in "$SRC" "$DST"; do
-        for d in $(virsh -c "$c" list --name 2>/dev/null); do virsh -c "$c" destroy "$d" >/dev/null 2>&1; done
-    done
-    for p in $SRCPID $DSTPID; do kill "$p" 2>/dev/null; done
-    for p in $SRCPID $DSTPID $MIGPID; do wait "$p" 2>/dev/null; done
-    # A QEMU whose libvirtd died first lives on in that daemon's mount namespace: ours are
-    # the ones whose mounts name this suite's directory.
-    for p in /proc/[0-9]*; do
-        [ "$(cat "$p/comm" 2>/dev/null)" = qemu-system-x86 ] || continue
-        grep -qs "$W" "$p/mountinfo" && kill "${p#/proc/}" 2>/dev/null
-    done
-    rm -rf "$W"
-}
-trap cleanup EXIT
-
-start_daemon() { # NAME UUID MIGPORT -> its pid in DAEMONPID (a child of this shell)
-    "$HERE/lv-instance.sh" "$W/$1" "$2" "$3" >>"$W/$1.out" 2>&1 &
-    DAEMONPID=$!
-}
-wait_socket() {
-    for _ in $(seq 200); do [ -S "$W/$1/sock/libvirt-sock" ] && return 0; sleep 0.05; done
-    return 1
-}
-
-start_daemon src $SRC_UUID 49720; SRCPID=$DAEMONPID
-start_daemon dst $DST_UUID 49800; DSTPID=$DAEMONPID
-if ! wait_socket src || ! wait_socket dst; then
-    echo "1..1"; not_ok "both libvirtd instances start"; diag "$W/src.out" "$W/dst.out"; exit 1
-fi
-# The first call of each daemon probes QEMU's capabilities (3-8 s).
-virsh -c "$SRC" version >/dev/null 2>&1 & a=$!
-virsh -c "$DST" version >/dev/null 2>&1 & b=$!
-wait $a; ra=$?; wait $b; rb=$?
-if [ $ra != 0 ] || [ $rb != 0 ]; then
-    echo "1..1"; not_ok "both libvirtd instances answer"; diag "$W/src/log/libvirtd.log"; exit 1
-fi
-
-cat >"$W/dirtier.xml" <<XML
-<domain type='qemu'>
-  <name>dirtier</name>
-  <memory unit='MiB'>256</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type><kernel>$KERNEL</kernel></os>
-  <on_poweroff>destroy</on_poweroff>
-  <devices>
-    <serial type='file'><source path='$W/dirtier.serial' append='on'/><target port='0'/></serial>
-    <memballoon model='none'/>
-  </devices>
-</domain>
-XML
 cat >"$W/virt-converged.conf" <<CONF
 [policy:e2e]
 max-downtime = ${CAP_MS}ms
@@ -139,47 +57,9 @@ stall-window = 3
 escalation = wait
 CONF
 CONF="$W/virt-converged.conf"
-virsh -q -c "$SRC" define "$W/dirtier.xml" >/dev/null
 
 vc() { "$CLI" -c "$SRC" "$@"; }
 
-# The guest running on the source, no job, downtime-limit 300 ms.
-reset_guest() {
-    virsh -c "$DST" destroy dirtier >/dev/null 2>&1
-    virsh -c "$DST" undefine dirtier >/dev/null 2>&1
-    if [ "$(virsh -c "$SRC" domstate dirtier 2>/dev/null | head -1)" != running ]; then
-        : >"$W/dirtier.serial"
-        virsh -q -c "$SRC" start dirtier >/dev/null || return 1
-        for _ in $(seq 200); do grep -q 'dirtier: up' "$W/dirtier.serial" 2>/dev/null && break; sleep 0.05; done
-    fi
-    virsh -q -c "$SRC" migrate-setmaxdowntime dirtier 300 >/dev/null &&
-        [ "$(virsh -c "$SRC" migrate-getmaxdowntime dirtier | head -1)" = 300 ]
-}
-
-# virsh migrate --live --p2p in the background; returns once the job runs.
-start_migration() {
-    virsh -c "$SRC" migrate --live --p2p --verbose dirtier "$DST" --migrateuri tcp://127.0.0.1 \
-        --bandwidth $BW >"$W/migrate.out" 2>&1 &
-    MIGPID=$!
-    for _ in $(seq 300); do
-        virsh -c "$SRC" domjobinfo dirtier 2>/dev/null | grep -q Unbounded && return 0
-        sleep 0.05
-    done
-    return 1
-}
-# Wait for the background virsh migrate; its status in MIGRC.
-finish_migration() {
-    local i
-    for i in $(seq 600); do kill -0 "$MIGPID" 2>/dev/null || break; sleep 0.1; done
-    kill "$MIGPID" 2>/dev/null
-    wait "$MIGPID"; MIGRC=$?
-    MIGPID=
-}
-iteration() { virsh -c "$SRC" domjobinfo dirtier 2>/dev/null | awk '/^Iteration:/ {print $2}'; }
-wait_iterations() { # N
-    for _ in $(seq 400); do [ "$(iteration)" -ge "$1" ] 2>/dev/null && return 0; sleep 0.05; done
-    return 1
-}
 # The tune JSON summary as key=value lines, and every applied downtime-limit.
 json_summary() { # FILE KEY
     python3 - "$1" "$2" <<'PY'
@@ -203,15 +83,6 @@ for line in open(sys.argv[1]):
         if r.get("record") == "action" and r.get("action") == "set-downtime-limit" and r.get("result") == "applied":
             print(r["value"])
 PY
-}
-all_within() { # CAP VALUES... (at least one value)
-    local cap=$1; shift
-    [ $# -gt 0 ] || return 1
-    for v in "$@"; do [ "$v" -le "$cap" ] || return 1; done
-}
-completed_downtime() { # the real downtime libvirt kept for the source's last job
-    virsh -c "$SRC" domjobinfo dirtier --completed --keep-completed --rawstats 2>/dev/null |
-        awk -F': ' '$1 == "downtime" {print $2}'
 }
 # Issue 7's promise, for every case whose migration completed: QEMU's achieved downtime, as
 # libvirt's completed job keeps it (not our own output), within the policy's cap, and the CLI
@@ -359,8 +230,8 @@ echo "# $(date +%T.%N) killing the source libvirtd"
 kill -KILL "$SRCPID"; wait "$SRCPID" 2>/dev/null
 echo "# $(date +%T.%N) stopped; starting it again"
 rm -f "$W/src/sock/libvirt-sock"
-start_daemon src $SRC_UUID 49720; SRCPID=$DAEMONPID
-wait_socket src
+lv_start_libvirtd src $SRC_UUID "$LV_SRC_PORT"; SRCPID=$DAEMONPID
+lv_wait_socket src
 echo "# $(date +%T.%N) its socket is back"
 virsh -c "$SRC" list >/dev/null 2>&1 || { echo "# the restarted libvirtd does not answer"; diag "$W/src.out"; tail -5 "$W/src/log/libvirtd.log" | diag /dev/stdin; }
 wait $TUNEPID; rc=$?
