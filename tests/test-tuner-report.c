@@ -571,6 +571,36 @@ test_fallback_notice(gconstpointer data)
     g_assert_cmpint(cv_tuner_report_get_summary(report)->switchover_bandwidth, ==, CV_TRI_NO);
 }
 
+/* A policy changed in flight (the daemon's reload) brings its cap and its switchover reserve:
+ * the notice must not keep the old policy's reserve. */
+static void
+test_set_policy_reserve(void)
+{
+    g_autoptr(CvTarget) target = cv_target_fake_new(NULL);
+    g_autoptr(CvClock) clock = cv_clock_new_manual(1000);
+    g_autoptr(CvTunerReport) report = NULL;
+    g_autoptr(GPtrArray) notices = g_ptr_array_new_with_free_func(g_free);
+    CvPolicy policy;
+    CvParams params;
+
+    cv_policy_init_default(&policy);
+    policy.max_downtime_ms = 500;
+    report = cv_tuner_report_new(NULL, target, clock, &policy, FALSE);
+    policy.max_downtime_ms = 2000;
+    policy.switchover_reserve_ms = 200;
+    cv_tuner_report_set_policy(report, &policy);
+    cv_params_init(&params);
+    params.avail_switchover_bandwidth.state = CV_FIELD_ABSENT;
+    cv_field_set(&params.max_bandwidth, 64 * MiB_);
+    cv_tuner_report_set_record_func(report, notice_cb, notices);
+    cv_tuner_report_start(report);
+    cv_tuner_report_switchover_support(report, &params);
+    g_assert_cmpuint(notices->len, ==, 1);
+    g_assert_nonnull(strstr(notices->pdata[0], "held to the cap of 2000 ms less its 200 ms "
+                                               "switchover reserve"));
+    g_assert_cmpuint(cv_tuner_report_get_summary(report)->max_downtime_ms, ==, 2000);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -591,6 +621,7 @@ main(int argc, char **argv)
 
         g_test_add_data_func(path, &fallback_rows[i], test_fallback_notice);
     }
+    g_test_add_func("/tuner-report/set-policy-reserve", test_set_policy_reserve);
     for (gsize i = 0; i < G_N_ELEMENTS(final_rows); i++) {
         g_autofree gchar *path = g_strdup_printf("/tuner-report/final/%s", final_rows[i].name);
 

@@ -115,11 +115,8 @@ cv_tuner_report_new(CvTuner *tuner, CvTarget *target, CvClock *clock, const CvPo
     report->tuner = tuner;
     report->target = target;
     report->clock = clock;
-    report->switchover_bandwidth = policy->switchover_bandwidth;
-    report->switchover_reserve_ms = cv_policy_reserve(policy);
     report->summary.dry_run = dry_run;
-    g_strlcpy(report->summary.policy, policy->name, sizeof(report->summary.policy));
-    report->summary.max_downtime_ms = policy->max_downtime_ms;
+    cv_tuner_report_set_policy(report, policy);
     report->summary.system_wide_remaining = CV_TRI_UNKNOWN;
     report->summary.switchover_bandwidth = CV_TRI_UNKNOWN;
     return report;
@@ -130,6 +127,7 @@ cv_tuner_report_set_policy(CvTunerReport *report, const CvPolicy *policy)
 {
     g_return_if_fail(report != NULL && policy != NULL);
     report->switchover_bandwidth = policy->switchover_bandwidth;
+    report->switchover_reserve_ms = cv_policy_reserve(policy);
     g_strlcpy(report->summary.policy, policy->name, sizeof(report->summary.policy));
     report->summary.max_downtime_ms = policy->max_downtime_ms;
 }
