@@ -208,10 +208,21 @@ record_observation(const gchar *state_dir, const gchar *destination, const CvPol
 {
     g_autoptr(GError) error = NULL;
     CvLearnedObservation obs;
+    gchar why[256];
 
     if (!cv_tuner_summary_observation(summary, g_get_real_time() / 1000,
-                                      policy->switchover_bandwidth, &obs))
+                                      policy->switchover_bandwidth, &obs, why, sizeof(why))) {
+        if (json) {
+            g_autofree gchar *dest = g_strescape(destination, NULL);
+            g_autofree gchar *reason = g_strescape(why, NULL);
+
+            printf("{\"record\":\"learned-not-recorded\",\"destination\":\"%s\",\"reason\":"
+                   "\"%s\"}\n",
+                   dest, reason);
+        } else
+            printf("learned: nothing recorded for %s: %s\n", destination, why);
         return;
+    }
     if (!cv_learned_store_append(state_dir, destination, &obs, &error)) {
         g_printerr("virt-converge: simulate: not recorded for %s: %s\n", destination,
                    error->message);
