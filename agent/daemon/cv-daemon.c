@@ -69,6 +69,7 @@
 #include "cv-daemon-log.h"
 #include "cv-daemon-notify.h"
 #include "cv-daemon-private.h"
+#include "cv-learned-store.h"
 #include "cv-restore-ledger.h"
 #include "cv-runtime-doc.h"
 #include "cv-state-paths.h"
@@ -185,6 +186,44 @@ cv_daemon_policy_for(const CvDaemon *d, const gchar *domain, const CvConfigMetad
         cv_config_policy_for_domain(d->config, domain, metadata,
                                     metadata != NULL && cv_config_metadata_has_vfio(metadata),
                                     policy, source, &how);
+    }
+    /* switchover-bandwidth = learned: what this host's completed migrations taught, under the
+     * host-wide key (the daemon cannot tell where a migration goes), bounded by the policy's
+     * at most, the migration interface's speed and the stated [daemon] link: none raises it */
+    if (policy->switchover_learned) {
+        g_autoptr(GError) error = NULL;
+        g_autofree gchar *nic_why = NULL;
+        const gchar *iface = cv_config_get_migration_interface(d->config);
+        guint64 nic = iface != NULL ? cv_learned_nic_speed(iface, &nic_why) : 0;
+        CvLearnedRate learned;
+        gchar *more;
+
+        if (link > 0 && (nic == 0 || link < nic))
+            nic = link;
+        if (!cv_learned_store_apply(
+                d->state_dir, CV_LEARNED_ANY_DESTINATION, cv_config_get_learned_window(d->config),
+                cv_config_get_learned_min(d->config), nic, policy, &learned, &error)) {
+            more = g_strdup_printf("%s; learned rate unreadable (%s)", how, error->message);
+            g_free(how);
+            how = more;
+        } else if (learned.known) {
+            more = g_strdup_printf(
+                "%s; switchover-bandwidth %s (host-wide key '%s')%s%s%s", how, learned.reason,
+                CV_LEARNED_ANY_DESTINATION, nic_why != NULL ? "; migration-interface " : "",
+                nic_why != NULL ? nic_why : "", link > 0 ? "; [daemon] link bounds it" : "");
+            g_free(how);
+            how = more;
+            if (why != NULL)
+                *why = g_steal_pointer(&how);
+            return TRUE;
+        } else {
+            more = g_strdup_printf("%s; switchover-bandwidth learned (host-wide key '%s'): %s%s",
+                                   how, CV_LEARNED_ANY_DESTINATION, learned.reason,
+                                   nic_why != NULL ? "; migration-interface " : "");
+            g_free(how);
+            how = nic_why != NULL ? g_strconcat(more, nic_why, NULL) : g_strdup(more);
+            g_free(more);
+        }
     }
     /* `learned, at most RATE` is the policy's promise: the stated link does not lift it */
     if (link > 0 && policy->switchover_learned && policy->switchover_learned_max > 0 &&

@@ -169,3 +169,70 @@ cv_learned_store_append(const gchar *state_dir, const gchar *destination,
     }
     return cv_atomic_file_replace(path, out->str, out->len, 0640, CV_ATOMIC_FILE_DURABLE, error);
 }
+
+guint64
+cv_learned_nic_speed(const gchar *iface, gchar **why)
+{
+    const gchar *root = g_getenv("CV_SYSFS_ROOT");
+    g_autofree gchar *path = NULL;
+    g_autofree gchar *text = NULL;
+    g_autoptr(GError) error = NULL;
+    gint64 mbit = 0;
+
+    g_return_val_if_fail(iface != NULL, 0);
+    if (root == NULL || *root == '\0')
+        root = CV_LEARNED_SYSFS_ROOT;
+    path = g_build_filename(root, "class", "net", iface, "speed", NULL);
+    if (!g_file_get_contents(path, &text, NULL, &error)) {
+        if (why != NULL)
+            *why = g_strdup_printf("%s: %s", path, error->message);
+        return 0;
+    }
+    g_strstrip(text);
+    if (!g_ascii_string_to_signed(text, 10, G_MININT64, G_MAXINT64, &mbit, NULL) || mbit <= 0 ||
+        mbit > 100000000) {
+        /* the kernel says -1 (SPEED_UNKNOWN) when the link is down or the device has no speed */
+        if (why != NULL)
+            *why = g_strdup_printf("%s: '%.32s' is not a known speed", path, text);
+        return 0;
+    }
+    if (why != NULL)
+        *why = g_strdup_printf("%s: %" G_GINT64_FORMAT " Mbit/s", path, mbit);
+    return (guint64)mbit * 1000000 / 8;
+}
+
+gboolean
+cv_learned_store_apply(const gchar *state_dir, const gchar *destination, guint window,
+                       guint min_count, guint64 nic_speed, CvPolicy *policy, CvLearnedRate *out,
+                       GError **error)
+{
+    g_autoptr(GArray) seen = NULL;
+    guint skipped = 0;
+
+    g_return_val_if_fail(policy != NULL && out != NULL, FALSE);
+    memset(out, 0, sizeof(*out));
+    out->from_index = -1;
+    if (!policy->switchover_learned)
+        return TRUE;
+    seen = cv_learned_store_load(state_dir, destination, &skipped, error);
+    if (seen == NULL)
+        return FALSE;
+    cv_learned_rate_compute((const CvLearnedObservation *)(gpointer)seen->data, seen->len, window,
+                            min_count, policy->switchover_learned_max, nic_speed, out);
+    if (skipped > 0)
+        g_snprintf(out->reason + strlen(out->reason), sizeof(out->reason) - strlen(out->reason),
+                   "; %u unreadable line%s skipped", skipped, skipped == 1 ? "" : "s");
+    cv_policy_apply_learned(policy, out);
+    return TRUE;
+}
+
+gboolean
+cv_learned_store_record(const gchar *state_dir, const gchar *destination,
+                        const CvLearnedObservation *observation, GError **error)
+{
+    if (!cv_learned_store_append(state_dir, destination, observation, error))
+        return FALSE;
+    if (g_strcmp0(destination, CV_LEARNED_ANY_DESTINATION) == 0)
+        return TRUE;
+    return cv_learned_store_append(state_dir, CV_LEARNED_ANY_DESTINATION, observation, error);
+}
