@@ -997,6 +997,7 @@ test_learned(Fixture *f, gconstpointer data)
     };
     CvTarget *bare, *vm4;
     JsonObject *learned;
+    g_autoptr(JsonObject) doc = NULL;
 
     g_assert_cmpint(g_mkdir_with_parents(nic_dir, 0755), ==, 0);
     if (row->speed != NULL)
@@ -1041,6 +1042,11 @@ test_learned(Fixture *f, gconstpointer data)
     g_assert_cmpuint(cv_target_fake_get_params(vm4)->avail_switchover_bandwidth.value, ==,
                      row->want);
     expect_log(G_LOG_LEVEL_MESSAGE, "vm4: tuning the outgoing migration with policy 'default'");
+    /* what `list` shows: the rate and where it came from */
+    doc = runtime_doc(f, "vm4");
+    g_assert_nonnull(doc);
+    g_assert_cmpint(json_object_get_int_member(doc, "switchover-rate"), ==, (gint64)row->want);
+    g_assert_true(g_str_has_prefix(member(doc, "rate-detail"), "learned from 2 migrations to any"));
     g_unsetenv("CV_SYSFS_ROOT");
     store = g_build_filename(f->state_dir, "learned", "any.jsonl", NULL);
     g_assert_true(g_file_test(store, G_FILE_TEST_EXISTS));

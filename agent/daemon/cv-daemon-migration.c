@@ -130,6 +130,8 @@ write_runtime(CvDaemonMigration *m)
         .params = m->have_params ? &m->params : NULL,
         .decision = m->have_decision ? &m->decision : NULL,
         .rate_source = m->policy.switchover_bandwidth > 0 ? "stated" : "measured",
+        .switchover_rate = m->policy.switchover_bandwidth,
+        .rate_detail = m->rate_source,
         .n_changes = m->n_changes,
     };
 
@@ -787,10 +789,12 @@ cv_daemon_migration_new(CvDaemon *d, CvDaemonWatch *watch, const CvDaemonDomain 
     }
     if (record != NULL)
         by_record = cv_daemon_policy_for(d, m->domain, m->metadata, record->policy, &m->policy,
-                                         &source, &why);
+                                         &source, &why, &m->rate_source);
     if (!by_record) {
         g_clear_pointer(&why, g_free);
-        cv_daemon_policy_for(d, m->domain, m->metadata, NULL, &m->policy, &source, &why);
+        g_clear_pointer(&m->rate_source, g_free);
+        cv_daemon_policy_for(d, m->domain, m->metadata, NULL, &m->policy, &source, &why,
+                             &m->rate_source);
     }
     m->policy_source = by_record ? "record" : policy_source_name(source);
     m->policy_why = g_steal_pointer(&why);
@@ -874,12 +878,13 @@ cv_daemon_migration_reload(CvDaemonMigration *m)
     CvPolicy fresh;
     g_autofree gchar *why = NULL;
     g_autofree gchar *sha = NULL;
+    g_autofree gchar *rate_source = NULL;
     CvLogContext ctx = log_context(m);
 
     if (m->finished)
         return;
-    if (!cv_daemon_policy_for(m->daemon, m->domain, m->metadata, m->policy.name, &fresh, NULL,
-                              &why)) {
+    if (!cv_daemon_policy_for(m->daemon, m->domain, m->metadata, m->policy.name, &fresh, NULL, &why,
+                              &rate_source)) {
         cv_log_migration(G_LOG_LEVEL_MESSAGE, CV_LOG_ID_RELOAD, &ctx, NULL,
                          "%s: policy '%s' is no longer defined: the migration keeps the version "
                          "it started with",
@@ -896,6 +901,8 @@ cv_daemon_migration_reload(CvDaemonMigration *m)
     if (m->in_link && fresh.switchover_bandwidth == 0)
         link_release(m, "its policy states no rate any more");
     m->policy = fresh;
+    g_free(m->rate_source);
+    m->rate_source = g_steal_pointer(&rate_source);
     g_free(m->policy_sha256);
     m->policy_sha256 = g_steal_pointer(&sha);
     m->in_link = m->policy.switchover_bandwidth > 0;
@@ -921,6 +928,7 @@ cv_daemon_migration_free(CvDaemonMigration *m)
     g_free(m->uuid);
     g_free(m->policy_sha256);
     g_free(m->policy_why);
+    g_free(m->rate_source);
     g_free(m->yield_reason);
     g_free(m);
 }

@@ -166,10 +166,12 @@ cv_daemon_policy_sha256(const CvPolicy *policy)
 
 gboolean
 cv_daemon_policy_for(const CvDaemon *d, const gchar *domain, const CvConfigMetadata *metadata,
-                     const gchar *by_name, CvPolicy *policy, CvConfigSource *source, gchar **why)
+                     const gchar *by_name, CvPolicy *policy, CvConfigSource *source, gchar **why,
+                     gchar **rate_source)
 {
     guint64 link = cv_config_get_link_rate(d->config);
     g_autofree gchar *how = NULL;
+    g_autofree gchar *from = NULL;
 
     if (by_name != NULL) {
         const CvPolicy *found = cv_config_get_policy(d->config, by_name);
@@ -215,6 +217,11 @@ cv_daemon_policy_for(const CvDaemon *d, const gchar *domain, const CvConfigMetad
             how = more;
             if (why != NULL)
                 *why = g_steal_pointer(&how);
+            if (rate_source != NULL)
+                *rate_source =
+                    g_strdup_printf("learned from %u migration%s to %s%s", learned.n_window,
+                                    learned.n_window == 1 ? "" : "s", CV_LEARNED_ANY_DESTINATION,
+                                    learned.bounded ? ", bounded" : "");
             return TRUE;
         } else {
             more = g_strdup_printf("%s; switchover-bandwidth learned (host-wide key '%s'): %s%s",
@@ -238,6 +245,7 @@ cv_daemon_policy_for(const CvDaemon *d, const gchar *domain, const CvConfigMetad
         g_free(how);
         how = more;
         policy->switchover_bandwidth = policy->switchover_learned_max;
+        from = g_strdup("the policy's at most");
     } else if (link > 0 &&
                (policy->switchover_bandwidth == 0 || policy->switchover_bandwidth > link)) {
         gchar rate[32];
@@ -250,9 +258,14 @@ cv_daemon_policy_for(const CvDaemon *d, const gchar *domain, const CvConfigMetad
         g_free(how);
         how = more;
         policy->switchover_bandwidth = link;
+        from = g_strdup("[daemon] link");
     }
     if (why != NULL)
         *why = g_steal_pointer(&how);
+    if (rate_source != NULL)
+        *rate_source = from != NULL                       ? g_steal_pointer(&from)
+                       : policy->switchover_bandwidth > 0 ? g_strdup("stated")
+                                                          : g_strdup("none");
     return TRUE;
 }
 
