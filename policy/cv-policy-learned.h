@@ -34,6 +34,7 @@ typedef struct {
     guint64 downtime_ms;    /* the achieved downtime QEMU reported */
     guint64 qemu_rate;      /* QEMU's own `mbps` at the end, in bytes/s; 0 = unknown */
     guint64 stated_rate;    /* the rate the policy stated then, bytes/s; 0 = none */
+    gchar domain[128];      /* the domain (or what stood for it) that migrated; for the history */
 } CvLearnedObservation;
 
 typedef struct {

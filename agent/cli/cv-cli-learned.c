@@ -94,8 +94,8 @@ cv_cli_learned_use(const gchar *command, const gchar *config_file, const gchar *
 }
 
 void
-cv_cli_learned_record(const gchar *command, const gchar *destination, const CvPolicy *policy,
-                      const CvTunerSummary *summary, gboolean json)
+cv_cli_learned_record(const gchar *command, const gchar *destination, const gchar *domain,
+                      const CvPolicy *policy, const CvTunerSummary *summary, gboolean json)
 {
     g_autoptr(GError) error = NULL;
     g_autofree gchar *state_dir = NULL;
@@ -118,6 +118,8 @@ cv_cli_learned_record(const gchar *command, const gchar *destination, const CvPo
             printf("learned: nothing recorded for %s: %s\n", key, why);
         return;
     }
+    if (domain != NULL)
+        g_strlcpy(obs.domain, domain, sizeof(obs.domain));
     state_dir = cv_state_paths_state_dir();
     if (!cv_learned_store_record(state_dir, key, &obs, &error)) {
         g_printerr("virt-converge: %s: not recorded for %s: %s\n", command, key, error->message);

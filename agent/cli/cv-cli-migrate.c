@@ -128,8 +128,8 @@ cv_cli_migrate(CvCliGlobal *global, gint argc, gchar **argv)
     target = g_steal_pointer(&dom.target);
     tuner = cv_tuner_new(target, clock, &options);
     rc = cv_cli_run_tuner(tuner, json);
-    cv_cli_learned_record("migrate", destination, &options.policy, cv_tuner_get_summary(tuner),
-                          json);
+    cv_cli_learned_record("migrate", destination, cv_target_libvirt_get_name(target),
+                          &options.policy, cv_tuner_get_summary(tuner), json);
     /* libvirt's migrate call returns a moment after the end (it waits for the source QEMU
      * to exit): let it, rather than drop the connection under it */
     if (cv_migration_status_is_final(cv_tuner_get_summary(tuner)->final_status)) {

@@ -273,8 +273,8 @@ cv_cli_simulate(CvCliGlobal *global, gint argc, gchar **argv)
         cv_cli_error("simulate", "simulator output:\n%s", tail);
     }
     if (destination != NULL)
-        cv_cli_learned_record("simulate", destination, &options.policy, cv_tuner_get_summary(tuner),
-                              json);
+        cv_cli_learned_record("simulate", destination, argv[1], &options.policy,
+                              cv_tuner_get_summary(tuner), json);
     cv_tuner_free(tuner);
     g_clear_pointer(&target, cv_target_free);
     sim_stop(&sim);

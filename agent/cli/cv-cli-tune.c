@@ -138,7 +138,8 @@ cv_cli_tune(CvCliGlobal *global, gint argc, gchar **argv)
     }
     tuner = cv_tuner_new(target, clock, &options);
     rc = cv_cli_run_tuner(tuner, json);
-    cv_cli_learned_record("tune", destination, &options.policy, cv_tuner_get_summary(tuner), json);
+    cv_cli_learned_record("tune", destination, cv_target_get_description(target), &options.policy,
+                          cv_tuner_get_summary(tuner), json);
     /* The tuner, then its target (which drops the tuner's callbacks still in flight). */
     cv_tuner_free(tuner);
     g_clear_pointer(&target, cv_target_free);

@@ -64,10 +64,10 @@ gchar *cv_cli_destination_from_uri(const gchar *uri);
  * from the store in $STATE_DIRECTORY; say so on stdout (a "learned" record with @json). */
 void cv_cli_learned_use(const gchar *command, const gchar *config_file, const gchar *destination,
                         CvPolicy *policy, gboolean json);
-/* Record what a completed migration to @destination (NULL: the host-wide key) taught, or say
- * why nothing was recorded. */
-void cv_cli_learned_record(const gchar *command, const gchar *destination, const CvPolicy *policy,
-                           const CvTunerSummary *summary, gboolean json);
+/* Record what a completed migration of @domain (what stands for it; may be NULL) to
+ * @destination (NULL: the host-wide key) taught, or say why nothing was recorded. */
+void cv_cli_learned_record(const gchar *command, const gchar *destination, const gchar *domain,
+                           const CvPolicy *policy, const CvTunerSummary *summary, gboolean json);
 
 /* The policy to use: @name from @config_file (or the installed configuration), else the
  * built-in ones. */

@@ -79,6 +79,13 @@ parse_line(const gchar *line, CvLearnedObservation *obs)
         return FALSE;
     if (json_object_has_member(o, "stated-rate") && !read_u64(o, "stated-rate", &obs->stated_rate))
         return FALSE;
+    if (json_object_has_member(o, "domain")) {
+        JsonNode *n = json_object_get_member(o, "domain");
+
+        if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
+            return FALSE;
+        g_strlcpy(obs->domain, json_node_get_string(n), sizeof(obs->domain));
+    }
     return TRUE;
 }
 
@@ -158,9 +165,16 @@ cv_learned_store_append(const gchar *state_dir, const gchar *destination,
     for (guint i = first; i < list->len; i++) {
         const CvLearnedObservation *o = &g_array_index(list, CvLearnedObservation, i);
 
+        if (o->domain[0] != '\0') {
+            g_autoptr(JsonNode) node = json_node_init_string(json_node_alloc(), o->domain);
+            g_autofree gchar *quoted = json_to_string(node, FALSE);
+
+            g_string_append_printf(out, "{\"domain\":%s,", quoted);
+        } else
+            g_string_append_c(out, '{');
         g_string_append_printf(
             out,
-            "{\"time-ms\":%" G_GINT64_FORMAT ",\"blackout-bytes\":%" G_GUINT64_FORMAT
+            "\"time-ms\":%" G_GINT64_FORMAT ",\"blackout-bytes\":%" G_GUINT64_FORMAT
             ",\"downtime-ms\":%" G_GUINT64_FORMAT ",\"qemu-rate\":%" G_GUINT64_FORMAT
             ",\"stated-rate\":%" G_GUINT64_FORMAT "}\n",
             MAX(o->time_ms, 0), MIN(o->blackout_bytes, (guint64)G_MAXINT64),
