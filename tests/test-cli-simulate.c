@@ -1266,6 +1266,38 @@ test_learned_tune_shipped(void)
     g_assert_cmpint(recorded_rate(&run), <, G_GINT64_CONSTANT(1250000000));
     run_clear(&run);
 
+    /* policy show --for: what was learned for hostB and from which migrations, newest first */
+    {
+        g_autofree gchar *conf =
+            g_test_build_filename(G_TEST_DIST, "..", "data", "virt-converged.conf", NULL);
+        const gchar *args[] = {"policy",   "show", "vfio",   "--for", "hostB",
+                               "--config", conf,   "--json", NULL};
+        JsonObject *learned;
+        JsonArray *obs;
+
+        run_cli(&run, args);
+        g_assert_cmpint(run.exit_code, ==, 0);
+        learned = only_record(&run, "learned");
+        g_assert_true(json_object_get_boolean_member(learned, "known"));
+        obs = json_object_get_array_member(learned, "observations");
+        g_assert_cmpuint(json_array_get_length(obs), ==, 3);
+        /* the vGPU's is the newest; the lowest of the three is the rate, and below the link */
+        g_assert_cmpint(json_object_get_int_member(learned, "rate"), <, 1250000000);
+        for (guint i = 0; i < 3; i++) {
+            JsonObject *o = json_array_get_object_element(obs, i);
+
+            g_assert_nonnull(strstr(json_object_get_string_member(o, "domain"), "qmp.sock"));
+            g_assert_cmpint(json_object_get_int_member(o, "rate"), >=,
+                            json_object_get_int_member(learned, "rate"));
+            if (json_object_get_int_member(o, "rate") ==
+                json_object_get_int_member(learned, "rate"))
+                g_assert_cmpstr(json_object_get_string_member(o, "use"), ==, "window, lowest");
+            else
+                g_assert_cmpstr(json_object_get_string_member(o, "use"), ==, "window");
+        }
+        run_clear(&run);
+    }
+
     g_unsetenv("STATE_DIRECTORY");
     g_assert_cmpint(g_remove(store), ==, 0);
     remove_any_store(dir);

@@ -1011,12 +1011,16 @@ format_learned_rule(const CvPolicy *p)
     return g_strdup_printf(
         "switchover-bandwidth = learned: the link's rate is learned from this host's completed "
         "migrations to the same destination, as the lowest of bytes sent while the guest was "
-        "stopped over the downtime it got, among the last learned-window ([daemon]) of them, "
-        "once learned-min exist%s. The blackout's fixed costs count as time, so the rate errs "
-        "low: a later switchover, never a longer pause. Until a rate is learned the policy "
-        "behaves as off. So far only virt-converge simulate --destination records migrations and "
-        "uses what they taught; virt-converged, tune and migrate do not yet: there it behaves as "
-        "off (virt-converged gives it [daemon] link when that is stated, within its at most).",
+        "stopped (RAM's downtime-bytes, plus a VFIO device's stop-copy size on QEMU 11.1+) over "
+        "the downtime it got, among the last learned-window ([daemon]) of them, once "
+        "learned-min exist%s. The blackout's fixed costs count as time, so the rate errs low: a "
+        "later switchover, never a longer pause. Blackouts under 64 MiB or 50 ms are not "
+        "recorded. [daemon] migration-interface's speed and link only lower it. Until a rate is "
+        "learned the policy behaves as off (virt-converged gives it [daemon] link when that is "
+        "stated). virt-converge migrate learns per destination host, tune and simulate per "
+        "--destination; virt-converged, which cannot tell a migration's destination, uses the "
+        "host-wide key 'any' (every migration is recorded there too). policy show NAME --for "
+        "DEST shows what was learned.",
         bound != NULL ? bound : "");
 }
 
