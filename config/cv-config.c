@@ -349,7 +349,6 @@ parse_metrics_file(CvConfig *config, const gchar *value, GError **error)
         return FALSE;
     }
     g_free(config->metrics_file);
-    g_free(config->migration_interface);
     config->metrics_file = g_strdup(value);
     return TRUE;
 }
@@ -557,6 +556,7 @@ cv_config_free(CvConfig *config)
         return;
     g_strfreev(config->uris);
     g_free(config->metrics_file);
+    g_free(config->migration_interface);
     g_hash_table_unref(config->policy_by_name);
     g_ptr_array_unref(config->policies);
     g_ptr_array_unref(config->domains);
