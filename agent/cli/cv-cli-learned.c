@@ -12,36 +12,6 @@
 #include "cv-state-paths.h"
 #include "cv-tuner-report.h"
 
-gchar *
-cv_cli_destination_from_uri(const gchar *uri)
-{
-    g_autoptr(GUri) parsed = NULL;
-    const gchar *host;
-
-    if (uri == NULL)
-        return NULL;
-    /* QEMU's tcp:HOST:PORT */
-    if (g_str_has_prefix(uri, "tcp:") && !g_str_has_prefix(uri, "tcp://")) {
-        const gchar *h = uri + 4;
-        const gchar *colon = strrchr(h, ':');
-
-        if (*h == '[') {
-            const gchar *end = strchr(h, ']');
-
-            return end != NULL && end > h + 1 ? g_strndup(h + 1, (gsize)(end - h - 1)) : NULL;
-        }
-        return colon != NULL && colon > h ? g_strndup(h, (gsize)(colon - h)) : NULL;
-    }
-    parsed = g_uri_parse(uri, G_URI_FLAGS_NONE, NULL);
-    if (parsed == NULL)
-        return NULL;
-    host = g_uri_get_host(parsed);
-    /* qemu:///system, qemu+unix:///...: this host's own libvirt */
-    if (host == NULL || *host == '\0')
-        return g_strdup("localhost");
-    return g_ascii_strdown(host, -1);
-}
-
 void
 cv_cli_learned_use(const gchar *command, const gchar *config_file, const gchar *destination,
                    CvPolicy *policy, gboolean json)

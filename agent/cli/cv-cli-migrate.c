@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 
+#include "cv-cli-format.h"
 #include "cv-cli.h"
 #include "cv-target-libvirt.h"
 
@@ -108,7 +109,7 @@ cv_cli_migrate(CvCliGlobal *global, gint argc, gchar **argv)
     cv_tuner_options_init(&options);
     options.policy = dom.policy;
     /* the data goes to --migrateuri's host when given, else to DESTURI's */
-    destination = cv_cli_destination_from_uri(migrate_uri != NULL ? migrate_uri : argv[2]);
+    destination = cv_cli_format_destination_from_uri(migrate_uri != NULL ? migrate_uri : argv[2]);
     if (!json)
         printf("%s: %s\n", cv_target_libvirt_get_name(dom.target), dom.policy_note);
     cv_cli_learned_use("migrate", config, destination, &options.policy, json);

@@ -57,11 +57,9 @@ void cv_cli_apply_verbose(CvCliGlobal *global);
  * exists, else the built-in one. */
 CvConfig *cv_cli_load_config(const gchar *config_file, GError **error);
 
-/* switchover-bandwidth = learned (cv-cli-learned.c). The learned key of a migration URI: its
- * host, lowercased ("localhost" for a URI without one); NULL when it does not parse. */
-gchar *cv_cli_destination_from_uri(const gchar *uri);
-/* Give a learned @policy what the migrations to @destination taught (NULL: the host-wide key),
- * from the store in $STATE_DIRECTORY; say so on stdout (a "learned" record with @json). */
+/* switchover-bandwidth = learned (cv-cli-learned.c). Give a learned @policy what the migrations to
+ * @destination taught (NULL: the host-wide key), from the store in $STATE_DIRECTORY; say so on
+ * stdout (a "learned" record with @json). */
 void cv_cli_learned_use(const gchar *command, const gchar *config_file, const gchar *destination,
                         CvPolicy *policy, gboolean json);
 /* Record what a completed migration of @domain (what stands for it; may be NULL) to
