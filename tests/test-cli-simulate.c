@@ -1089,6 +1089,20 @@ test_learned(void)
 
 /* ---- switchover-bandwidth = learned through `virt-converge tune` ---------------------------- */
 
+/* Remove STATE/learned/{hostB,any}.jsonl (whichever exist), the directory and STATE. */
+static void
+cv_rm_learned(const gchar *state)
+{
+    g_autofree gchar *dir = g_build_filename(state, "learned", NULL);
+    g_autofree gchar *b = g_build_filename(dir, "hostB.jsonl", NULL);
+    g_autofree gchar *any = g_build_filename(dir, "any.jsonl", NULL);
+
+    g_remove(b);
+    g_remove(any);
+    g_rmdir(dir);
+    g_assert_cmpint(g_rmdir(state), ==, 0);
+}
+
 #define LEARNED_SPEED "200"
 
 /* Every completed migration is recorded under the host-wide key too: it holds as many lines as
@@ -1201,6 +1215,65 @@ recorded_rate(const Run *run)
 
     g_assert_cmpstr(json_object_get_string_member(rec, "destination"), ==, "hostB");
     return json_object_get_int_member(rec, "rate");
+}
+
+/* Every scenario that completes under the shipped vfio policy (nothing learned yet: as off)
+ * records a blackout rate below the simulated link it crossed, or nothing (with a reason):
+ * RAM's downtime-bytes plus a device's stop-copy size over QEMU's achieved downtime. */
+typedef struct {
+    const gchar *scenario;
+    const gchar *qemu;
+    gint64 link; /* the scenario's link-rate, bytes/s */
+} BelowLinkRow;
+
+static const BelowLinkRow below_link_rows[] = {
+    {"ram-hog", "11.1", 1250000000},       {"ram-hog", "7.2", 1250000000},
+    {"converge-late", "11.1", 1250000000}, {"bandwidth-drop", "11.1", 1250000000},
+    {"rate-swing", "11.1", 1250000000},    {"rate-swing-throttled", "11.1", 1250000000},
+    {"shared-link", "11.1", 1250000000},   {"throttled", "11.1", 1250000000},
+    {"idle", "11.1", 1250000000},          {"vep291", "11.1", 117500000},
+    {"vfio-regrow", "11.1", 1250000000},   {"vfio-garbage", "11.1", 1250000000},
+};
+
+static void
+test_learned_below_link(gconstpointer data)
+{
+    const BelowLinkRow *row = data;
+    g_autofree gchar *conf =
+        g_test_build_filename(G_TEST_DIST, "..", "data", "virt-converged.conf", NULL);
+    g_autoptr(GError) error = NULL;
+    g_autofree gchar *state = g_dir_make_tmp("cv-learned-XXXXXX", &error);
+    const gchar *args[] = {"simulate", row->scenario, "--qemu-version", row->qemu,       "--config",
+                           conf,       "--policy",    "vfio",           "--json",        "--speed",
+                           "1000",     "--timeout",   "1800",           "--destination", "hostB",
+                           NULL};
+    g_autoptr(GPtrArray) recorded = NULL;
+    g_autoptr(GPtrArray) not_recorded = NULL;
+    Run run;
+
+    g_assert_no_error(error);
+    g_setenv("STATE_DIRECTORY", state, TRUE);
+    run_cli(&run, args);
+    recorded = records_of(&run, "learned-recorded", NULL);
+    not_recorded = records_of(&run, "learned-not-recorded", NULL);
+    g_assert_cmpuint(recorded->len + not_recorded->len, ==, 1);
+    if (recorded->len == 1) {
+        gint64 rate = json_object_get_int_member(g_ptr_array_index(recorded, 0), "rate");
+
+        g_test_message("%s (QEMU %s): learned %" G_GINT64_FORMAT " B/s, link %" G_GINT64_FORMAT
+                       " B/s (%.4f)",
+                       row->scenario, row->qemu, rate, row->link, (gdouble)rate / row->link);
+        g_assert_cmpstr(json_object_get_string_member(summary(&run), "outcome"), ==, "completed");
+        g_assert_cmpint(rate, >, 0);
+        g_assert_cmpint(rate, <, row->link);
+    } else {
+        g_test_message("%s (QEMU %s): %s: %s", row->scenario, row->qemu,
+                       json_object_get_string_member(summary(&run), "outcome"),
+                       json_object_get_string_member(g_ptr_array_index(not_recorded, 0), "reason"));
+    }
+    run_clear(&run);
+    g_unsetenv("STATE_DIRECTORY");
+    cv_rm_learned(state);
 }
 
 /* Issue 12's "done", through `virt-converge tune` against the simulator with the SHIPPED
@@ -1829,6 +1902,12 @@ main(int argc, char **argv)
     g_test_add_func("/cli-simulate/learned", test_learned);
     g_test_add_func("/cli-simulate/learned-tune-shipped-vfio", test_learned_tune_shipped);
     g_test_add_func("/cli-simulate/learned-link-slows", test_learned_link_slows);
+    for (gsize i = 0; i < G_N_ELEMENTS(below_link_rows); i++) {
+        g_autofree gchar *path =
+            g_strdup_printf("/cli-simulate/learned-below-link/%s-%s", below_link_rows[i].scenario,
+                            below_link_rows[i].qemu);
+        g_test_add_data_func(path, &below_link_rows[i], test_learned_below_link);
+    }
     g_test_add_func("/cli-simulate/human-output", test_human_output);
     g_test_add_func("/cli-simulate/events", test_events);
     g_test_add_func("/cli-simulate/simulator-dies", test_simulator_dies);
