@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -178,12 +179,42 @@ test_record_any(Fixture *f, gconstpointer data)
     g_assert_cmpuint(any->len, ==, 2);
 }
 
+/* Root (the CLI, or a test) recording into a state directory that belongs to another user
+ * (the daemon's, virt-converge) leaves learned/ and its files to that user. */
+static void
+test_owner(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree gchar *dir = g_build_filename(f->dir, "learned", NULL);
+    g_autofree gchar *file = g_build_filename(dir, "b.jsonl", NULL);
+    CvLearnedObservation o = obs(3000, 4);
+    GStatBuf st;
+
+    if (geteuid() != 0) {
+        g_test_skip("needs root: only root can give files to another user");
+        return;
+    }
+    g_assert_cmpint(chown(f->dir, 4242, 4343), ==, 0);
+    g_assert_true(cv_learned_store_append(f->dir, "b", &o, &error));
+    g_assert_true(cv_learned_store_append(f->dir, "b", &o, &error));
+    g_assert_no_error(error);
+    g_assert_cmpint(g_stat(dir, &st), ==, 0);
+    g_assert_cmpuint(st.st_uid, ==, 4242);
+    g_assert_cmpuint(st.st_gid, ==, 4343);
+    g_assert_cmpint(g_stat(file, &st), ==, 0);
+    g_assert_cmpuint(st.st_uid, ==, 4242);
+    g_assert_cmpuint(st.st_gid, ==, 4343);
+    g_assert_cmpuint(st.st_mode & 0777, ==, 0640);
+}
+
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add("/learned-store/path", Fixture, NULL, fixture_set_up, test_path, fixture_tear_down);
     g_test_add("/learned-store/roundtrip", Fixture, NULL, fixture_set_up, test_roundtrip,
+               fixture_tear_down);
+    g_test_add("/learned-store/owner", Fixture, NULL, fixture_set_up, test_owner,
                fixture_tear_down);
     g_test_add("/learned-store/record-any", Fixture, NULL, fixture_set_up, test_record_any,
                fixture_tear_down);

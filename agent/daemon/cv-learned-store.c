@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 
@@ -134,6 +135,26 @@ cv_learned_store_load(const gchar *state_dir, const gchar *destination, guint *n
     return load_file(path, n_skipped, error);
 }
 
+/* The CLI run as root records into the daemon's state directory: what it creates there must
+ * belong to the directory's owner (the virt-converge user), or the daemon, which runs as that
+ * user, could no longer write its own store. */
+static gboolean
+match_owner(const gchar *state_dir, const gchar *path, GError **error)
+{
+    GStatBuf st;
+
+    if (geteuid() != 0 || g_stat(state_dir, &st) != 0 || (st.st_uid == 0 && st.st_gid == 0))
+        return TRUE;
+    if (chown(path, st.st_uid, st.st_gid) != 0) {
+        int saved = errno;
+
+        g_set_error(error, CV_STATE_ERROR, CV_STATE_ERROR_IO,
+                    "%s: cannot give it to %s's owner: %s", path, state_dir, g_strerror(saved));
+        return FALSE;
+    }
+    return TRUE;
+}
+
 gboolean
 cv_learned_store_append(const gchar *state_dir, const gchar *destination,
                         const CvLearnedObservation *observation, GError **error)
@@ -157,6 +178,8 @@ cv_learned_store_append(const gchar *state_dir, const gchar *destination,
                     "%s: %s", dir, g_strerror(saved));
         return FALSE;
     }
+    if (!match_owner(state_dir, dir, error))
+        return FALSE;
     list = load_file(path, NULL, error);
     if (list == NULL)
         return FALSE;
@@ -181,7 +204,9 @@ cv_learned_store_append(const gchar *state_dir, const gchar *destination,
             MIN(o->downtime_ms, (guint64)G_MAXINT64), MIN(o->qemu_rate, (guint64)G_MAXINT64),
             MIN(o->stated_rate, (guint64)G_MAXINT64));
     }
-    return cv_atomic_file_replace(path, out->str, out->len, 0640, CV_ATOMIC_FILE_DURABLE, error);
+    if (!cv_atomic_file_replace(path, out->str, out->len, 0640, CV_ATOMIC_FILE_DURABLE, error))
+        return FALSE;
+    return match_owner(state_dir, path, error);
 }
 
 guint64
