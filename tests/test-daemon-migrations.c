@@ -948,6 +948,7 @@ typedef struct {
     const gchar *name;
     const gchar *speed; /* the fake sysfs speed file of eth9 (Mbit/s); NULL: no such file */
     guint64 want;       /* the rate the third migration gets */
+    const gchar *link;  /* [daemon] link; NULL: off */
 } LearnedRow;
 
 /* 720 MB in 600 ms and 700 MB in 600 ms: the lowest is 1166666666 B/s */
@@ -960,6 +961,9 @@ static const LearnedRow learned_rows[] = {
     /* the kernel's "unknown" (no link, virtual device): bounds nothing */
     {"nic-unknown", "-1\n", 1166666666},
     {"nic-garbage", "fast\n", 1166666666},
+    /* a stated [daemon] link bounds it too, and does not raise it either */
+    {"link-bounds", NULL, 900000000, "900MB/s"},
+    {"link-above", NULL, 1166666666, "2GB/s"},
 };
 
 static void
@@ -984,9 +988,10 @@ test_learned(Fixture *f, gconstpointer data)
     g_autofree gchar *sys = g_build_filename(f->dir, "sys", NULL);
     g_autofree gchar *nic_dir = g_build_filename(sys, "class", "net", "eth9", NULL);
     g_autofree gchar *speed = g_build_filename(nic_dir, "speed", NULL);
-    g_autofree gchar *conf = g_strdup_printf("[daemon]\nlearned-min = 2\nmigration-interface = "
-                                             "eth9\n\n%sswitchover-bandwidth = learned\n",
-                                             base_conf);
+    g_autofree gchar *conf =
+        g_strdup_printf("[daemon]\nlearned-min = 2\nmigration-interface = eth9\nlink = %s\n\n%s"
+                        "switchover-bandwidth = learned\n",
+                        row->link != NULL ? row->link : "off", base_conf);
     g_autofree gchar *store = NULL;
     g_autoptr(GPtrArray) outcomes = NULL;
     g_autoptr(GArray) seen = NULL;
@@ -1007,8 +1012,9 @@ test_learned(Fixture *f, gconstpointer data)
     start_daemon(f, 0);
     for (guint i = 0; i < 6; i++)
         iterate(f, t, 2);
-    /* nothing learned yet: as off, no switchover bandwidth */
-    g_assert_cmpuint(cv_target_fake_count(t[0], "set-switchover-bandwidth"), ==, 0);
+    /* nothing learned yet: as off (no switchover bandwidth), or the stated [daemon] link */
+    g_assert_cmpuint(cv_target_fake_count(t[0], "set-switchover-bandwidth"), ==,
+                     row->link != NULL ? 1 : 0);
     end_completed_with_bytes(f, t[0], 600, 720000000);
     /* a QEMU without downtime-bytes (before 7.0, or libvirt's job statistics) teaches nothing */
     bare = add_migrating(f, "vm3", UUID3, NULL);

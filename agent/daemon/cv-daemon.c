@@ -200,8 +200,6 @@ cv_daemon_policy_for(const CvDaemon *d, const gchar *domain, const CvConfigMetad
         CvLearnedRate learned;
         gchar *more;
 
-        if (link > 0 && (nic == 0 || link < nic))
-            nic = link;
         if (!cv_learned_store_apply(
                 d->state_dir, CV_LEARNED_ANY_DESTINATION, cv_config_get_learned_window(d->config),
                 cv_config_get_learned_min(d->config), nic, policy, &learned, &error)) {
@@ -209,10 +207,15 @@ cv_daemon_policy_for(const CvDaemon *d, const gchar *domain, const CvConfigMetad
             g_free(how);
             how = more;
         } else if (learned.known) {
+            gboolean by_link = link > 0 && policy->switchover_bandwidth > link;
+
+            /* the stated link bounds it too, never raises it */
+            if (by_link)
+                policy->switchover_bandwidth = link;
             more = g_strdup_printf(
                 "%s; switchover-bandwidth %s (host-wide key '%s')%s%s%s", how, learned.reason,
                 CV_LEARNED_ANY_DESTINATION, nic_why != NULL ? "; migration-interface " : "",
-                nic_why != NULL ? nic_why : "", link > 0 ? "; [daemon] link bounds it" : "");
+                nic_why != NULL ? nic_why : "", by_link ? "; bounded by [daemon] link" : "");
             g_free(how);
             how = more;
             if (why != NULL)
@@ -221,7 +224,7 @@ cv_daemon_policy_for(const CvDaemon *d, const gchar *domain, const CvConfigMetad
                 *rate_source =
                     g_strdup_printf("learned from %u migration%s to %s%s", learned.n_window,
                                     learned.n_window == 1 ? "" : "s", CV_LEARNED_ANY_DESTINATION,
-                                    learned.bounded ? ", bounded" : "");
+                                    learned.bounded || by_link ? ", bounded" : "");
             return TRUE;
         } else {
             more = g_strdup_printf("%s; switchover-bandwidth learned (host-wide key '%s'): %s%s",
