@@ -534,7 +534,15 @@ cv_tuner_summary_check_cap(CvTunerSummary *sum, gboolean limit_is_ours, gchar *w
  *   ram.remaining, 11.1+), at most what `vfio.transferred` grew by from that reading to the
  *   end (the device cannot have sent more in the blackout than it sent in all). Before 11.1 the
  *   device's share is not reported: nothing is recorded.
- * Non-iterable device state is not counted: it makes the rate err low, the safe side. */
+ * Non-iterable device state is not counted: it makes the rate err low, the safe side.
+ * Without downtime-bytes (libvirt's job statistics, QEMU before 7.0): a job window instead
+ * (cv_learned_job_window), RAM's bytes only.
+ *
+ * libvirt stamps an active reading's time_elapsed just after its query-migrate returns, so the
+ * window's start is at most that reply's latency after the bytes were read; its end is stamped
+ * after libvirt has seen the completion and fetched the final statistics, a QMP round trip or
+ * more after the last byte went. The window is thus never shorter than the sending it counts,
+ * up to the ms rounding that the +1 ms covers. */
 static void
 summary_job_window(CvTunerReport *report, const CvSample *s)
 {
