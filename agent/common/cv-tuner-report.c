@@ -538,11 +538,13 @@ cv_tuner_summary_check_cap(CvTunerSummary *sum, gboolean limit_is_ours, gchar *w
  * Without downtime-bytes (libvirt's job statistics, QEMU before 7.0): a job window instead
  * (cv_learned_job_window), RAM's bytes only.
  *
- * libvirt stamps an active reading's time_elapsed just after its query-migrate returns, so the
- * window's start is at most that reply's latency after the bytes were read; its end is stamped
- * after libvirt has seen the completion and fetched the final statistics, a QMP round trip or
- * more after the last byte went. The window is thus never shorter than the sending it counts,
- * up to the ms rounding that the +1 ms covers. */
+ * The window's ends are libvirt's clock readings, not the byte counts' own moments: an active
+ * reading's time_elapsed may be stamped after its query-migrate reply (then the start is late
+ * by that reply's latency, shortening the window), and the completed one's after libvirt saw
+ * the completion and fetched the final statistics (lengthening it by at least as much). So the
+ * window is no shorter than the sending it counts, up to the ms rounding that the +1 ms covers;
+ * that ordering is our reading of libvirt, not verified against its source here. The e2e's
+ * windows were 100-200 ms longer than the downtime they held. */
 static void
 summary_job_window(CvTunerReport *report, const CvSample *s)
 {
