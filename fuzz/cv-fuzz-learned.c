@@ -40,7 +40,8 @@ cv_fuzz_learned(const guint8 *data, gsize size)
 
     if (size < 1)
         return 0;
-    /* the first byte: the window (1..16) and the minimum count (1..16) */
+    /* the first byte: the window (1..16) and the minimum count (1..16); a minimum above the
+     * window is taken as the window (the config refuses it; the statistic clamps it) */
     window = (data[0] & 0x0f) + 1;
     min_count = (data[0] >> 4) + 1;
     data++;
@@ -82,8 +83,8 @@ cv_fuzz_learned(const guint8 *data, gsize size)
         if (policy.switchover_bandwidth != rate.rate)
             cv_fuzz_fail("policy given %" G_GUINT64_FORMAT ", learned %" G_GUINT64_FORMAT,
                          policy.switchover_bandwidth, rate.rate);
-        if (rate.n_window > window || rate.n_valid < min_count || rate.from_index < 0 ||
-            (gsize)rate.from_index >= seen->len)
+        if (rate.n_window > window || rate.n_valid < MIN(min_count, window) ||
+            rate.from_index < 0 || (gsize)rate.from_index >= seen->len)
             cv_fuzz_fail("window %u of %u, %u valid (min %u), from %" G_GSSIZE_FORMAT " of %u",
                          rate.n_window, window, rate.n_valid, min_count, rate.from_index,
                          seen->len);
