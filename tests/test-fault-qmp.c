@@ -615,7 +615,11 @@ test_fault(gconstpointer data)
     par = json_node_get_object(params);
     status = json_object_get_string_member(mig, "status");
     left = json_object_get_int_member(par, "downtime-limit");
-    g_test_message("summary: %s", strrchr(g_strchomp(run.out), '\n') + 1);
+    if (sum != NULL)
+        g_test_message("outcome %s, restore failures %" G_GINT64_FORMAT ", restore skipped %d",
+                       json_object_get_string_member(sum, "outcome"),
+                       json_object_get_int_member(sum, "restore-failures"),
+                       json_object_get_boolean_member(sum, "restore-skipped"));
     g_test_message("QEMU: status %s, downtime-limit %" G_GINT64_FORMAT " ms", status, left);
     if (row->qemu_status != NULL)
         g_assert_cmpstr(status, ==, row->qemu_status);
