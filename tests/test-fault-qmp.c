@@ -40,6 +40,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -344,8 +345,16 @@ binary(const gchar *dir, const gchar *name)
 }
 
 static void
+child_setup(gpointer user_data)
+{
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != (pid_t)GPOINTER_TO_INT(user_data))
+        _exit(127);
+}
+
+static void
 sim_start(Sim *sim, const gchar *scenario, const gchar *speed)
 {
+    g_autoptr(GSubprocessLauncher) launcher = NULL;
     g_autofree gchar *bin = binary("sim", "virt-converge-sim");
     g_autoptr(GError) error = NULL;
     gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
@@ -353,10 +362,13 @@ sim_start(Sim *sim, const gchar *scenario, const gchar *speed)
     sim->dir = g_dir_make_tmp("cv-fault-XXXXXX", &error);
     g_assert_no_error(error);
     sim->sock = g_build_filename(sim->dir, "qmp.sock", NULL);
+    launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                         G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+    /* the simulator dies with the test, whatever kills it (an assertion, meson's timeout) */
+    g_subprocess_launcher_set_child_setup(launcher, child_setup, GINT_TO_POINTER(getpid()), NULL);
     sim->process =
-        g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
-                         &error, bin, "--socket", sim->sock, "--scenario", scenario, "--speed",
-                         speed, "--seed", "1", "--start", NULL);
+        g_subprocess_launcher_spawn(launcher, &error, bin, "--socket", sim->sock, "--scenario",
+                                    scenario, "--speed", speed, "--seed", "1", "--start", NULL);
     g_assert_no_error(error);
     while (!g_file_test(sim->sock, G_FILE_TEST_EXISTS) && g_get_monotonic_time() < deadline)
         g_usleep(10000);
