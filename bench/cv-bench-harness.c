@@ -89,6 +89,9 @@ cv_bench_policy_baseline(CvBenchPolicy *p, CvBenchBaselineKind kind)
     /* the actuator's bound: what the anchor itself would set */
     p->policy.max_downtime_ms = info->max_limit_ms;
     p->policy.switchover_bandwidth = 0;
+    /* no anchor keeps a switchover reserve: its top step (oVirt's 500 ms, VEP 291's 1050 ms)
+     * goes out as it decides it; with ours the actuator would refuse that step */
+    p->policy.switchover_reserve_ms = 0;
     p->cap_ms = info->cap_ms;
     /* Proxmox drops to 0.1 s polls near the end; the tuner polls that fast and the baseline
      * takes one sample per second until then */

@@ -342,6 +342,8 @@ make_policy(const gchar *name, CvConfig *config, Policy *p)
     cv_policy_init_default(&p->policy);
     g_strlcpy(p->policy.name, name, sizeof(p->policy.name));
     p->policy.max_downtime_ms = cv_bench_baseline_info(p->kind)->max_limit_ms;
+    /* no anchor keeps a switchover reserve (see cv_bench_policy_baseline) */
+    p->policy.switchover_reserve_ms = 0;
     p->cap_ms = cv_bench_baseline_info(p->kind)->cap_ms;
     p->events = cv_bench_baseline_info(p->kind)->events;
     p->poll_ms = p->kind == CV_BENCH_BASELINE_PROXMOX ? CV_BENCH_PROXMOX_FAST_POLL_MS

@@ -4,6 +4,7 @@
 
 #include <glib.h>
 
+#include "cv-actuator-cap.h"
 #include "cv-bench-harness.h"
 
 #define MAX_POINTS 40
@@ -59,6 +60,28 @@ test_judge(gconstpointer data)
     }
 }
 
+/* A baseline's top step goes out through our actuator: the anchors keep no switchover
+ * reserve, and with ours the actuator refused oVirt's 500 ms and VEP 291's 1050 ms. */
+static void
+test_baseline_top_step(gconstpointer data)
+{
+    CvBenchBaselineKind kind = (CvBenchBaselineKind)GPOINTER_TO_UINT(data);
+    const CvBenchBaselineInfo *info = cv_bench_baseline_info(kind);
+    CvBenchPolicy p;
+    CvParams params;
+    gchar why[256] = "";
+
+    cv_bench_policy_baseline(&p, kind);
+    cv_params_init(&params);
+    cv_field_set(&params.downtime_limit_ms, 300);
+    g_assert_true(cv_actuator_check_downtime_limit(&p.policy, &params, info->max_limit_ms, 0, FALSE,
+                                                   why, sizeof(why)));
+    g_assert_cmpstr(why, ==, "");
+    /* and the bound still holds one step above it */
+    g_assert_false(cv_actuator_check_downtime_limit(&p.policy, &params, info->max_limit_ms + 1, 0,
+                                                    FALSE, why, sizeof(why)));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -66,6 +89,11 @@ main(int argc, char **argv)
     for (guint i = 0; i < G_N_ELEMENTS(judge_rows); i++) {
         g_autofree gchar *p = g_strdup_printf("/bench/judge/%s", judge_rows[i].name);
         g_test_add_data_func(p, &judge_rows[i], test_judge);
+    }
+    for (guint i = 0; i < CV_BENCH_N_BASELINES; i++) {
+        g_autofree gchar *p = g_strdup_printf("/bench/policy/baseline-top-step/%s",
+                                              cv_bench_baseline_info((CvBenchBaselineKind)i)->name);
+        g_test_add_data_func(p, GUINT_TO_POINTER(i), test_baseline_top_step);
     }
     return g_test_run();
 }
