@@ -371,8 +371,11 @@ for _ in $(seq 600); do
 done
 check "libvirtd restart: the daemon reconnected and scanned again" \
     test "$(grep -c 'reconnected; looking for migrations again' "$W/daemon.log")" -gt "$reconnects_before"
-check "libvirtd restart: the daemon still runs and answers list (its view, from daemon.json)" \
-    sh -c "kill -0 $DPID && '$CLI' -c '$SRC' list --config '$CONF' --runtime-dir '$RUNTIME' >'$W/list-8.out' 2>&1 && grep -q '^dirtier ' '$W/list-8.out'"
+# (libvirtd's restart cancelled the held job: list answers that nothing migrates out, or shows
+# dirtier if a scan is behind)
+check "libvirtd restart: the daemon still runs and list answers (exit 0)" \
+    sh -c "kill -0 $DPID && '$CLI' -c '$SRC' list --config '$CONF' --runtime-dir '$RUNTIME' >'$W/list-8.out' 2>&1 && grep -Eq '^dirtier |no outgoing migrations' '$W/list-8.out'"
+diag "$W/list-8.out"
 wait_hist $((outcomes_before + 1)) outcome
 outcome=$(hist outcome | tail -1 | hist_field outcome)
 message=$(hist outcome | tail -1 | hist_field message)
