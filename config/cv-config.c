@@ -40,7 +40,8 @@ struct _CvConfig {
     gboolean dry_run;
     CvConfigLogLevel log_level;
     CvConfigMonitorCommands monitor_commands;
-    gchar *metrics_file; /* NULL: off */
+    gchar *metrics_file;        /* NULL: off */
+    gchar *migration_interface; /* [daemon] migration-interface; NULL: off */
     guint64 history_max_size;
     guint history_keep;
     guint64 link_rate;          /* [daemon] link, bytes/s; 0: off */
@@ -429,6 +430,34 @@ parse_learned_min(CvConfig *config, const gchar *value, GError **error)
     return parse_learned_count(value, &config->learned_min, error);
 }
 
+/* A network interface name as the kernel allows it (dev_valid_name): 1-15 bytes, no '/',
+ * no white space, not "." or "..": it becomes a path under /sys/class/net. */
+static gboolean
+parse_migration_interface(CvConfig *config, const gchar *value, GError **error)
+{
+    if (g_strcmp0(value, "off") == 0) {
+        g_clear_pointer(&config->migration_interface, g_free);
+        return TRUE;
+    }
+    if (*value == '\0' || strlen(value) > 15 || strcmp(value, ".") == 0 ||
+        strcmp(value, "..") == 0 || strchr(value, '/') != NULL || strchr(value, ':') != NULL) {
+        g_set_error(error, CV_CONFIG_ERROR, CV_CONFIG_ERROR_BAD_VALUE,
+                    "'%s': not a network interface name (1-15 characters, no '/' or ':')", value);
+        return FALSE;
+    }
+    for (const gchar *p = value; *p != '\0'; p++) {
+        if (!g_ascii_isgraph(*p)) {
+            g_set_error(error, CV_CONFIG_ERROR, CV_CONFIG_ERROR_BAD_VALUE,
+                        "'%s': not a network interface name (no spaces or control characters)",
+                        value);
+            return FALSE;
+        }
+    }
+    g_free(config->migration_interface);
+    config->migration_interface = g_strdup(value);
+    return TRUE;
+}
+
 typedef gboolean (*DaemonKeyParseFunc)(CvConfig *config, const gchar *value, GError **error);
 
 /* The [daemon] defaults; data/virt-converged.conf explains each. */
@@ -448,6 +477,7 @@ static const struct {
     {"link", "off", parse_link},
     {"learned-window", G_STRINGIFY(CV_LEARNED_WINDOW_DEFAULT), parse_learned_window},
     {"learned-min", G_STRINGIFY(CV_LEARNED_MIN_DEFAULT), parse_learned_min},
+    {"migration-interface", "off", parse_migration_interface},
 };
 
 static gchar *
@@ -526,6 +556,7 @@ cv_config_free(CvConfig *config)
         return;
     g_strfreev(config->uris);
     g_free(config->metrics_file);
+    g_free(config->migration_interface);
     g_hash_table_unref(config->policy_by_name);
     g_ptr_array_unref(config->policies);
     g_ptr_array_unref(config->domains);
@@ -1217,6 +1248,13 @@ cv_config_get_learned_min(const CvConfig *config)
 {
     g_return_val_if_fail(config != NULL, CV_LEARNED_MIN_DEFAULT);
     return config->learned_min;
+}
+
+const gchar *
+cv_config_get_migration_interface(const CvConfig *config)
+{
+    g_return_val_if_fail(config != NULL, NULL);
+    return config->migration_interface;
 }
 
 guint64

@@ -95,6 +95,9 @@ guint64 cv_config_get_link_rate(const CvConfig *config);
  * lowest blackout rate of the last N migrations to a destination, once K exist (K <= N). */
 guint cv_config_get_learned_window(const CvConfig *config);
 guint cv_config_get_learned_min(const CvConfig *config);
+/* [daemon] migration-interface: the NIC migrations leave this host on; its nominal speed
+ * (sysfs) bounds a learned rate from above, never raises it. NULL when not set ("off"). */
+const gchar *cv_config_get_migration_interface(const CvConfig *config);
 const gchar *cv_config_log_level_to_string(CvConfigLogLevel level);
 
 /* Policies. The pointer is valid as long as @config; NULL when no such policy. */

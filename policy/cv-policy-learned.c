@@ -6,6 +6,12 @@
 #include "cv-policy-learned.h"
 #include "cv-sample.h"
 
+gboolean
+cv_learned_blackout_measurable(guint64 bytes, guint64 downtime_ms)
+{
+    return bytes >= CV_LEARNED_MIN_BLACKOUT_BYTES && downtime_ms >= CV_LEARNED_MIN_DOWNTIME_MS;
+}
+
 guint64
 cv_learned_effective_rate(const CvLearnedObservation *obs)
 {
@@ -17,6 +23,9 @@ cv_learned_effective_rate(const CvLearnedObservation *obs)
         return 0;
     /* bytes x 1000 overflows above 18 PB: no blackout sends that, so it is garbage too */
     if (obs->blackout_bytes > G_MAXUINT64 / 1000)
+        return 0;
+    /* an edited or older store may hold one: the floor holds for the statistic too */
+    if (!cv_learned_blackout_measurable(obs->blackout_bytes, obs->downtime_ms))
         return 0;
     rate = obs->blackout_bytes * 1000 / obs->downtime_ms;
     if (rate == 0 || rate > CV_LEARNED_RATE_MAX)

@@ -18,6 +18,15 @@ G_BEGIN_DECLS
  * (a downtime of 0-1 ms with a large blackout), never a measurement. */
 #define CV_LEARNED_RATE_MAX G_GUINT64_CONSTANT(1000000000000)
 
+/* The floor of a usable blackout. A blackout's fixed costs (stopping vCPUs, the last sync,
+ * non-iterable device state, resuming on the destination: a few ms to tens of ms without VFIO,
+ * more with it) count as time in bytes/downtime; in a tiny blackout they dominate and drag the
+ * rate far below the link, which is safe but useless, and one such observation would be the
+ * lowest of the window for N migrations. 64 MiB take 54 ms at 10 Gbit/s and 537 ms at
+ * 1 Gbit/s; below 50 ms the measurement is mostly the fixed costs. */
+#define CV_LEARNED_MIN_BLACKOUT_BYTES (G_GUINT64_CONSTANT(64) << 20)
+#define CV_LEARNED_MIN_DOWNTIME_MS G_GUINT64_CONSTANT(50)
+
 /* One completed migration to a destination, as recorded after it finished. */
 typedef struct {
     gint64 time_ms;         /* when it completed (unix ms); for the history, not the rate */
@@ -25,6 +34,7 @@ typedef struct {
     guint64 downtime_ms;    /* the achieved downtime QEMU reported */
     guint64 qemu_rate;      /* QEMU's own `mbps` at the end, in bytes/s; 0 = unknown */
     guint64 stated_rate;    /* the rate the policy stated then, bytes/s; 0 = none */
+    gchar domain[128];      /* the domain (or what stood for it) that migrated; for the history */
 } CvLearnedObservation;
 
 typedef struct {
@@ -39,7 +49,12 @@ typedef struct {
     gchar reason[256]; /* one line: the rate and where it came from, or why none */
 } CvLearnedRate;
 
-/* bytes / downtime of one observation, rounded down; 0 when the observation is unusable. */
+/* Whether a blackout of @bytes in @downtime_ms is large enough to measure the link (both at or
+ * above the floors). */
+gboolean cv_learned_blackout_measurable(guint64 bytes, guint64 downtime_ms);
+
+/* bytes / downtime of one observation, rounded down; 0 when the observation is unusable
+ * (zero, garbage, or below the floors). */
 guint64 cv_learned_effective_rate(const CvLearnedObservation *obs);
 
 /* The learned rate from @observations (oldest first): the lowest effective rate among the

@@ -56,8 +56,8 @@ sed -e "s/0b1c2d3e-4f50-4617-8a9b-0c1d2e3f4a5b/$ID/" -e 's/"domain":"vgpu-1"/"do
     "$SRCDIR/data/daemon/status.json" >"$W/run/migrations/$ID.json"
 
 vc list --all --runtime-dir "$W/run" >"$W/tuned.out" 2>&1
-check "tuned: the daemon's policy, its source, its verdict, state and place on the shared link" \
-    grep -Eq '^test .* stalled +vfio \(vfio\) +tuning, 1 change, waits for the link \(#1 behind vgpu-2\)$' "$W/tuned.out"
+check "tuned: the daemon's policy, its source, its verdict, switchover rate and where it came from, state and place on the shared link" \
+    grep -Eq '^test .* stalled +vfio \(vfio\) +1\.16 GiB/s \[daemon\] link +tuning, 1 change, waits for the link \(#1 behind vgpu-2\)$' "$W/tuned.out"
 vc list --all --json --runtime-dir "$W/run" >"$W/tuned.json" 2>&1
 check "tuned, --json: the daemon's pid and its document" \
     test "$(json_get '(j["daemon-pid"], j["migrations"][0]["daemon"]["migration-id"], j["migrations"][0]["daemon"]["link"]["holder"])' <"$W/tuned.json")" = "($DPID, '$ID', 'vgpu-2')"

@@ -861,6 +861,36 @@ test_json_lines_parse(void)
     g_assert_cmpuint(n, ==, 10);
 }
 
+/* The learned rate's destination key of a migration URI: one GTest path per row. */
+typedef struct {
+    const gchar *name;
+    const gchar *uri;
+    const gchar *key; /* NULL: none */
+} DestRow;
+
+static const DestRow dest_rows[] = {
+    {"ssh", "qemu+ssh://HostB.example.com/system", "hostb.example.com"},
+    {"tcp-port", "qemu+tcp://10.0.0.2:16509/system", "10.0.0.2"},
+    {"migrateuri", "tcp://10.1.0.2:49152", "10.1.0.2"},
+    {"qemu-tcp", "tcp:10.1.0.3:4444", "10.1.0.3"},
+    {"qemu-tcp-ipv6", "tcp:[fd00::2]:4444", "fd00::2"},
+    {"uri-ipv6", "qemu+tcp://[fd00::3]/system", "fd00::3"},
+    {"local", "qemu:///system", "localhost"},
+    {"unix-socket", "qemu+unix:///system?socket=/run/x.sock", "localhost"},
+    {"garbage", "not a uri", NULL},
+    {"qemu-tcp-no-port", "tcp:hostc", NULL},
+    {"qemu-tcp-empty-ipv6", "tcp:[]:1", NULL},
+};
+
+static void
+test_destination(gconstpointer data)
+{
+    const DestRow *row = data;
+    g_autofree gchar *key = cv_cli_format_destination_from_uri(row->uri);
+
+    g_assert_cmpstr(key, ==, row->key);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -871,5 +901,10 @@ main(int argc, char **argv)
         g_test_add_data_func(path, &rows[i], test_golden);
     }
     g_test_add_func("/cli-format/json-lines-parse", test_json_lines_parse);
+    for (gsize i = 0; i < G_N_ELEMENTS(dest_rows); i++) {
+        g_autofree gchar *path = g_strdup_printf("/cli-format/destination/%s", dest_rows[i].name);
+
+        g_test_add_data_func(path, &dest_rows[i], test_destination);
+    }
     return g_test_run();
 }

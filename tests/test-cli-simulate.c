@@ -30,6 +30,7 @@ run_clear(Run *run)
 }
 
 static void assert_cap_kept(const Run *run);
+static void remove_any_store(const gchar *dir);
 
 static gchar *
 binary(const gchar *dir, const gchar *name)
@@ -95,19 +96,25 @@ record_kind(const Run *run, guint i)
     return json_object_get_string_member(record(run, i), "record");
 }
 
-/* The summary: exactly one, and the last line. */
+/* The summary: exactly one, and the last line but for what a completed migration taught
+ * (the learned-recorded or learned-not-recorded record of a run with --destination). */
 static JsonObject *
 summary(const Run *run)
 {
     guint n = 0;
+    guint last;
 
     for (guint i = 0; i < run->records->len; i++) {
         if (g_str_equal(record_kind(run, i), "summary"))
             n++;
     }
     g_assert_cmpuint(n, ==, 1);
-    g_assert_cmpstr(record_kind(run, run->records->len - 1), ==, "summary");
-    return record(run, run->records->len - 1);
+    g_assert_cmpuint(run->records->len, >, 0);
+    last = run->records->len - 1;
+    if (last > 0 && g_str_has_prefix(record_kind(run, last), "learned-"))
+        last--;
+    g_assert_cmpstr(record_kind(run, last), ==, "summary");
+    return record(run, last);
 }
 
 /* Records of @kind whose "action" is @action (NULL: any). */
@@ -1075,8 +1082,368 @@ test_learned(void)
 
     g_unsetenv("STATE_DIRECTORY");
     g_assert_cmpint(g_remove(store), ==, 0);
+    remove_any_store(dir);
     g_assert_cmpint(g_rmdir(dir), ==, 0);
     g_assert_cmpint(g_rmdir(state), ==, 0);
+}
+
+/* ---- switchover-bandwidth = learned through `virt-converge tune` ---------------------------- */
+
+/* Remove STATE/learned/{hostB,any}.jsonl (whichever exist), the directory and STATE. */
+static void
+cv_rm_learned(const gchar *state)
+{
+    g_autofree gchar *dir = g_build_filename(state, "learned", NULL);
+    g_autofree gchar *b = g_build_filename(dir, "hostB.jsonl", NULL);
+    g_autofree gchar *any = g_build_filename(dir, "any.jsonl", NULL);
+
+    g_remove(b);
+    g_remove(any);
+    g_rmdir(dir);
+    g_assert_cmpint(g_rmdir(state), ==, 0);
+}
+
+#define LEARNED_SPEED "200"
+
+/* Every completed migration is recorded under the host-wide key too: it holds as many lines as
+ * the destination's store when one destination was used. */
+static void
+remove_any_store(const gchar *dir)
+{
+    g_autofree gchar *any = g_build_filename(dir, "any.jsonl", NULL);
+
+    g_assert_true(g_file_test(any, G_FILE_TEST_EXISTS));
+    g_assert_cmpint(g_remove(any), ==, 0);
+}
+
+/* virt-converge-sim with @scenario (a name or a file) on @socket, until the migration is
+ * tuned; then `virt-converge tune --qmp` with the SHIPPED configuration and its vfio policy,
+ * --destination hostB. The simulator is stopped after. */
+static void
+run_tune_shipped(Run *run, const gchar *scenario, const gchar *dir)
+{
+    g_autofree gchar *sim = binary("sim", "virt-converge-sim");
+    g_autofree gchar *socket = g_build_filename(dir, "qmp.sock", NULL);
+    g_autofree gchar *conf =
+        g_test_build_filename(G_TEST_DIST, "..", "data", "virt-converged.conf", NULL);
+    g_autoptr(GSubprocess) process = NULL;
+    g_autoptr(GError) error = NULL;
+    const gchar *args[] = {"tune",
+                           "--qmp",
+                           socket,
+                           "--migrate",
+                           "tcp:127.0.0.1:4444",
+                           "--speed",
+                           LEARNED_SPEED,
+                           "--config",
+                           conf,
+                           "--policy",
+                           "vfio",
+                           "--destination",
+                           "hostB",
+                           "--json",
+                           "--timeout",
+                           "1800",
+                           NULL};
+    gint64 deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+
+    process =
+        g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+                         &error, sim, "--socket", socket, "--scenario", scenario, "--qemu-version",
+                         "11.1", "--speed", LEARNED_SPEED, "--seed", "1", NULL);
+    g_assert_no_error(error);
+    while (!g_file_test(socket, G_FILE_TEST_EXISTS)) {
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_usleep(20000);
+    }
+    run_cli(run, args);
+    g_subprocess_send_signal(process, SIGTERM);
+    g_assert_true(g_subprocess_wait(process, NULL, &error));
+    g_assert_no_error(error);
+    g_unlink(socket);
+}
+
+static JsonObject *
+only_record(const Run *run, const gchar *kind)
+{
+    g_autoptr(GPtrArray) all = records_of(run, kind, NULL);
+
+    g_assert_cmpuint(all->len, ==, 1);
+    return g_ptr_array_index(all, 0);
+}
+
+/* The migration completed, and QEMU's achieved downtime (not our prediction) is within the
+ * vfio policy's 5 s cap. Returns it. */
+static gint64
+assert_vfio_completed_within_cap(const Run *run)
+{
+    JsonObject *sum = summary(run);
+    gint64 downtime;
+
+    g_assert_cmpint(run->exit_code, ==, 0);
+    g_assert_cmpstr(json_object_get_string_member(sum, "outcome"), ==, "completed");
+    g_assert_cmpint(json_object_get_int_member(sum, "max-downtime-ms"), ==, 5000);
+    downtime = json_object_get_int_member(sum, "downtime-ms");
+    g_assert_cmpint(downtime, >, 0);
+    g_assert_cmpint(downtime, <=, 5000);
+    return downtime;
+}
+
+/* The learned rate a run used (0 when none was known), checked against what it set. */
+static gint64
+learned_rate_used(const Run *run)
+{
+    JsonObject *learned = only_record(run, "learned");
+    g_autoptr(GPtrArray) sets = records_of(run, "action", "set-switchover-bandwidth");
+
+    g_test_message("learned: %s", json_object_get_string_member(learned, "reason"));
+    if (!json_object_get_boolean_member(learned, "known")) {
+        g_assert_cmpuint(sets->len, ==, 0);
+        return 0;
+    }
+    g_assert_cmpuint(sets->len, ==, 1);
+    g_assert_cmpint(json_object_get_int_member(g_ptr_array_index(sets, 0), "value"), ==,
+                    json_object_get_int_member(learned, "rate"));
+    return json_object_get_int_member(learned, "rate");
+}
+
+/* The effective rate a completed run recorded. */
+static gint64
+recorded_rate(const Run *run)
+{
+    JsonObject *rec = only_record(run, "learned-recorded");
+
+    g_assert_cmpstr(json_object_get_string_member(rec, "destination"), ==, "hostB");
+    return json_object_get_int_member(rec, "rate");
+}
+
+/* Every scenario that completes under the shipped vfio policy (nothing learned yet: as off)
+ * records a blackout rate below the simulated link it crossed, or nothing (with a reason):
+ * RAM's downtime-bytes plus a device's stop-copy size over QEMU's achieved downtime. */
+typedef struct {
+    const gchar *scenario;
+    const gchar *qemu;
+    gint64 link; /* the scenario's link-rate, bytes/s */
+} BelowLinkRow;
+
+static const BelowLinkRow below_link_rows[] = {
+    {"ram-hog", "11.1", 1250000000},       {"ram-hog", "7.2", 1250000000},
+    {"converge-late", "11.1", 1250000000}, {"bandwidth-drop", "11.1", 1250000000},
+    {"rate-swing", "11.1", 1250000000},    {"rate-swing-throttled", "11.1", 1250000000},
+    {"shared-link", "11.1", 1250000000},   {"throttled", "11.1", 1250000000},
+    {"idle", "11.1", 1250000000},          {"vep291", "11.1", 117500000},
+    {"vfio-regrow", "11.1", 1250000000},   {"vfio-garbage", "11.1", 1250000000},
+};
+
+static void
+test_learned_below_link(gconstpointer data)
+{
+    const BelowLinkRow *row = data;
+    g_autofree gchar *conf =
+        g_test_build_filename(G_TEST_DIST, "..", "data", "virt-converged.conf", NULL);
+    g_autoptr(GError) error = NULL;
+    g_autofree gchar *state = g_dir_make_tmp("cv-learned-XXXXXX", &error);
+    const gchar *args[] = {"simulate", row->scenario, "--qemu-version", row->qemu,       "--config",
+                           conf,       "--policy",    "vfio",           "--json",        "--speed",
+                           "1000",     "--timeout",   "1800",           "--destination", "hostB",
+                           NULL};
+    g_autoptr(GPtrArray) recorded = NULL;
+    g_autoptr(GPtrArray) not_recorded = NULL;
+    Run run;
+
+    g_assert_no_error(error);
+    g_setenv("STATE_DIRECTORY", state, TRUE);
+    run_cli(&run, args);
+    recorded = records_of(&run, "learned-recorded", NULL);
+    not_recorded = records_of(&run, "learned-not-recorded", NULL);
+    g_assert_cmpuint(recorded->len + not_recorded->len, ==, 1);
+    if (recorded->len == 1) {
+        gint64 rate = json_object_get_int_member(g_ptr_array_index(recorded, 0), "rate");
+
+        g_test_message("%s (QEMU %s): learned %" G_GINT64_FORMAT " B/s, link %" G_GINT64_FORMAT
+                       " B/s (%.4f)",
+                       row->scenario, row->qemu, rate, row->link, (gdouble)rate / row->link);
+        g_assert_cmpstr(json_object_get_string_member(summary(&run), "outcome"), ==, "completed");
+        g_assert_cmpint(rate, >, 0);
+        g_assert_cmpint(rate, <, row->link);
+    } else {
+        g_test_message("%s (QEMU %s): %s: %s", row->scenario, row->qemu,
+                       json_object_get_string_member(summary(&run), "outcome"),
+                       json_object_get_string_member(g_ptr_array_index(not_recorded, 0), "reason"));
+    }
+    run_clear(&run);
+    g_unsetenv("STATE_DIRECTORY");
+    cv_rm_learned(state);
+}
+
+/* Issue 12's "done", through `virt-converge tune` against the simulator with the SHIPPED
+ * configuration: the vfio policy states no rate (switchover-bandwidth = learned). A vGPU
+ * migration before anything is learned behaves as off: with no rate it cannot converge within
+ * 5 s and is aborted (/cli-simulate/learned shows it), so vGPU migrations alone never teach
+ * anything. The teachers are other
+ * completed migrations to the same destination: two ram-hog runs (RAM's downtime-bytes over
+ * their ~0.6 s blackouts). The third migration, a vgpu-2g, then sets the learned rate (below
+ * the simulated 10 Gbit/s link) and converges in one downtime-limit step, and the pause QEMU
+ * reports is within its 5 s cap. */
+static void
+test_learned_tune_shipped(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree gchar *state = g_dir_make_tmp("cv-learned-XXXXXX", &error);
+    g_autofree gchar *simdir = g_dir_make_tmp("cv-sim-XXXXXX", &error);
+    g_autofree gchar *dir = NULL;
+    g_autofree gchar *store = NULL;
+    g_autoptr(GPtrArray) limits = NULL;
+    const gchar *const teachers[] = {"ram-hog", "ram-hog"};
+    gint64 rate;
+    Run run;
+
+    g_assert_no_error(error);
+    g_setenv("STATE_DIRECTORY", state, TRUE);
+    dir = g_build_filename(state, "learned", NULL);
+    store = g_build_filename(dir, "hostB.jsonl", NULL);
+
+    for (guint i = 0; i < G_N_ELEMENTS(teachers); i++) {
+        gint64 taught;
+
+        run_tune_shipped(&run, teachers[i], simdir);
+        g_assert_cmpint(learned_rate_used(&run), ==, 0);
+        g_assert_nonnull(
+            strstr(json_object_get_string_member(only_record(&run, "learned"), "reason"),
+                   "not learned yet"));
+        assert_vfio_completed_within_cap(&run);
+        taught = recorded_rate(&run);
+        g_test_message("ram-hog taught %" G_GINT64_FORMAT " B/s", taught);
+        /* below the simulated 10 Gbit/s link: RAM's downtime-bytes over a pause with fixed costs */
+        g_assert_cmpint(taught, >, 0);
+        g_assert_cmpint(taught, <, G_GINT64_CONSTANT(1250000000));
+        run_clear(&run);
+    }
+
+    run_tune_shipped(&run, "vgpu-2g", simdir);
+    rate = learned_rate_used(&run);
+    g_test_message("vgpu-2g used %" G_GINT64_FORMAT " B/s", rate);
+    g_assert_cmpint(rate, >, 0);
+    g_assert_cmpint(rate, <, G_GINT64_CONSTANT(1250000000));
+    /* one step: a single downtime-limit, within the cap less the reserve */
+    limits = records_of(&run, "action", "set-downtime-limit");
+    g_assert_cmpuint(limits->len, ==, 1);
+    g_assert_cmpstr(json_object_get_string_member(g_ptr_array_index(limits, 0), "result"), ==,
+                    "applied");
+    g_assert_cmpint(json_object_get_int_member(g_ptr_array_index(limits, 0), "value"), <=,
+                    5000 - 250);
+    g_assert_cmpuint(count_of(&run, "action", "abort"), ==, 0);
+    g_test_message("vgpu-2g achieved %" G_GINT64_FORMAT " ms (cap 5000 ms)",
+                   assert_vfio_completed_within_cap(&run));
+    /* the vGPU's blackout (RAM + the device's stop-copy size) teaches too, below the link */
+    g_assert_cmpint(recorded_rate(&run), <, G_GINT64_CONSTANT(1250000000));
+    run_clear(&run);
+
+    /* policy show --for: what was learned for hostB and from which migrations, newest first */
+    {
+        g_autofree gchar *conf =
+            g_test_build_filename(G_TEST_DIST, "..", "data", "virt-converged.conf", NULL);
+        const gchar *args[] = {"policy",   "show", "vfio",   "--for", "hostB",
+                               "--config", conf,   "--json", NULL};
+        JsonObject *learned;
+        JsonArray *obs;
+
+        run_cli(&run, args);
+        g_assert_cmpint(run.exit_code, ==, 0);
+        learned = only_record(&run, "learned");
+        g_assert_true(json_object_get_boolean_member(learned, "known"));
+        obs = json_object_get_array_member(learned, "observations");
+        g_assert_cmpuint(json_array_get_length(obs), ==, 3);
+        /* the vGPU's is the newest; the lowest of the three is the rate, and below the link */
+        g_assert_cmpint(json_object_get_int_member(learned, "rate"), <, 1250000000);
+        for (guint i = 0; i < 3; i++) {
+            JsonObject *o = json_array_get_object_element(obs, i);
+
+            g_assert_nonnull(strstr(json_object_get_string_member(o, "domain"), "qmp.sock"));
+            g_assert_cmpint(json_object_get_int_member(o, "rate"), >=,
+                            json_object_get_int_member(learned, "rate"));
+            if (json_object_get_int_member(o, "rate") ==
+                json_object_get_int_member(learned, "rate"))
+                g_assert_cmpstr(json_object_get_string_member(o, "use"), ==, "window, lowest");
+            else
+                g_assert_cmpstr(json_object_get_string_member(o, "use"), ==, "window");
+        }
+        run_clear(&run);
+    }
+
+    g_unsetenv("STATE_DIRECTORY");
+    g_assert_cmpint(g_remove(store), ==, 0);
+    remove_any_store(dir);
+    g_assert_cmpint(g_rmdir(dir), ==, 0);
+    g_assert_cmpint(g_rmdir(state), ==, 0);
+    g_assert_cmpint(g_rmdir(simdir), ==, 0);
+}
+
+/* The link gets slower (10 Gbit/s, then 4 Gbit/s: the *-4gbit scenarios in
+ * tests/data/cli-simulate), with the shipped vfio policy through `tune`: each migration uses
+ * what the earlier ones taught, the learned rate follows the link down, and no migration's
+ * achieved downtime is above its cap. The first migration on the slower link still uses the
+ * faster link's rate (nothing has measured the drop yet): its pause is longer than its limit
+ * and the 5 s cap is what keeps it safe; once it completed, its blackout teaches the slower
+ * rate, and the vGPU after it stays below the 4 Gbit/s link. */
+static void
+test_learned_link_slows(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree gchar *state = g_dir_make_tmp("cv-learned-XXXXXX", &error);
+    g_autofree gchar *simdir = g_dir_make_tmp("cv-sim-XXXXXX", &error);
+    g_autofree gchar *ram4 =
+        g_test_build_filename(G_TEST_DIST, "data", "cli-simulate", "ram-hog-4gbit.scenario", NULL);
+    g_autofree gchar *vgpu4 =
+        g_test_build_filename(G_TEST_DIST, "data", "cli-simulate", "vgpu-2g-4gbit.scenario", NULL);
+    g_autofree gchar *dir = NULL;
+    g_autofree gchar *store = NULL;
+    const struct {
+        const gchar *scenario;
+        gint64 link; /* the simulated link, bytes/s */
+    } steps[] = {
+        {"ram-hog", 1250000000}, {"ram-hog", 1250000000}, {"vgpu-2g", 1250000000},
+        {ram4, 500000000},       {vgpu4, 500000000},
+    };
+    gint64 used[G_N_ELEMENTS(steps)];
+    Run run;
+
+    g_assert_no_error(error);
+    g_setenv("STATE_DIRECTORY", state, TRUE);
+    dir = g_build_filename(state, "learned", NULL);
+    store = g_build_filename(dir, "hostB.jsonl", NULL);
+    for (guint i = 0; i < G_N_ELEMENTS(steps); i++) {
+        gint64 downtime, taught;
+
+        run_tune_shipped(&run, steps[i].scenario, simdir);
+        used[i] = learned_rate_used(&run);
+        downtime = assert_vfio_completed_within_cap(&run);
+        taught = recorded_rate(&run);
+        g_test_message("step %u: used %" G_GINT64_FORMAT " B/s, achieved %" G_GINT64_FORMAT
+                       " ms, taught %" G_GINT64_FORMAT " B/s (link %" G_GINT64_FORMAT " B/s)",
+                       i, used[i], downtime, taught, steps[i].link);
+        /* what a blackout measured is below the link it crossed */
+        g_assert_cmpint(taught, <, steps[i].link);
+        run_clear(&run);
+    }
+    /* nothing before two were taught; then below the fast link */
+    g_assert_cmpint(used[0], ==, 0);
+    g_assert_cmpint(used[1], ==, 0);
+    g_assert_cmpint(used[2], >, 0);
+    g_assert_cmpint(used[2], <, 1250000000);
+    /* the first migration on the slow link had only the fast link's rates */
+    g_assert_cmpint(used[3], <=, used[2]);
+    g_assert_cmpint(used[3], >, 500000000);
+    /* followed down: the vGPU on the slow link uses a rate below it */
+    g_assert_cmpint(used[4], <, used[3]);
+    g_assert_cmpint(used[4], <, 500000000);
+
+    g_unsetenv("STATE_DIRECTORY");
+    g_assert_cmpint(g_remove(store), ==, 0);
+    remove_any_store(dir);
+    g_assert_cmpint(g_rmdir(dir), ==, 0);
+    g_assert_cmpint(g_rmdir(state), ==, 0);
+    g_assert_cmpint(g_rmdir(simdir), ==, 0);
 }
 
 static void
@@ -1533,6 +1900,14 @@ main(int argc, char **argv)
         g_test_add_data_func(path, &swing_rows[i], test_rate_swing);
     }
     g_test_add_func("/cli-simulate/learned", test_learned);
+    g_test_add_func("/cli-simulate/learned-tune-shipped-vfio", test_learned_tune_shipped);
+    g_test_add_func("/cli-simulate/learned-link-slows", test_learned_link_slows);
+    for (gsize i = 0; i < G_N_ELEMENTS(below_link_rows); i++) {
+        g_autofree gchar *path =
+            g_strdup_printf("/cli-simulate/learned-below-link/%s-%s", below_link_rows[i].scenario,
+                            below_link_rows[i].qemu);
+        g_test_add_data_func(path, &below_link_rows[i], test_learned_below_link);
+    }
     g_test_add_func("/cli-simulate/human-output", test_human_output);
     g_test_add_func("/cli-simulate/events", test_events);
     g_test_add_func("/cli-simulate/simulator-dies", test_simulator_dies);

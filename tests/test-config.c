@@ -619,7 +619,7 @@ static const BadRow bad_rows[] = {
      CV_CONFIG_ERROR_UNKNOWN_KEY,
      "unknown key 'state-directory' in [daemon] (known: uri, poll-interval, dry-run, "
      "log-level, monitor-commands, metrics-file, history-max-size, history-keep, link, "
-     "learned-window, learned-min)"},
+     "learned-window, learned-min, migration-interface)"},
     {"unknown-domain-key", "bad-domain-unknown-key.conf", NULL, "bad-domain-unknown-key.conf", 3,
      CV_CONFIG_ERROR_UNKNOWN_KEY, "unknown key 'colour' in [domain:web-*] (known: policy)"},
     {"bad-unit", "bad-unit.conf", NULL, "bad-unit.conf", 3, CV_CONFIG_ERROR_BAD_UNIT,
@@ -716,6 +716,10 @@ static const BadRow bad_rows[] = {
     {"learned-window-zero", "bad-learned-window.conf", NULL, "bad-learned-window.conf", 2,
      CV_CONFIG_ERROR_BAD_VALUE,
      "learned-window: '0': expected a number of migrations from 1 to 100"},
+    {"migration-interface-path", "bad-migration-interface.conf", NULL,
+     "bad-migration-interface.conf", 3, CV_CONFIG_ERROR_BAD_VALUE,
+     "migration-interface: '../eth0': not a network interface name (1-15 characters, no '/' or "
+     "':')"},
     {"outside-change-word", "bad-outside-change.conf", NULL, "bad-outside-change.conf", 3,
      CV_CONFIG_ERROR_BAD_VALUE, "on-outside-change: 'ignore': expected yield or keep-tuning"},
     {"not-utf8", "bad-utf8.conf", NULL, "bad-utf8.conf", 2, CV_CONFIG_ERROR_PARSE,
@@ -840,6 +844,7 @@ test_daemon_keys(void)
     g_assert_cmpuint(cv_config_get_link_rate(config), ==, 1250000000);
     g_assert_cmpuint(cv_config_get_learned_window(config), ==, 8);
     g_assert_cmpuint(cv_config_get_learned_min(config), ==, 3);
+    g_assert_cmpstr(cv_config_get_migration_interface(config), ==, "bond0.100");
     g_assert_true(cv_config_get_policy(config, "shared-child")->switchover_learned);
     g_assert_cmpuint(cv_config_get_policy(config, "shared-child")->switchover_learned_max, ==,
                      3125000000);
@@ -975,7 +980,11 @@ test_shipped_conf(void)
 
     vfio = cv_config_get_policy(config, "vfio");
     g_assert_cmpuint(vfio->max_downtime_ms, ==, 5000);
+    /* learned: no rate in the engine's field until one is learned, no bound of its own */
+    g_assert_true(vfio->switchover_learned);
+    g_assert_cmpuint(vfio->switchover_learned_max, ==, 0);
     g_assert_cmpuint(vfio->switchover_bandwidth, ==, 0);
+    g_assert_false(def->switchover_learned);
     g_assert_cmpuint(vfio->n_escalation, ==, 2);
     g_assert_cmpint(vfio->escalation[0].action, ==, CV_ESCALATION_WAIT);
     g_assert_cmpint(vfio->escalation[1].action, ==, CV_ESCALATION_ABORT);

@@ -20,6 +20,7 @@
 #include "cv-daemon-fake.h"
 #include "cv-daemon.h"
 #include "cv-history.h"
+#include "cv-learned-store.h"
 #include "cv-runtime-doc.h"
 #include "cv-state-paths.h"
 #include "cv-state-store.h"
@@ -942,6 +943,124 @@ test_link_learned_at_most(Fixture *f, gconstpointer data)
         logged_free(l);
 }
 
+/* ---- switchover-bandwidth = learned ------------------------------------------------------- */
+
+typedef struct {
+    const gchar *name;
+    const gchar *speed; /* the fake sysfs speed file of eth9 (Mbit/s); NULL: no such file */
+    guint64 want;       /* the rate the third migration gets */
+    const gchar *link;  /* [daemon] link; NULL: off */
+} LearnedRow;
+
+/* 720 MB in 600 ms and 700 MB in 600 ms: the lowest is 1166666666 B/s */
+static const LearnedRow learned_rows[] = {
+    {"no-nic", NULL, 1166666666},
+    /* 8 Gbit/s = 1 GB/s: below what was learned, so it bounds it */
+    {"nic-bounds", "8000\n", 1000000000},
+    /* 40 Gbit/s: a bound above never raises the rate */
+    {"nic-above", "40000\n", 1166666666},
+    /* the kernel's "unknown" (no link, virtual device): bounds nothing */
+    {"nic-unknown", "-1\n", 1166666666},
+    {"nic-garbage", "fast\n", 1166666666},
+    /* a stated [daemon] link bounds it too, and does not raise it either */
+    {"link-bounds", NULL, 900000000, "900MB/s"},
+    {"link-above", NULL, 1166666666, "2GB/s"},
+};
+
+static void
+end_completed_with_bytes(Fixture *f, CvTarget *t, guint64 downtime, guint64 bytes)
+{
+    CvSample *s = cv_target_fake_get_sample(t);
+
+    if (bytes > 0)
+        cv_field_set(&s->ram_downtime_bytes, bytes);
+    end_with(f, t, CV_MIGRATION_STATUS_COMPLETED, downtime);
+}
+
+/* The daemon records each completed migration under the host-wide key ('any': it cannot tell
+ * the destination), says so in the outcome's history record, and a learned policy uses what
+ * was learned once learned-min migrations taught it, bounded by [daemon] migration-interface's
+ * speed (a fake sysfs under $CV_SYSFS_ROOT), never raised by it. A migration whose QEMU
+ * reported no downtime-bytes teaches nothing, and the history says why. */
+static void
+test_learned(Fixture *f, gconstpointer data)
+{
+    const LearnedRow *row = data;
+    g_autofree gchar *sys = g_build_filename(f->dir, "sys", NULL);
+    g_autofree gchar *nic_dir = g_build_filename(sys, "class", "net", "eth9", NULL);
+    g_autofree gchar *speed = g_build_filename(nic_dir, "speed", NULL);
+    g_autofree gchar *conf =
+        g_strdup_printf("[daemon]\nlearned-min = 2\nmigration-interface = eth9\nlink = %s\n\n%s"
+                        "switchover-bandwidth = learned\n",
+                        row->link != NULL ? row->link : "off", base_conf);
+    g_autofree gchar *store = NULL;
+    g_autoptr(GPtrArray) outcomes = NULL;
+    g_autoptr(GArray) seen = NULL;
+    g_autoptr(GError) error = NULL;
+    CvTarget *t[2] = {
+        add_migrating(f, "vm1", UUID1, NULL),
+        add_migrating(f, "vm2", UUID2, NULL),
+    };
+    CvTarget *bare, *vm4;
+    JsonObject *learned;
+    g_autoptr(JsonObject) doc = NULL;
+
+    g_assert_cmpint(g_mkdir_with_parents(nic_dir, 0755), ==, 0);
+    if (row->speed != NULL)
+        g_assert_true(g_file_set_contents(speed, row->speed, -1, NULL));
+    g_setenv("CV_SYSFS_ROOT", sys, TRUE);
+    write_conf(f, conf);
+    start_daemon(f, 0);
+    for (guint i = 0; i < 6; i++)
+        iterate(f, t, 2);
+    /* nothing learned yet: as off (no switchover bandwidth), or the stated [daemon] link */
+    g_assert_cmpuint(cv_target_fake_count(t[0], "set-switchover-bandwidth"), ==,
+                     row->link != NULL ? 1 : 0);
+    end_completed_with_bytes(f, t[0], 600, 720000000);
+    /* a QEMU without downtime-bytes (before 7.0, or libvirt's job statistics) teaches nothing */
+    bare = add_migrating(f, "vm3", UUID3, NULL);
+    cv_fake_host_hint(f->host, "vm3");
+    run_pending();
+    iterate(f, &bare, 1);
+    end_completed_with_bytes(f, bare, 600, 0);
+    end_completed_with_bytes(f, t[1], 600, 700000000);
+
+    outcomes = history_of(f, CV_HISTORY_EVENT_OUTCOME, NULL);
+    g_assert_cmpuint(outcomes->len, ==, 3);
+    learned = json_object_get_object_member(outcomes->pdata[0], "learned");
+    g_assert_true(json_object_get_boolean_member(learned, "recorded"));
+    g_assert_cmpstr(member(learned, "destination"), ==, "any");
+    g_assert_cmpint(json_object_get_int_member(learned, "blackout-bytes"), ==, 720000000);
+    g_assert_cmpint(json_object_get_int_member(learned, "rate"), ==, 1200000000);
+    learned = json_object_get_object_member(outcomes->pdata[1], "learned");
+    g_assert_cmpstr(member(outcomes->pdata[1], "domain"), ==, "vm3");
+    g_assert_false(json_object_get_boolean_member(learned, "recorded"));
+    g_assert_nonnull(strstr(member(learned, "why"), "no ram.downtime-bytes"));
+    seen = cv_learned_store_load(f->state_dir, "any", NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(seen->len, ==, 2);
+
+    vm4 = add_migrating(f, "vm4", UUID4, NULL);
+    cv_fake_host_hint(f->host, "vm4");
+    run_pending();
+    for (guint i = 0; i < 8; i++)
+        iterate(f, &vm4, 1);
+    g_assert_cmpuint(cv_target_fake_count(vm4, "set-switchover-bandwidth"), ==, 1);
+    g_assert_cmpuint(cv_target_fake_get_params(vm4)->avail_switchover_bandwidth.value, ==,
+                     row->want);
+    expect_log(G_LOG_LEVEL_MESSAGE, "vm4: tuning the outgoing migration with policy 'default'");
+    /* what `list` shows: the rate and where it came from */
+    doc = runtime_doc(f, "vm4");
+    g_assert_nonnull(doc);
+    g_assert_cmpint(json_object_get_int_member(doc, "switchover-rate"), ==, (gint64)row->want);
+    g_assert_true(g_str_has_prefix(member(doc, "rate-detail"), "learned from 2 migrations to any"));
+    g_unsetenv("CV_SYSFS_ROOT");
+    store = g_build_filename(f->state_dir, "learned", "any.jsonl", NULL);
+    g_assert_true(g_file_test(store, G_FILE_TEST_EXISTS));
+    for (Logged *l; (l = take_log("link: ")) != NULL;)
+        logged_free(l);
+}
+
 /* ---- the record cannot be written ------------------------------------------------------- */
 
 static void
@@ -1179,5 +1298,11 @@ main(int argc, char **argv)
     add("/daemon-migrations/fault/state-dir-full", test_fault_state_dir, GINT_TO_POINTER(FALSE));
     add("/daemon-migrations/fault/state-dir-read-only", test_fault_state_dir,
         GINT_TO_POINTER(TRUE));
+    for (gsize i = 0; i < G_N_ELEMENTS(learned_rows); i++) {
+        g_autofree gchar *path =
+            g_strdup_printf("/daemon-migrations/learned/%s", learned_rows[i].name);
+
+        add(path, test_learned, &learned_rows[i]);
+    }
     return g_test_run();
 }

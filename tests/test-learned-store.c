@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -81,6 +82,9 @@ test_roundtrip(Fixture *f, gconstpointer data)
     CvLearnedObservation a = obs(2000, 2), b = obs(3000, 4);
     guint skipped = 99;
 
+    /* a domain name is JSON-escaped on the way out */
+    g_strlcpy(b.domain, "vm \"\u03b2\"\\1", sizeof(b.domain));
+
     g_assert_no_error(error);
     g_assert_cmpuint(none->len, ==, 0);
     g_assert_true(cv_learned_store_append(f->dir, "b", &a, &error));
@@ -132,6 +136,7 @@ test_garbage_lines(Fixture *f, gconstpointer data)
         "{\"time-ms\":1,\"blackout-bytes\":1000.5,\"downtime-ms\":10}\n"
         "{\"time-ms\":1,\"blackout-bytes\":1000}\n"
         "{\"time-ms\":1,\"blackout-bytes\":1000,\"downtime-ms\":10,\"qemu-rate\":\"x\"}\n"
+        "{\"time-ms\":1,\"blackout-bytes\":1000,\"downtime-ms\":10,\"domain\":5}\n"
         "\n"
         "{\"time-ms\":2,\"blackout-bytes\":5000,\"downtime-ms\":10,\"qemu-rate\":3}\n"
         "{\"time-ms\":3,\"blackout-by";
@@ -142,7 +147,7 @@ test_garbage_lines(Fixture *f, gconstpointer data)
     g_assert_true(g_file_set_contents(path, text, -1, &error));
     list = cv_learned_store_load(f->dir, "b", &skipped, &error);
     g_assert_no_error(error);
-    g_assert_cmpuint(skipped, ==, 9);
+    g_assert_cmpuint(skipped, ==, 10);
     g_assert_cmpuint(list->len, ==, 2);
     g_assert_cmpuint(g_array_index(list, CvLearnedObservation, 1).blackout_bytes, ==, 5000);
     g_assert_cmpuint(g_array_index(list, CvLearnedObservation, 1).qemu_rate, ==, 3);
@@ -155,12 +160,63 @@ test_garbage_lines(Fixture *f, gconstpointer data)
     g_assert_cmpuint(list->len, ==, 3);
 }
 
+/* A destination's observation goes to the host-wide key too; one for the key itself once. */
+static void
+test_record_any(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GArray) b = NULL;
+    g_autoptr(GArray) any = NULL;
+    CvLearnedObservation o = obs(3000, 4);
+
+    g_assert_true(cv_learned_store_record(f->dir, "b", &o, &error));
+    g_assert_true(cv_learned_store_record(f->dir, CV_LEARNED_ANY_DESTINATION, &o, &error));
+    g_assert_no_error(error);
+    b = cv_learned_store_load(f->dir, "b", NULL, &error);
+    any = cv_learned_store_load(f->dir, CV_LEARNED_ANY_DESTINATION, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(b->len, ==, 1);
+    g_assert_cmpuint(any->len, ==, 2);
+}
+
+/* Root (the CLI, or a test) recording into a state directory that belongs to another user
+ * (the daemon's, virt-converge) leaves learned/ and its files to that user. */
+static void
+test_owner(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree gchar *dir = g_build_filename(f->dir, "learned", NULL);
+    g_autofree gchar *file = g_build_filename(dir, "b.jsonl", NULL);
+    CvLearnedObservation o = obs(3000, 4);
+    GStatBuf st;
+
+    if (geteuid() != 0) {
+        g_test_skip("needs root: only root can give files to another user");
+        return;
+    }
+    g_assert_cmpint(chown(f->dir, 4242, 4343), ==, 0);
+    g_assert_true(cv_learned_store_append(f->dir, "b", &o, &error));
+    g_assert_true(cv_learned_store_append(f->dir, "b", &o, &error));
+    g_assert_no_error(error);
+    g_assert_cmpint(g_stat(dir, &st), ==, 0);
+    g_assert_cmpuint(st.st_uid, ==, 4242);
+    g_assert_cmpuint(st.st_gid, ==, 4343);
+    g_assert_cmpint(g_stat(file, &st), ==, 0);
+    g_assert_cmpuint(st.st_uid, ==, 4242);
+    g_assert_cmpuint(st.st_gid, ==, 4343);
+    g_assert_cmpuint(st.st_mode & 0777, ==, 0640);
+}
+
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add("/learned-store/path", Fixture, NULL, fixture_set_up, test_path, fixture_tear_down);
     g_test_add("/learned-store/roundtrip", Fixture, NULL, fixture_set_up, test_roundtrip,
+               fixture_tear_down);
+    g_test_add("/learned-store/owner", Fixture, NULL, fixture_set_up, test_owner,
+               fixture_tear_down);
+    g_test_add("/learned-store/record-any", Fixture, NULL, fixture_set_up, test_record_any,
                fixture_tear_down);
     g_test_add("/learned-store/bounded", Fixture, NULL, fixture_set_up, test_bounded,
                fixture_tear_down);

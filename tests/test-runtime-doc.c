@@ -70,6 +70,8 @@ make_status(CvRuntimeStatus *st, CvSample *s, CvParams *p, CvDecision *d)
         .params = p,
         .decision = d,
         .rate_source = "stated",
+        .switchover_rate = 1250000000,
+        .rate_detail = "[daemon] link",
         .n_changes = 1,
         .domain_uuid = "4d5e6f70-8192-4a3b-8c4d-5e6f70819203",
         .link = &golden_link,

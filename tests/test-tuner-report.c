@@ -393,30 +393,69 @@ test_observe(void)
 
 /* ---- what a finished migration teaches switchover-bandwidth = learned -------------------- */
 
+#define NONE_ G_MAXUINT64 /* a counter QEMU did not report */
+#define MIB_ (G_GUINT64_CONSTANT(1) << 20)
+
 typedef struct {
     const gchar *name;
     CvTunerOutcome outcome;
-    guint64 precopy_remaining; /* system-wide remaining in precopy; 0 = not reported */
-    guint64 downtime_bytes;    /* ram.downtime-bytes at the end; 0 = not reported */
-    guint64 downtime_ms;       /* 0 = not reported */
+    gboolean vfio;             /* the guest has a VFIO device (vfio.transferred reported) */
+    guint64 precopy_remaining; /* system-wide remaining at the last precopy reading */
+    guint64 precopy_ram;       /* ram.remaining at that reading */
+    guint64 precopy_vfio;      /* vfio.transferred at that reading */
+    guint64 final_vfio;        /* vfio.transferred at the end */
+    guint64 downtime_bytes;    /* ram.downtime-bytes at the end */
+    guint64 downtime_ms;       /* downtime at the end */
     gboolean observed;
     guint64 bytes;
-    gboolean system_wide;
+    const gchar *why; /* in the reason or the note */
 } ObservationRow;
 
 static const ObservationRow observation_rows[] = {
-    /* the device state counts: the system-wide remaining, not RAM's downtime-bytes */
-    {"vgpu-system-wide", CV_TUNER_OUTCOME_COMPLETED, 2050846720, 4096, 2200, TRUE, 2050846720,
-     TRUE},
-    {"ram-only-downtime-bytes", CV_TUNER_OUTCOME_COMPLETED, 0, 314572800, 310, TRUE, 314572800,
-     FALSE},
+    /* RAM only: exactly what QEMU counted while the guest was stopped; the last precopy
+     * remaining (900 MiB here) is not used: precopy kept sending after that reading */
+    {"ram-downtime-bytes", CV_TUNER_OUTCOME_COMPLETED, FALSE, 900 * MIB_, 900 * MIB_, NONE_, NONE_,
+     600 * MIB_, 560, TRUE, 600 * MIB_, "ram.downtime-bytes"},
+    {"ram-7.2-no-system-wide", CV_TUNER_OUTCOME_COMPLETED, FALSE, NONE_, 900 * MIB_, NONE_, NONE_,
+     600 * MIB_, 560, TRUE, 600 * MIB_, "ram.downtime-bytes"},
+    /* the vGPU: RAM's downtime-bytes plus the device's stop-copy size (remaining less RAM) */
+    {"vgpu-11.1", CV_TUNER_OUTCOME_COMPLETED, TRUE, 2050846720 + 4 * MIB_, 4 * MIB_, 64 * MIB_,
+     64 * MIB_ + 2050801664, 4 * MIB_, 1800, TRUE, 4 * MIB_ + 2050801664,
+     "plus the VFIO device's stop-copy size"},
+    /* a device that claims more than it then sent (a garbage size): what it sent bounds it */
+    {"vgpu-garbage-size", CV_TUNER_OUTCOME_COMPLETED, TRUE, 100 * 1024 * MIB_ + 4 * MIB_, 4 * MIB_,
+     64 * MIB_, 64 * MIB_ + 2050801664, 4 * MIB_, 1800, TRUE, 4 * MIB_ + 2050801664,
+     "plus the VFIO device's stop-copy size"},
+    /* 7.2 with a vGPU: the device's share is not reported, nothing is recorded */
+    {"vgpu-7.2", CV_TUNER_OUTCOME_COMPLETED, TRUE, NONE_, 4 * MIB_, 64 * MIB_,
+     64 * MIB_ + 2050801664, 4 * MIB_, 1800, FALSE, 0, "before 11.1"},
+    /* libvirt's job statistics (or QEMU before 7.0): no downtime-bytes */
+    {"no-downtime-bytes", CV_TUNER_OUTCOME_COMPLETED, FALSE, NONE_, 900 * MIB_, NONE_, NONE_, NONE_,
+     560, FALSE, 0, "no ram.downtime-bytes"},
+    /* tiny blackouts: fixed costs dominate them */
+    {"tiny-bytes", CV_TUNER_OUTCOME_COMPLETED, FALSE, NONE_, 4 * MIB_, NONE_, NONE_, 4 * MIB_, 60,
+     FALSE, 0, "too small to measure the link"},
+    {"tiny-downtime", CV_TUNER_OUTCOME_COMPLETED, FALSE, NONE_, 4 * MIB_, NONE_, NONE_, 100 * MIB_,
+     40, FALSE, 0, "too small to measure the link"},
     /* the cap was broken, but the blackout measured the link all the same */
-    {"cap-broken", CV_TUNER_OUTCOME_COMPLETED, 2050846720, 0, 5400, TRUE, 2050846720, TRUE},
-    {"aborted", CV_TUNER_OUTCOME_ABORTED, 2050846720, 0, 0, FALSE, 0, FALSE},
-    {"failed", CV_TUNER_OUTCOME_FAILED, 2050846720, 0, 0, FALSE, 0, FALSE},
-    {"no-downtime", CV_TUNER_OUTCOME_COMPLETED, 2050846720, 0, 0, FALSE, 0, FALSE},
-    {"no-bytes", CV_TUNER_OUTCOME_COMPLETED, 0, 0, 300, FALSE, 0, FALSE},
+    {"cap-broken", CV_TUNER_OUTCOME_COMPLETED, FALSE, NONE_, 900 * MIB_, NONE_, NONE_, 6000 * MIB_,
+     5400, TRUE, 6000 * MIB_, "ram.downtime-bytes"},
+    {"aborted", CV_TUNER_OUTCOME_ABORTED, FALSE, NONE_, 900 * MIB_, NONE_, NONE_, NONE_, 0, FALSE,
+     0, "did not complete (aborted)"},
+    {"failed", CV_TUNER_OUTCOME_FAILED, FALSE, NONE_, 900 * MIB_, NONE_, NONE_, NONE_, 0, FALSE, 0,
+     "did not complete (failed)"},
+    {"no-downtime", CV_TUNER_OUTCOME_COMPLETED, FALSE, NONE_, 900 * MIB_, NONE_, NONE_, 600 * MIB_,
+     0, FALSE, 0, "no achieved downtime"},
 };
+
+static void
+set_or_absent(CvU64Field *field, guint64 value)
+{
+    if (value == NONE_)
+        field->state = CV_FIELD_ABSENT;
+    else
+        cv_field_set(field, value);
+}
 
 static void
 test_observation(gconstpointer data)
@@ -428,6 +467,7 @@ test_observation(gconstpointer data)
     CvTunerReportEnd end = {.outcome = row->outcome};
     CvLearnedObservation obs;
     const CvTunerSummary *sum;
+    gchar why[256] = "";
     CvPolicy policy;
     CvSample s;
 
@@ -437,16 +477,25 @@ test_observation(gconstpointer data)
     cv_sample_init(&s);
     s.status = CV_MIGRATION_STATUS_ACTIVE;
     cv_field_set(&s.ram_dirty_sync_count, 7);
-    if (row->precopy_remaining > 0)
-        cv_field_set(&s.remaining, row->precopy_remaining);
+    /* an older reading whose device share must not survive the last one's */
+    cv_field_set(&s.remaining, 1);
+    cv_field_set(&s.ram_remaining, 0);
+    cv_tuner_report_observe(report, &s);
+    set_or_absent(&s.remaining, row->precopy_remaining);
+    set_or_absent(&s.ram_remaining, row->precopy_ram);
+    if (row->vfio)
+        set_or_absent(&s.vfio_transferred, row->precopy_vfio);
     s.ram_mbps.state = CV_FIELD_VALID;
     s.ram_mbps.value = 8000.0; /* 1 GB/s */
     cv_tuner_report_observe(report, &s);
-    s.status = row->outcome == CV_TUNER_OUTCOME_FAILED ? CV_MIGRATION_STATUS_FAILED
-                                                       : CV_MIGRATION_STATUS_COMPLETED;
+    s.status = row->outcome == CV_TUNER_OUTCOME_FAILED    ? CV_MIGRATION_STATUS_FAILED
+               : row->outcome == CV_TUNER_OUTCOME_ABORTED ? CV_MIGRATION_STATUS_CANCELLED
+                                                          : CV_MIGRATION_STATUS_COMPLETED;
     s.remaining.state = CV_FIELD_ABSENT;
-    if (row->downtime_bytes > 0)
-        cv_field_set(&s.ram_downtime_bytes, row->downtime_bytes);
+    cv_field_set(&s.ram_remaining, 0);
+    if (row->vfio)
+        set_or_absent(&s.vfio_transferred, row->final_vfio);
+    set_or_absent(&s.ram_downtime_bytes, row->downtime_bytes);
     if (row->downtime_ms > 0)
         cv_field_set(&s.downtime_ms, row->downtime_ms);
     cv_tuner_report_observe(report, &s);
@@ -459,13 +508,18 @@ test_observation(gconstpointer data)
         g_assert_cmpint(sum->outcome, ==, CV_TUNER_OUTCOME_CAP_BROKEN);
     /* the end may have turned COMPLETED into CAP_BROKEN: either teaches */
     memset(&obs, 0xa5, sizeof(obs));
-    g_assert_cmpint(cv_tuner_summary_observation(sum, 1700000000000, 1250000000, &obs), ==,
-                    row->observed);
-    if (!row->observed)
+    g_assert_cmpint(
+        cv_tuner_summary_observation(sum, 1700000000000, 1250000000, &obs, why, sizeof(why)), ==,
+        row->observed);
+    if (!row->observed) {
+        g_test_message("why: %s", why);
+        g_assert_nonnull(strstr(why, row->why));
         return;
+    }
+    g_test_message("note: %s", sum->blackout_note);
+    g_assert_nonnull(strstr(sum->blackout_note, row->why));
     g_assert_cmpint(obs.time_ms, ==, 1700000000000);
     g_assert_cmpuint(obs.blackout_bytes, ==, row->bytes);
-    g_assert_cmpint(sum->blackout_bytes_system_wide, ==, row->system_wide);
     g_assert_cmpuint(obs.downtime_ms, ==, row->downtime_ms);
     g_assert_cmpuint(obs.qemu_rate, ==, 1000000000);
     g_assert_cmpuint(obs.stated_rate, ==, 1250000000);

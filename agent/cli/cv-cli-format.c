@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <string.h>
 
 #include <json-glib/json-glib.h>
 
@@ -1011,12 +1012,16 @@ format_learned_rule(const CvPolicy *p)
     return g_strdup_printf(
         "switchover-bandwidth = learned: the link's rate is learned from this host's completed "
         "migrations to the same destination, as the lowest of bytes sent while the guest was "
-        "stopped over the downtime it got, among the last learned-window ([daemon]) of them, "
-        "once learned-min exist%s. The blackout's fixed costs count as time, so the rate errs "
-        "low: a later switchover, never a longer pause. Until a rate is learned the policy "
-        "behaves as off. So far only virt-converge simulate --destination records migrations and "
-        "uses what they taught; virt-converged, tune and migrate do not yet: there it behaves as "
-        "off (virt-converged gives it [daemon] link when that is stated, within its at most).",
+        "stopped (RAM's downtime-bytes, plus a VFIO device's stop-copy size on QEMU 11.1+) over "
+        "the downtime it got, among the last learned-window ([daemon]) of them, once "
+        "learned-min exist%s. The blackout's fixed costs count as time, so the rate errs low: a "
+        "later switchover, never a longer pause. Blackouts under 64 MiB or 50 ms are not "
+        "recorded. [daemon] migration-interface's speed and link only lower it. Until a rate is "
+        "learned the policy behaves as off (virt-converged gives it [daemon] link when that is "
+        "stated). virt-converge migrate learns per destination host, tune and simulate per "
+        "--destination; virt-converged, which cannot tell a migration's destination, uses the "
+        "host-wide key 'any' (every migration is recorded there too). policy show NAME --for "
+        "DEST shows what was learned.",
         bound != NULL ? bound : "");
 }
 
@@ -1205,4 +1210,34 @@ cv_cli_format_policy_json(const CvPolicy *p)
     json_str(b, "on-outside-change", cv_config_outside_change_to_string(p->on_outside_change));
     json_builder_end_object(b);
     return json_finish(b);
+}
+
+gchar *
+cv_cli_format_destination_from_uri(const gchar *uri)
+{
+    g_autoptr(GUri) parsed = NULL;
+    const gchar *host;
+
+    if (uri == NULL)
+        return NULL;
+    /* QEMU's tcp:HOST:PORT */
+    if (g_str_has_prefix(uri, "tcp:") && !g_str_has_prefix(uri, "tcp://")) {
+        const gchar *h = uri + 4;
+        const gchar *colon = strrchr(h, ':');
+
+        if (*h == '[') {
+            const gchar *end = strchr(h, ']');
+
+            return end != NULL && end > h + 1 ? g_strndup(h + 1, (gsize)(end - h - 1)) : NULL;
+        }
+        return colon != NULL && colon > h ? g_strndup(h, (gsize)(colon - h)) : NULL;
+    }
+    parsed = g_uri_parse(uri, G_URI_FLAGS_NONE, NULL);
+    if (parsed == NULL)
+        return NULL;
+    host = g_uri_get_host(parsed);
+    /* qemu:///system, qemu+unix:///...: this host's own libvirt */
+    if (host == NULL || *host == '\0')
+        return g_strdup("localhost");
+    return g_ascii_strdown(host, -1);
 }

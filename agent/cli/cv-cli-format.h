@@ -75,4 +75,9 @@ gchar *cv_cli_format_watch(const CvCliWatchView *view);
 gchar *cv_cli_format_policy(const CvPolicy *policy);
 gchar *cv_cli_format_policy_json(const CvPolicy *policy);
 
+/* The key switchover-bandwidth = learned records a migration to @uri under: its host,
+ * lowercased (a libvirt URI, tcp://HOST:PORT, QEMU's tcp:HOST:PORT, [IPv6]); "localhost" for a
+ * URI without a host (qemu:///system); NULL when it does not parse. g_free. */
+gchar *cv_cli_format_destination_from_uri(const gchar *uri);
+
 G_END_DECLS

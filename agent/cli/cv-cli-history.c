@@ -86,6 +86,43 @@ rest_as_json(JsonObject *o)
     return json_to_string(root, FALSE);
 }
 
+/* What a completed migration taught switchover-bandwidth = learned (the outcome's "learned"):
+ * the blackout recorded and its rate, or why nothing was (only said for a completed one: the
+ * others cannot teach, and saying so on every cancel is noise). */
+static void
+describe_learned(GString *s, JsonObject *o)
+{
+    JsonNode *n =
+        json_object_has_member(o, "learned") ? json_object_get_member(o, "learned") : NULL;
+    JsonObject *l;
+    JsonNode *recorded;
+    gint64 bytes = 0, ms = 0, rate = 0;
+    gchar b[32], r[32];
+
+    if (n == NULL || !JSON_NODE_HOLDS_OBJECT(n))
+        return;
+    l = json_node_get_object(n);
+    recorded = json_object_has_member(l, "recorded") ? json_object_get_member(l, "recorded") : NULL;
+    if (recorded == NULL || !JSON_NODE_HOLDS_VALUE(recorded) ||
+        json_node_get_value_type(recorded) != G_TYPE_BOOLEAN)
+        return;
+    if (json_node_get_boolean(recorded) && num(l, "blackout-bytes", &bytes) && bytes >= 0 &&
+        num(l, "downtime-ms", &ms) && num(l, "rate", &rate) && rate >= 0) {
+        cv_format_bytes((guint64)bytes, b, sizeof(b));
+        cv_format_rate((guint64)rate, r, sizeof(r));
+        g_string_append_printf(s, "; learned %s in a %" G_GINT64_FORMAT " ms blackout = %s", b, ms,
+                               r);
+        append_if(s, " (", str(l, "source"));
+        if (str(l, "source") != NULL)
+            g_string_append_c(s, ')');
+        append_if(s, ", recorded under ", str(l, "destination"));
+    } else if (!json_node_get_boolean(recorded) &&
+               (g_strcmp0(str(o, "outcome"), "completed") == 0 ||
+                g_strcmp0(str(o, "outcome"), "cap-broken") == 0)) {
+        append_if(s, "; learned nothing: ", str(l, "why"));
+    }
+}
+
 static gchar *
 describe(const CvHistoryEntry *e)
 {
@@ -135,6 +172,7 @@ describe(const CvHistoryEntry *e)
         if (num(o, "changes", &v))
             g_string_append_printf(s, ", %" G_GINT64_FORMAT " change%s", v, v == 1 ? "" : "s");
         append_if(s, ": ", str(o, "message"));
+        describe_learned(s, o);
     } else if (g_str_equal(e->event, CV_HISTORY_EVENT_ATTACH)) {
         g_autofree gchar *limit = quantity(o, "downtime-limit-ms", "ms");
 

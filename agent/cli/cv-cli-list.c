@@ -140,11 +140,33 @@ print_json(GPtrArray *entries, const gchar *uri, const CvCliDaemonView *view)
     printf("%s\n", text);
 }
 
+/* The switchover rate the daemon gives the migration and where it came from (stated, learned
+ * from N migrations to DEST, [daemon] link, none); "-" when the daemon does not tune it or its
+ * document predates the fields. */
+static gchar *
+rate_text(JsonObject *doc)
+{
+    JsonNode *n = doc != NULL && json_object_has_member(doc, "switchover-rate")
+                      ? json_object_get_member(doc, "switchover-rate")
+                      : NULL;
+    const gchar *detail = doc != NULL ? cv_cli_daemon_doc_str(doc, "rate-detail") : NULL;
+    gint64 rate;
+    gchar r[32];
+
+    if (n == NULL || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_INT64)
+        return g_strdup("-");
+    rate = json_node_get_int(n);
+    if (rate <= 0)
+        return g_strdup_printf("none (%s)", detail != NULL ? detail : "QEMU's measured rate");
+    cv_format_rate((guint64)rate, r, sizeof(r));
+    return g_strdup_printf("%s %s", r, detail != NULL ? detail : "stated");
+}
+
 static void
 print_table(GPtrArray *entries, const CvCliDaemonView *view)
 {
-    printf("%-20s %5s %12s %9s %9s %-11s %-24s %s\n", "NAME", "ITER", "REMAINING", "EXPECTED",
-           "LIMIT", "VERDICT", "POLICY", "DAEMON");
+    printf("%-20s %5s %12s %9s %9s %-11s %-24s %-32s %s\n", "NAME", "ITER", "REMAINING", "EXPECTED",
+           "LIMIT", "VERDICT", "POLICY", "SWITCHOVER RATE", "DAEMON");
     for (guint i = 0; i < entries->len; i++) {
         ListEntry *e = g_ptr_array_index(entries, i);
         const CvSample *s = &e->row->sample;
@@ -158,6 +180,7 @@ print_table(GPtrArray *entries, const CvCliDaemonView *view)
 
         g_autofree gchar *policy = NULL;
         g_autofree gchar *tuned = NULL;
+        g_autofree gchar *rate = rate_text(e->daemon_doc);
 
         if (e->daemon_doc != NULL) {
             const gchar *source = cv_cli_daemon_doc_str(e->daemon_doc, "policy-source");
@@ -170,8 +193,8 @@ print_table(GPtrArray *entries, const CvCliDaemonView *view)
                 g_strdup_printf("%s (%s)", e->policy.name, cv_config_source_to_string(e->source));
             tuned = g_strdup(view != NULL ? "not tuned" : "no daemon");
         }
-        printf("%-20s %5s %12s %9s %9s %-11s %-24s %s\n", e->row->name, iter, remaining, expected,
-               limit, verdict_text(e), policy, tuned);
+        printf("%-20s %5s %12s %9s %9s %-11s %-24s %-32s %s\n", e->row->name, iter, remaining,
+               expected, limit, verdict_text(e), policy, rate, tuned);
     }
 }
 

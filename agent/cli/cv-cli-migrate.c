@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 
+#include "cv-cli-format.h"
 #include "cv-cli.h"
 #include "cv-target-libvirt.h"
 
@@ -63,6 +64,7 @@ cv_cli_migrate(CvCliGlobal *global, gint argc, gchar **argv)
     g_auto(CvCliDomain) dom = {0};
     g_autoptr(CvClock) clock = cv_clock_new_monotonic();
     g_autoptr(CvTarget) target = NULL;
+    g_autofree gchar *destination = NULL;
     CvTunerOptions options;
     CvTuner *tuner;
     guint flags = 0;
@@ -106,12 +108,16 @@ cv_cli_migrate(CvCliGlobal *global, gint argc, gchar **argv)
     }
     cv_tuner_options_init(&options);
     options.policy = dom.policy;
+    /* the data goes to --migrateuri's host when given, else to DESTURI's */
+    destination = cv_cli_format_destination_from_uri(migrate_uri != NULL ? migrate_uri : argv[2]);
+    if (!json)
+        printf("%s: %s\n", cv_target_libvirt_get_name(dom.target), dom.policy_note);
+    cv_cli_learned_use("migrate", config, destination, &options.policy, json);
     options.dry_run = dry_run;
     options.timeout_ms = (guint64)(timeout * 1000.0);
     options.start_uri = argv[2];
     cv_target_libvirt_set_migrate_options(dom.target, flags, (guint64)bandwidth, migrate_uri);
     if (!json) {
-        printf("%s: %s\n", cv_target_libvirt_get_name(dom.target), dom.policy_note);
         printf("%s: migrating to %s%s%s%s", cv_target_libvirt_get_name(dom.target), argv[2],
                live ? " (live" : " (offline-capable", p2p ? ", peer-to-peer" : "",
                tunnelled ? ", tunnelled" : "");
@@ -123,6 +129,8 @@ cv_cli_migrate(CvCliGlobal *global, gint argc, gchar **argv)
     target = g_steal_pointer(&dom.target);
     tuner = cv_tuner_new(target, clock, &options);
     rc = cv_cli_run_tuner(tuner, json);
+    cv_cli_learned_record("migrate", destination, cv_target_libvirt_get_name(target),
+                          &options.policy, cv_tuner_get_summary(tuner), json);
     /* libvirt's migrate call returns a moment after the end (it waits for the source QEMU
      * to exit): let it, rather than drop the connection under it */
     if (cv_migration_status_is_final(cv_tuner_get_summary(tuner)->final_status)) {

@@ -11,8 +11,6 @@
 #include <glib/gstdio.h>
 
 #include "cv-cli.h"
-#include "cv-learned-store.h"
-#include "cv-state-paths.h"
 #include "cv-target-qmp.h"
 #include "cv-tuner-report.h"
 
@@ -161,68 +159,6 @@ sim_stop(Sim *sim)
     g_clear_pointer(&sim->dir, g_free);
 }
 
-/* switchover-bandwidth = learned: what the completed migrations to @destination taught, given
- * to @policy when enough exist; said on stdout either way. */
-static void
-learn_rate(const gchar *config_file, const gchar *state_dir, const gchar *destination,
-           CvPolicy *policy, gboolean json)
-{
-    g_autoptr(GError) error = NULL;
-    g_autoptr(CvConfig) config = cv_cli_load_config(config_file, NULL);
-    g_autoptr(GArray) seen = NULL;
-    guint window =
-        config != NULL ? cv_config_get_learned_window(config) : CV_LEARNED_WINDOW_DEFAULT;
-    guint min_count = config != NULL ? cv_config_get_learned_min(config) : CV_LEARNED_MIN_DEFAULT;
-    guint skipped = 0;
-    CvLearnedRate learned;
-
-    seen = cv_learned_store_load(state_dir, destination, &skipped, &error);
-    if (seen == NULL) {
-        /* nothing learned is the safe reading of a store we cannot read: as off */
-        g_printerr("virt-converge: simulate: %s: %s; switchover-bandwidth learned treated as off\n",
-                   destination, error->message);
-        return;
-    }
-    cv_learned_rate_compute((const CvLearnedObservation *)(gpointer)seen->data, seen->len, window,
-                            min_count, policy->switchover_learned_max, 0, &learned);
-    cv_policy_apply_learned(policy, &learned);
-    if (json) {
-        g_autofree gchar *dest = g_strescape(destination, NULL);
-        g_autofree gchar *reason = g_strescape(learned.reason, NULL);
-
-        printf("{\"record\":\"learned\",\"destination\":\"%s\",\"known\":%s,\"rate\":"
-               "%" G_GUINT64_FORMAT
-               ",\"observations\":%u,\"window\":%u,\"skipped\":%u,\"reason\":\"%s\"}\n",
-               dest, learned.known ? "true" : "false", learned.rate, learned.n_valid,
-               learned.n_window, skipped, reason);
-    } else {
-        printf("learned: destination %s: %s%s\n", destination, learned.reason,
-               learned.known ? "" : "; switchover-bandwidth treated as off");
-    }
-}
-
-/* A completed migration to @destination teaches its link: stored for the next one. */
-static void
-record_observation(const gchar *state_dir, const gchar *destination, const CvPolicy *policy,
-                   const CvTunerSummary *summary, gboolean json)
-{
-    g_autoptr(GError) error = NULL;
-    CvLearnedObservation obs;
-
-    if (!cv_tuner_summary_observation(summary, g_get_real_time() / 1000,
-                                      policy->switchover_bandwidth, &obs))
-        return;
-    if (!cv_learned_store_append(state_dir, destination, &obs, &error)) {
-        g_printerr("virt-converge: simulate: not recorded for %s: %s\n", destination,
-                   error->message);
-        return;
-    }
-    if (!json)
-        printf("learned: recorded for %s: %" G_GUINT64_FORMAT " bytes in a %" G_GUINT64_FORMAT
-               " ms blackout\n",
-               destination, obs.blackout_bytes, obs.downtime_ms);
-}
-
 gint
 cv_cli_simulate(CvCliGlobal *global, gint argc, gchar **argv)
 {
@@ -231,7 +167,6 @@ cv_cli_simulate(CvCliGlobal *global, gint argc, gchar **argv)
     g_autofree gchar *qemu_version = NULL;
     g_autofree gchar *sim_path = NULL;
     g_autofree gchar *destination = NULL;
-    g_autofree gchar *state_dir = NULL;
     gboolean dry_run = FALSE, json = FALSE, no_events = FALSE;
     gint max_passes = 0;
     gint64 seed = 1;
@@ -298,8 +233,6 @@ cv_cli_simulate(CvCliGlobal *global, gint argc, gchar **argv)
         cv_cli_error("simulate", "%s", error->message);
         return CV_CLI_EXIT_ERROR;
     }
-    if (destination != NULL)
-        state_dir = cv_state_paths_state_dir();
     binary = find_simulator(sim_path);
     if (binary == NULL) {
         cv_cli_error("simulate", "virt-converge-sim not found (set CV_SIM_PATH or --simulator)");
@@ -320,8 +253,8 @@ cv_cli_simulate(CvCliGlobal *global, gint argc, gchar **argv)
     } else
         printf("simulate: scenario %s, QEMU %s semantics, speed %gx, seed %" G_GINT64_FORMAT "\n",
                argv[1], qemu_version, speed, seed);
-    if (destination != NULL && options.policy.switchover_learned)
-        learn_rate(config, state_dir, destination, &options.policy, json);
+    if (destination != NULL)
+        cv_cli_learned_use("simulate", config, destination, &options.policy, json);
     fflush(stdout);
 
     if (!sim_start(&sim, binary, argv[1], qemu_version, speed, seed, &error)) {
@@ -339,9 +272,9 @@ cv_cli_simulate(CvCliGlobal *global, gint argc, gchar **argv)
 
         cv_cli_error("simulate", "simulator output:\n%s", tail);
     }
-    if (destination != NULL && !dry_run)
-        record_observation(state_dir, destination, &options.policy, cv_tuner_get_summary(tuner),
-                           json);
+    if (destination != NULL)
+        cv_cli_learned_record("simulate", destination, argv[1], &options.policy,
+                              cv_tuner_get_summary(tuner), json);
     cv_tuner_free(tuner);
     g_clear_pointer(&target, cv_target_free);
     sim_stop(&sim);

@@ -17,6 +17,7 @@ cv_cli_tune(CvCliGlobal *global, gint argc, gchar **argv)
     g_autofree gchar *config = NULL;
     g_autofree gchar *migrate_uri = NULL;
     g_autofree gchar *monitor_commands = NULL;
+    g_autofree gchar *destination = NULL;
     gboolean dry_run = FALSE, json = FALSE, keep = FALSE, no_events = FALSE;
     gint max_passes = 0;
     gdouble timeout = 0.0, speed = 1.0, start_timeout = 60.0, poll = 1.0, qmp_timeout = 10.0;
@@ -42,6 +43,11 @@ cv_cli_tune(CvCliGlobal *global, gint argc, gchar **argv)
          "URI"},
         {"qmp-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &qmp_timeout,
          "how long a QMP command may wait for its reply, in real seconds (default 10)", "SECONDS"},
+        {"destination", 0, 0, G_OPTION_ARG_STRING, &destination,
+         "the host the migration goes to: a learned switchover-bandwidth uses what completed "
+         "migrations to it taught, and this one is recorded for it once completed (default: "
+         "the host-wide key 'any', as the daemon)",
+         "HOST"},
         {"keep", 0, 0, G_OPTION_ARG_NONE, &keep,
          "when watching stops early, leave the changes in place", NULL},
         {"no-events", 0, 0, G_OPTION_ARG_NONE, &no_events,
@@ -109,6 +115,11 @@ cv_cli_tune(CvCliGlobal *global, gint argc, gchar **argv)
         cv_cli_error("tune", "%s", error->message);
         return CV_CLI_EXIT_ERROR;
     }
+    if (destination != NULL && *destination == '\0') {
+        cv_cli_error("tune", "--destination must name a host");
+        return CV_CLI_EXIT_ERROR;
+    }
+    cv_cli_learned_use("tune", config, destination, &options.policy, json);
     options.dry_run = dry_run;
     options.keep = keep;
     options.max_iterations = (guint)max_passes;
@@ -127,6 +138,8 @@ cv_cli_tune(CvCliGlobal *global, gint argc, gchar **argv)
     }
     tuner = cv_tuner_new(target, clock, &options);
     rc = cv_cli_run_tuner(tuner, json);
+    cv_cli_learned_record("tune", destination, cv_target_get_description(target), &options.policy,
+                          cv_tuner_get_summary(tuner), json);
     /* The tuner, then its target (which drops the tuner's callbacks still in flight). */
     cv_tuner_free(tuner);
     g_clear_pointer(&target, cv_target_free);

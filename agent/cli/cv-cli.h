@@ -57,6 +57,16 @@ void cv_cli_apply_verbose(CvCliGlobal *global);
  * exists, else the built-in one. */
 CvConfig *cv_cli_load_config(const gchar *config_file, GError **error);
 
+/* switchover-bandwidth = learned (cv-cli-learned.c). Give a learned @policy what the migrations to
+ * @destination taught (NULL: the host-wide key), from the store in $STATE_DIRECTORY; say so on
+ * stdout (a "learned" record with @json). */
+void cv_cli_learned_use(const gchar *command, const gchar *config_file, const gchar *destination,
+                        CvPolicy *policy, gboolean json);
+/* Record what a completed migration of @domain (what stands for it; may be NULL) to
+ * @destination (NULL: the host-wide key) taught, or say why nothing was recorded. */
+void cv_cli_learned_record(const gchar *command, const gchar *destination, const gchar *domain,
+                           const CvPolicy *policy, const CvTunerSummary *summary, gboolean json);
+
 /* The policy to use: @name from @config_file (or the installed configuration), else the
  * built-in ones. */
 gboolean cv_cli_load_policy(const gchar *name, const gchar *config_file, CvPolicy *policy,

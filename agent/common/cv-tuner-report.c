@@ -22,6 +22,14 @@ struct _CvTunerReport {
     gboolean have_last;
     gboolean have_stopcopy;
     guint64 stopcopy_bytes;
+    /* What the learned rate's byte count needs (cv_tuner_summary_observation): the device share
+     * of the last precopy reading (system-wide remaining less ram.remaining, 11.1+), the VFIO
+     * bytes sent by then, and whether the guest has a VFIO device at all. */
+    gboolean have_device_stopcopy;
+    guint64 device_stopcopy;
+    gboolean have_vfio_precopy;
+    guint64 vfio_precopy_transferred;
+    gboolean saw_vfio;
 };
 
 const gchar *
@@ -307,6 +315,19 @@ cv_tuner_report_observe(CvTunerReport *report, const CvSample *s)
         report->have_stopcopy = TRUE;
         report->stopcopy_bytes = s->remaining.value;
     }
+    if (cv_sample_has_vfio(s))
+        report->saw_vfio = TRUE;
+    if (cv_migration_status_is_precopy(s->status)) {
+        /* the last precopy reading's, or unknown: never an older one's */
+        report->have_device_stopcopy = cv_field_valid(&s->remaining) &&
+                                       cv_field_valid(&s->ram_remaining) &&
+                                       s->remaining.value >= s->ram_remaining.value;
+        report->device_stopcopy =
+            report->have_device_stopcopy ? s->remaining.value - s->ram_remaining.value : 0;
+        report->have_vfio_precopy = cv_field_valid(&s->vfio_transferred);
+        report->vfio_precopy_transferred =
+            report->have_vfio_precopy ? s->vfio_transferred.value : 0;
+    }
     if (s->status == CV_MIGRATION_STATUS_ACTIVE)
         cv_tuner_report_pending_source(report, s);
 }
@@ -357,6 +378,8 @@ cv_tuner_report_attach(CvTunerReport *report, const CvParams *params, const CvPo
     g_return_if_fail(report != NULL && params != NULL && policy != NULL);
     events_note = cv_target_get_events_note(report->target);
     record.params = params;
+    if (params->vfio_devices == CV_TRI_YES)
+        report->saw_vfio = TRUE;
     record.policy = policy;
     record.dry_run = report->summary.dry_run;
     record.message = events_note;
@@ -487,6 +510,63 @@ cv_tuner_summary_check_cap(CvTunerSummary *sum, gboolean limit_is_ours, gchar *w
     return TRUE;
 }
 
+/* What the blackout of a completed migration carried, for the learned rate, only from counts
+ * that cannot read high (a rate read high makes QEMU switch over too early: the unsafe side):
+ * - RAM: `ram.downtime-bytes` (QEMU 7.0+), exactly the RAM bytes sent while the guest was
+ *   stopped. Not the last precopy `remaining`: precopy keeps sending after that reading, so it
+ *   counts bytes that went before the stop (a ram-hog run read 1.2 GB/s on a 1.25 GB/s link).
+ * - A VFIO device: its stop-copy size at the last precopy reading (system-wide remaining less
+ *   ram.remaining, 11.1+), at most what `vfio.transferred` grew by from that reading to the
+ *   end (the device cannot have sent more in the blackout than it sent in all). Before 11.1 the
+ *   device's share is not reported: nothing is recorded.
+ * Non-iterable device state is not counted: it makes the rate err low, the safe side. */
+static void
+summary_blackout(CvTunerReport *report, const CvSample *s)
+{
+    CvTunerSummary *sum = &report->summary;
+    guint64 device = 0;
+
+    sum->blackout_bytes.state = CV_FIELD_ABSENT;
+    sum->blackout_ram_bytes.state = CV_FIELD_ABSENT;
+    sum->blackout_device_bytes.state = CV_FIELD_ABSENT;
+    if (s == NULL || s->status != CV_MIGRATION_STATUS_COMPLETED) {
+        g_strlcpy(sum->blackout_note, "the migration did not complete", sizeof(sum->blackout_note));
+        return;
+    }
+    if (!cv_field_valid(&s->ram_downtime_bytes)) {
+        g_strlcpy(sum->blackout_note,
+                  "QEMU reported no ram.downtime-bytes (QEMU before 7.0, or libvirt's job "
+                  "statistics only): the bytes of the blackout are unknown",
+                  sizeof(sum->blackout_note));
+        return;
+    }
+    sum->blackout_ram_bytes = s->ram_downtime_bytes;
+    if (report->saw_vfio) {
+        if (!report->have_device_stopcopy) {
+            g_strlcpy(sum->blackout_note,
+                      "the guest has a VFIO device and this QEMU (before 11.1) does not report "
+                      "its stop-copy size: the bytes of the blackout are unknown",
+                      sizeof(sum->blackout_note));
+            return;
+        }
+        device = report->device_stopcopy;
+        if (report->have_vfio_precopy && cv_field_valid(&s->vfio_transferred) &&
+            s->vfio_transferred.value >= report->vfio_precopy_transferred)
+            device = MIN(device, s->vfio_transferred.value - report->vfio_precopy_transferred);
+        cv_field_set(&sum->blackout_device_bytes, device);
+    }
+    if (device > G_MAXUINT64 - s->ram_downtime_bytes.value) {
+        g_strlcpy(sum->blackout_note, "the blackout's byte counts overflow",
+                  sizeof(sum->blackout_note));
+        return;
+    }
+    cv_field_set(&sum->blackout_bytes, s->ram_downtime_bytes.value + device);
+    g_strlcpy(sum->blackout_note,
+              report->saw_vfio ? "ram.downtime-bytes plus the VFIO device's stop-copy size"
+                               : "ram.downtime-bytes",
+              sizeof(sum->blackout_note));
+}
+
 void
 cv_tuner_report_end(CvTunerReport *report, const CvTunerReportEnd *end, const gchar *format, ...)
 {
@@ -510,14 +590,7 @@ cv_tuner_report_end(CvTunerReport *report, const CvTunerReportEnd *end, const gc
         if (cv_sample_throughput(s, &rate))
             cv_field_set(&sum->final_rate, rate);
     }
-    /* The device state goes only while the guest is stopped, and RAM's downtime-bytes does not
-     * count it: the last system-wide remaining does. */
-    if (report->have_stopcopy) {
-        cv_field_set(&sum->blackout_bytes, report->stopcopy_bytes);
-        sum->blackout_bytes_system_wide = TRUE;
-    } else if (s != NULL && cv_field_valid(&s->ram_downtime_bytes)) {
-        cv_field_set(&sum->blackout_bytes, s->ram_downtime_bytes.value);
-    }
+    summary_blackout(report, s);
     if (report->have_stopcopy && report->switchover_bandwidth > 0) {
         gdouble ms =
             ceil((gdouble)report->stopcopy_bytes * 1000.0 / (gdouble)report->switchover_bandwidth);
@@ -550,13 +623,39 @@ cv_tuner_report_emit_summary(CvTunerReport *report)
 
 gboolean
 cv_tuner_summary_observation(const CvTunerSummary *sum, gint64 time_ms, guint64 stated_rate,
-                             CvLearnedObservation *obs)
+                             CvLearnedObservation *obs, gchar *why, gsize why_len)
 {
+    gchar b[32];
+
     g_return_val_if_fail(sum != NULL && obs != NULL, FALSE);
-    if (sum->outcome != CV_TUNER_OUTCOME_COMPLETED && sum->outcome != CV_TUNER_OUTCOME_CAP_BROKEN)
+    if (sum->outcome != CV_TUNER_OUTCOME_COMPLETED && sum->outcome != CV_TUNER_OUTCOME_CAP_BROKEN) {
+        if (why != NULL)
+            g_snprintf(why, why_len, "the migration did not complete (%s): no blackout to measure",
+                       cv_tuner_outcome_to_string(sum->outcome));
         return FALSE;
-    if (!cv_field_valid(&sum->downtime_ms) || !cv_field_valid(&sum->blackout_bytes))
+    }
+    if (!cv_field_valid(&sum->downtime_ms)) {
+        if (why != NULL)
+            g_strlcpy(why, "QEMU reported no achieved downtime", why_len);
         return FALSE;
+    }
+    if (!cv_field_valid(&sum->blackout_bytes)) {
+        if (why != NULL)
+            g_strlcpy(why, sum->blackout_note, why_len);
+        return FALSE;
+    }
+    if (!cv_learned_blackout_measurable(sum->blackout_bytes.value, sum->downtime_ms.value)) {
+        if (why != NULL) {
+            cv_format_bytes(sum->blackout_bytes.value, b, sizeof(b));
+            g_snprintf(why, why_len,
+                       "a blackout of %s in %" G_GUINT64_FORMAT
+                       " ms is too small to measure the link (the floor is %u MiB and %u ms: "
+                       "fixed costs dominate a smaller one)",
+                       b, sum->downtime_ms.value, (guint)(CV_LEARNED_MIN_BLACKOUT_BYTES >> 20),
+                       (guint)CV_LEARNED_MIN_DOWNTIME_MS);
+        }
+        return FALSE;
+    }
     memset(obs, 0, sizeof(*obs));
     obs->time_ms = time_ms;
     obs->blackout_bytes = sum->blackout_bytes.value;

@@ -104,9 +104,12 @@ gboolean cv_tuner_summary_check_cap(CvTunerSummary *summary, gboolean limit_is_o
 
 /* What a finished migration teaches about its destination's link (cv-policy-learned.h), from
  * @summary, completed at @time_ms (unix ms) under a policy that stated @stated_rate (0: none).
- * FALSE unless it completed (CAP_BROKEN included: its blackout measured the link all the same)
- * with a valid achieved downtime and blackout bytes; the statistic judges the values. */
+ * FALSE, with the reason in @why (may be NULL), unless it completed (CAP_BROKEN included: its
+ * blackout measured the link all the same) with a valid achieved downtime, a trustworthy byte
+ * count for the blackout (summary->blackout_note says which, or why there is none) and a
+ * blackout above the floor (cv_learned_blackout_measurable()). */
 gboolean cv_tuner_summary_observation(const CvTunerSummary *summary, gint64 time_ms,
-                                      guint64 stated_rate, CvLearnedObservation *observation);
+                                      guint64 stated_rate, CvLearnedObservation *observation,
+                                      gchar *why, gsize why_len);
 
 G_END_DECLS

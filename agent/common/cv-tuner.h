@@ -156,11 +156,13 @@ typedef struct {
     gboolean cap_broken;
     guint n_epochs;     /* times the pass counter went back (a new migration on the same QEMU) */
     guint n_reconnects; /* connections re-opened after timeouts or a closed socket */
-    /* What the blackout carried, for switchover-bandwidth = learned: the system-wide remaining
-     * at the last precopy reading (RAM + device state, QEMU 11.1+), else RAM's downtime-bytes
-     * from the last reading. ABSENT when neither is known. */
+    /* What the blackout carried, for switchover-bandwidth = learned: RAM's downtime-bytes plus,
+     * with a VFIO device, its stop-copy size at the last precopy reading (11.1+). ABSENT when no
+     * trustworthy count exists; blackout_note says which source, or why none. */
     CvU64Field blackout_bytes;
-    gboolean blackout_bytes_system_wide;
+    CvU64Field blackout_ram_bytes;
+    CvU64Field blackout_device_bytes;
+    gchar blackout_note[160];
     CvU64Field final_rate; /* QEMU's mbps at the last reading, in bytes/s */
 } CvTunerSummary;
 

@@ -21,8 +21,10 @@
 
 #include "cv-daemon-log.h"
 #include "cv-daemon-private.h"
+#include "cv-learned-store.h"
 #include "cv-runtime-doc.h"
 #include "cv-state-store.h"
+#include "cv-tuner-report.h"
 
 #define START_TIMEOUT_MS 15000
 
@@ -128,6 +130,8 @@ write_runtime(CvDaemonMigration *m)
         .params = m->have_params ? &m->params : NULL,
         .decision = m->have_decision ? &m->decision : NULL,
         .rate_source = m->policy.switchover_bandwidth > 0 ? "stated" : "measured",
+        .switchover_rate = m->policy.switchover_bandwidth,
+        .rate_detail = m->rate_source,
         .n_changes = m->n_changes,
     };
 
@@ -568,6 +572,60 @@ record_still_needed(const CvTunerSummary *sum)
     return sum->restore_skipped || sum->n_restore_failures > 0 || sum->n_restores_unverified > 0;
 }
 
+/* A completed migration teaches the link its blackout crossed: recorded under the host-wide
+ * key (the daemon cannot tell the destination, virt-converged(8)), and said in the outcome's
+ * history record, "learned": what was recorded, or why nothing was. */
+static void
+learn(CvDaemonMigration *m, const CvTunerSummary *sum, JsonBuilder *b)
+{
+    CvLogContext ctx = log_context(m);
+    g_autoptr(GError) error = NULL;
+    CvLearnedObservation obs;
+    gchar why[256] = "";
+    gboolean recorded = FALSE;
+
+    if (sum->dry_run)
+        g_strlcpy(why, "a dry run", sizeof(why));
+    else if (cv_tuner_summary_observation(sum, g_get_real_time() / 1000,
+                                          m->policy.switchover_bandwidth, &obs, why, sizeof(why))) {
+        g_strlcpy(obs.domain, m->domain, sizeof(obs.domain));
+        recorded =
+            cv_learned_store_record(m->daemon->state_dir, CV_LEARNED_ANY_DESTINATION, &obs, &error);
+        if (!recorded) {
+            g_snprintf(why, sizeof(why), "cannot record: %s", error->message);
+            cv_log_migration(G_LOG_LEVEL_WARNING, NULL, &ctx, NULL, "%s: learned rate: %s",
+                             m->domain, why);
+        }
+    }
+    if (recorded) {
+        gchar rate[32];
+
+        cv_format_rate(cv_learned_effective_rate(&obs), rate, sizeof(rate));
+        cv_log_migration(G_LOG_LEVEL_INFO, NULL, &ctx, NULL,
+                         "%s: learned: %" G_GUINT64_FORMAT " bytes in a %" G_GUINT64_FORMAT
+                         " ms blackout (%s), recorded under '%s'",
+                         m->domain, obs.blackout_bytes, obs.downtime_ms, rate,
+                         CV_LEARNED_ANY_DESTINATION);
+    } else if (sum->outcome == CV_TUNER_OUTCOME_COMPLETED ||
+               sum->outcome == CV_TUNER_OUTCOME_CAP_BROKEN) {
+        g_debug("%s: learned: nothing recorded: %s", m->domain, why);
+    }
+    json_builder_set_member_name(b, "learned");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "recorded");
+    json_builder_add_boolean_value(b, recorded);
+    json_str(b, "destination", CV_LEARNED_ANY_DESTINATION);
+    if (recorded) {
+        json_u64(b, "blackout-bytes", obs.blackout_bytes);
+        json_u64(b, "downtime-ms", obs.downtime_ms);
+        json_u64(b, "rate", cv_learned_effective_rate(&obs));
+        json_str(b, "source", sum->blackout_note);
+    } else {
+        json_str(b, "why", why);
+    }
+    json_builder_end_object(b);
+}
+
 static void
 on_summary(CvDaemonMigration *m, const CvTunerSummary *sum)
 {
@@ -629,6 +687,7 @@ on_summary(CvDaemonMigration *m, const CvTunerSummary *sum)
     json_builder_set_member_name(b, "yielded");
     json_builder_add_boolean_value(b, m->yielded);
     json_str(b, "record", record_fate);
+    learn(m, sum, b);
     cv_daemon_history_append(m->daemon, b);
     cv_metrics_count_outcome(m->daemon->metrics, outcome);
     cv_metrics_remove_migration(m->daemon->metrics, m->id);
@@ -731,10 +790,12 @@ cv_daemon_migration_new(CvDaemon *d, CvDaemonWatch *watch, const CvDaemonDomain 
     }
     if (record != NULL)
         by_record = cv_daemon_policy_for(d, m->domain, m->metadata, record->policy, &m->policy,
-                                         &source, &why);
+                                         &source, &why, &m->rate_source);
     if (!by_record) {
         g_clear_pointer(&why, g_free);
-        cv_daemon_policy_for(d, m->domain, m->metadata, NULL, &m->policy, &source, &why);
+        g_clear_pointer(&m->rate_source, g_free);
+        cv_daemon_policy_for(d, m->domain, m->metadata, NULL, &m->policy, &source, &why,
+                             &m->rate_source);
     }
     m->policy_source = by_record ? "record" : policy_source_name(source);
     m->policy_why = g_steal_pointer(&why);
@@ -818,12 +879,13 @@ cv_daemon_migration_reload(CvDaemonMigration *m)
     CvPolicy fresh;
     g_autofree gchar *why = NULL;
     g_autofree gchar *sha = NULL;
+    g_autofree gchar *rate_source = NULL;
     CvLogContext ctx = log_context(m);
 
     if (m->finished)
         return;
-    if (!cv_daemon_policy_for(m->daemon, m->domain, m->metadata, m->policy.name, &fresh, NULL,
-                              &why)) {
+    if (!cv_daemon_policy_for(m->daemon, m->domain, m->metadata, m->policy.name, &fresh, NULL, &why,
+                              &rate_source)) {
         cv_log_migration(G_LOG_LEVEL_MESSAGE, CV_LOG_ID_RELOAD, &ctx, NULL,
                          "%s: policy '%s' is no longer defined: the migration keeps the version "
                          "it started with",
@@ -840,6 +902,8 @@ cv_daemon_migration_reload(CvDaemonMigration *m)
     if (m->in_link && fresh.switchover_bandwidth == 0)
         link_release(m, "its policy states no rate any more");
     m->policy = fresh;
+    g_free(m->rate_source);
+    m->rate_source = g_steal_pointer(&rate_source);
     g_free(m->policy_sha256);
     m->policy_sha256 = g_steal_pointer(&sha);
     m->in_link = m->policy.switchover_bandwidth > 0;
@@ -865,6 +929,7 @@ cv_daemon_migration_free(CvDaemonMigration *m)
     g_free(m->uuid);
     g_free(m->policy_sha256);
     g_free(m->policy_why);
+    g_free(m->rate_source);
     g_free(m->yield_reason);
     g_free(m);
 }

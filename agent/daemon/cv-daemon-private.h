@@ -87,10 +87,14 @@ CvDaemonMigration *cv_daemon_find_migration_by_id(CvDaemon *daemon, const gchar 
 /* The policy a domain is tuned with: @by_name (a record's, at adoption) or the resolution of
  * architecture.md (metadata > [domain:GLOB] > vfio > default), then the domain's metadata
  * overrides, then [daemon] link for a policy that states no switchover-bandwidth (or more than
- * the link). FALSE when @by_name is not defined. *@why (may be NULL) says how. */
+ * the link), or for a learned one what this host's migrations taught (under the host-wide
+ * key). FALSE when @by_name is not defined. *@why (may be NULL) says how; *@rate_source (may
+ * be NULL; g_free) where the switchover rate comes from: "stated", "learned from N migrations
+ * to any", "[daemon] link", "the policy's at most", or "none". */
 gboolean cv_daemon_policy_for(const CvDaemon *daemon, const gchar *domain,
                               const CvConfigMetadata *metadata, const gchar *by_name,
-                              CvPolicy *policy, CvConfigSource *source, gchar **why);
+                              CvPolicy *policy, CvConfigSource *source, gchar **why,
+                              gchar **rate_source);
 /* SHA-256 of the policy's full text (what a record names, what a reload compares). */
 gchar *cv_daemon_policy_sha256(const CvPolicy *policy);
 
@@ -106,6 +110,7 @@ struct _CvDaemonMigration {
     gchar *policy_sha256;
     const gchar *policy_source; /* "metadata", "domain", "vfio", "default", "record" */
     gchar *policy_why;
+    gchar *rate_source;         /* cv_daemon_policy_for()'s */
     CvConfigMetadata *metadata; /* NULL: none or unreadable */
     CvTarget *target;
     CvTuner *tuner;

@@ -69,6 +69,7 @@
 #include "cv-daemon-log.h"
 #include "cv-daemon-notify.h"
 #include "cv-daemon-private.h"
+#include "cv-learned-store.h"
 #include "cv-restore-ledger.h"
 #include "cv-runtime-doc.h"
 #include "cv-state-paths.h"
@@ -165,10 +166,12 @@ cv_daemon_policy_sha256(const CvPolicy *policy)
 
 gboolean
 cv_daemon_policy_for(const CvDaemon *d, const gchar *domain, const CvConfigMetadata *metadata,
-                     const gchar *by_name, CvPolicy *policy, CvConfigSource *source, gchar **why)
+                     const gchar *by_name, CvPolicy *policy, CvConfigSource *source, gchar **why,
+                     gchar **rate_source)
 {
     guint64 link = cv_config_get_link_rate(d->config);
     g_autofree gchar *how = NULL;
+    g_autofree gchar *from = NULL;
 
     if (by_name != NULL) {
         const CvPolicy *found = cv_config_get_policy(d->config, by_name);
@@ -186,6 +189,52 @@ cv_daemon_policy_for(const CvDaemon *d, const gchar *domain, const CvConfigMetad
                                     metadata != NULL && cv_config_metadata_has_vfio(metadata),
                                     policy, source, &how);
     }
+    /* switchover-bandwidth = learned: what this host's completed migrations taught, under the
+     * host-wide key (the daemon cannot tell where a migration goes), bounded by the policy's
+     * at most, the migration interface's speed and the stated [daemon] link: none raises it */
+    if (policy->switchover_learned) {
+        g_autoptr(GError) error = NULL;
+        g_autofree gchar *nic_why = NULL;
+        const gchar *iface = cv_config_get_migration_interface(d->config);
+        guint64 nic = iface != NULL ? cv_learned_nic_speed(iface, &nic_why) : 0;
+        CvLearnedRate learned;
+        gchar *more;
+
+        if (!cv_learned_store_apply(
+                d->state_dir, CV_LEARNED_ANY_DESTINATION, cv_config_get_learned_window(d->config),
+                cv_config_get_learned_min(d->config), nic, policy, &learned, &error)) {
+            more = g_strdup_printf("%s; learned rate unreadable (%s)", how, error->message);
+            g_free(how);
+            how = more;
+        } else if (learned.known) {
+            gboolean by_link = link > 0 && policy->switchover_bandwidth > link;
+
+            /* the stated link bounds it too, never raises it */
+            if (by_link)
+                policy->switchover_bandwidth = link;
+            more = g_strdup_printf(
+                "%s; switchover-bandwidth %s (host-wide key '%s')%s%s%s", how, learned.reason,
+                CV_LEARNED_ANY_DESTINATION, nic_why != NULL ? "; migration-interface " : "",
+                nic_why != NULL ? nic_why : "", by_link ? "; bounded by [daemon] link" : "");
+            g_free(how);
+            how = more;
+            if (why != NULL)
+                *why = g_steal_pointer(&how);
+            if (rate_source != NULL)
+                *rate_source =
+                    g_strdup_printf("learned from %u migration%s to %s%s", learned.n_window,
+                                    learned.n_window == 1 ? "" : "s", CV_LEARNED_ANY_DESTINATION,
+                                    learned.bounded || by_link ? ", bounded" : "");
+            return TRUE;
+        } else {
+            more = g_strdup_printf("%s; switchover-bandwidth learned (host-wide key '%s'): %s%s",
+                                   how, CV_LEARNED_ANY_DESTINATION, learned.reason,
+                                   nic_why != NULL ? "; migration-interface " : "");
+            g_free(how);
+            how = nic_why != NULL ? g_strconcat(more, nic_why, NULL) : g_strdup(more);
+            g_free(more);
+        }
+    }
     /* `learned, at most RATE` is the policy's promise: the stated link does not lift it */
     if (link > 0 && policy->switchover_learned && policy->switchover_learned_max > 0 &&
         policy->switchover_learned_max < link) {
@@ -199,6 +248,7 @@ cv_daemon_policy_for(const CvDaemon *d, const gchar *domain, const CvConfigMetad
         g_free(how);
         how = more;
         policy->switchover_bandwidth = policy->switchover_learned_max;
+        from = g_strdup("the policy's at most");
     } else if (link > 0 &&
                (policy->switchover_bandwidth == 0 || policy->switchover_bandwidth > link)) {
         gchar rate[32];
@@ -211,9 +261,14 @@ cv_daemon_policy_for(const CvDaemon *d, const gchar *domain, const CvConfigMetad
         g_free(how);
         how = more;
         policy->switchover_bandwidth = link;
+        from = g_strdup("[daemon] link");
     }
     if (why != NULL)
         *why = g_steal_pointer(&how);
+    if (rate_source != NULL)
+        *rate_source = from != NULL                       ? g_steal_pointer(&from)
+                       : policy->switchover_bandwidth > 0 ? g_strdup("stated")
+                                                          : g_strdup("none");
     return TRUE;
 }
 

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 
@@ -79,6 +80,13 @@ parse_line(const gchar *line, CvLearnedObservation *obs)
         return FALSE;
     if (json_object_has_member(o, "stated-rate") && !read_u64(o, "stated-rate", &obs->stated_rate))
         return FALSE;
+    if (json_object_has_member(o, "domain")) {
+        JsonNode *n = json_object_get_member(o, "domain");
+
+        if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
+            return FALSE;
+        g_strlcpy(obs->domain, json_node_get_string(n), sizeof(obs->domain));
+    }
     return TRUE;
 }
 
@@ -127,6 +135,26 @@ cv_learned_store_load(const gchar *state_dir, const gchar *destination, guint *n
     return load_file(path, n_skipped, error);
 }
 
+/* The CLI run as root records into the daemon's state directory: what it creates there must
+ * belong to the directory's owner (the virt-converge user), or the daemon, which runs as that
+ * user, could no longer write its own store. */
+static gboolean
+match_owner(const gchar *state_dir, const gchar *path, GError **error)
+{
+    GStatBuf st;
+
+    if (geteuid() != 0 || g_stat(state_dir, &st) != 0 || (st.st_uid == 0 && st.st_gid == 0))
+        return TRUE;
+    if (chown(path, st.st_uid, st.st_gid) != 0) {
+        int saved = errno;
+
+        g_set_error(error, CV_STATE_ERROR, CV_STATE_ERROR_IO,
+                    "%s: cannot give it to %s's owner: %s", path, state_dir, g_strerror(saved));
+        return FALSE;
+    }
+    return TRUE;
+}
+
 gboolean
 cv_learned_store_append(const gchar *state_dir, const gchar *destination,
                         const CvLearnedObservation *observation, GError **error)
@@ -150,6 +178,8 @@ cv_learned_store_append(const gchar *state_dir, const gchar *destination,
                     "%s: %s", dir, g_strerror(saved));
         return FALSE;
     }
+    if (!match_owner(state_dir, dir, error))
+        return FALSE;
     list = load_file(path, NULL, error);
     if (list == NULL)
         return FALSE;
@@ -158,14 +188,90 @@ cv_learned_store_append(const gchar *state_dir, const gchar *destination,
     for (guint i = first; i < list->len; i++) {
         const CvLearnedObservation *o = &g_array_index(list, CvLearnedObservation, i);
 
+        if (o->domain[0] != '\0') {
+            g_autoptr(JsonNode) node = json_node_init_string(json_node_alloc(), o->domain);
+            g_autofree gchar *quoted = json_to_string(node, FALSE);
+
+            g_string_append_printf(out, "{\"domain\":%s,", quoted);
+        } else
+            g_string_append_c(out, '{');
         g_string_append_printf(
             out,
-            "{\"time-ms\":%" G_GINT64_FORMAT ",\"blackout-bytes\":%" G_GUINT64_FORMAT
+            "\"time-ms\":%" G_GINT64_FORMAT ",\"blackout-bytes\":%" G_GUINT64_FORMAT
             ",\"downtime-ms\":%" G_GUINT64_FORMAT ",\"qemu-rate\":%" G_GUINT64_FORMAT
             ",\"stated-rate\":%" G_GUINT64_FORMAT "}\n",
             MAX(o->time_ms, 0), MIN(o->blackout_bytes, (guint64)G_MAXINT64),
             MIN(o->downtime_ms, (guint64)G_MAXINT64), MIN(o->qemu_rate, (guint64)G_MAXINT64),
             MIN(o->stated_rate, (guint64)G_MAXINT64));
     }
-    return cv_atomic_file_replace(path, out->str, out->len, 0640, CV_ATOMIC_FILE_DURABLE, error);
+    if (!cv_atomic_file_replace(path, out->str, out->len, 0640, CV_ATOMIC_FILE_DURABLE, error))
+        return FALSE;
+    return match_owner(state_dir, path, error);
+}
+
+guint64
+cv_learned_nic_speed(const gchar *iface, gchar **why)
+{
+    const gchar *root = g_getenv("CV_SYSFS_ROOT");
+    g_autofree gchar *path = NULL;
+    g_autofree gchar *text = NULL;
+    g_autoptr(GError) error = NULL;
+    gint64 mbit = 0;
+
+    g_return_val_if_fail(iface != NULL, 0);
+    if (root == NULL || *root == '\0')
+        root = CV_LEARNED_SYSFS_ROOT;
+    path = g_build_filename(root, "class", "net", iface, "speed", NULL);
+    if (!g_file_get_contents(path, &text, NULL, &error)) {
+        if (why != NULL)
+            *why = g_strdup_printf("%s: %s", path, error->message);
+        return 0;
+    }
+    g_strstrip(text);
+    if (!g_ascii_string_to_signed(text, 10, G_MININT64, G_MAXINT64, &mbit, NULL) || mbit <= 0 ||
+        mbit > 100000000) {
+        /* the kernel says -1 (SPEED_UNKNOWN) when the link is down or the device has no speed */
+        if (why != NULL)
+            *why = g_strdup_printf("%s: '%.32s' is not a known speed", path, text);
+        return 0;
+    }
+    if (why != NULL)
+        *why = g_strdup_printf("%s: %" G_GINT64_FORMAT " Mbit/s", path, mbit);
+    return (guint64)mbit * 1000000 / 8;
+}
+
+gboolean
+cv_learned_store_apply(const gchar *state_dir, const gchar *destination, guint window,
+                       guint min_count, guint64 nic_speed, CvPolicy *policy, CvLearnedRate *out,
+                       GError **error)
+{
+    g_autoptr(GArray) seen = NULL;
+    guint skipped = 0;
+
+    g_return_val_if_fail(policy != NULL && out != NULL, FALSE);
+    memset(out, 0, sizeof(*out));
+    out->from_index = -1;
+    if (!policy->switchover_learned)
+        return TRUE;
+    seen = cv_learned_store_load(state_dir, destination, &skipped, error);
+    if (seen == NULL)
+        return FALSE;
+    cv_learned_rate_compute((const CvLearnedObservation *)(gpointer)seen->data, seen->len, window,
+                            min_count, policy->switchover_learned_max, nic_speed, out);
+    if (skipped > 0)
+        g_snprintf(out->reason + strlen(out->reason), sizeof(out->reason) - strlen(out->reason),
+                   "; %u unreadable line%s skipped", skipped, skipped == 1 ? "" : "s");
+    cv_policy_apply_learned(policy, out);
+    return TRUE;
+}
+
+gboolean
+cv_learned_store_record(const gchar *state_dir, const gchar *destination,
+                        const CvLearnedObservation *observation, GError **error)
+{
+    if (!cv_learned_store_append(state_dir, destination, observation, error))
+        return FALSE;
+    if (g_strcmp0(destination, CV_LEARNED_ANY_DESTINATION) == 0)
+        return TRUE;
+    return cv_learned_store_append(state_dir, CV_LEARNED_ANY_DESTINATION, observation, error);
 }

@@ -171,6 +171,9 @@ cv_runtime_doc_to_json(const CvRuntimeStatus *status)
     add_time(b, "started", status->started_us);
     add_time(b, "updated", status->updated_us);
     add_str(b, "rate-source", status->rate_source);
+    json_builder_set_member_name(b, "switchover-rate");
+    json_builder_add_int_value(b, (gint64)MIN(status->switchover_rate, (guint64)G_MAXINT64));
+    add_str(b, "rate-detail", status->rate_detail);
     json_builder_set_member_name(b, "changes");
     json_builder_add_int_value(b, status->n_changes);
     add_reading(b, status->sample);

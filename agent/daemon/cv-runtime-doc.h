@@ -46,6 +46,11 @@ typedef struct {
     /* Where the switchover rate came from: "stated" (the policy's switchover-bandwidth, set
      * as avail-switchover-bandwidth), "measured" (QEMU's own precopy rate); NULL unknown. */
     const gchar *rate_source;
+    /* The switchover rate the policy gives QEMU, bytes/s (0: none, QEMU's measured rate), and
+     * where it came from: "stated", "learned from N migrations to DEST", "[daemon] link",
+     * "the policy's at most", "none"; NULL unknown. */
+    guint64 switchover_rate;
+    const gchar *rate_detail;
     guint n_changes;           /* changes applied so far */
     const gchar *state_reason; /* why "yielded" (who changed what); NULL otherwise */
     gboolean adopted;          /* taken over from a state record after a restart */
