@@ -488,15 +488,21 @@ rec(const Run *run, guint i)
     return json_node_get_object(g_ptr_array_index(run->records, i));
 }
 
+/* The one summary record (a record of the rate learned may follow it). */
 static JsonObject *
 summary(const Run *run)
 {
+    JsonObject *found = NULL;
     guint n = 0;
 
-    for (guint i = 0; i < run->records->len; i++)
-        n += g_str_equal(json_object_get_string_member(rec(run, i), "record"), "summary");
+    for (guint i = 0; i < run->records->len; i++) {
+        if (g_str_equal(json_object_get_string_member(rec(run, i), "record"), "summary")) {
+            found = rec(run, i);
+            n++;
+        }
+    }
     g_assert_cmpuint(n, ==, 1);
-    return rec(run, run->records->len - 1);
+    return found;
 }
 
 /* The highest downtime-limit the tuner sent (whatever the reply said), the last one it
