@@ -30,4 +30,10 @@ int cv_fuzz_metadata(const guint8 *data, gsize size);
  * the bytes as a history file. */
 int cv_fuzz_state(const guint8 *data, gsize size);
 
+/* The learned store (STATE_DIR/learned/DEST.jsonl). The first byte sets the window (low
+ * nibble + 1) and the minimum count (high nibble + 1); the rest is the file. Loaded, applied
+ * to a learned policy and appended to: every kept observation sane, the rate the lowest of the
+ * window, a rewrite that reads back whole. */
+int cv_fuzz_learned(const guint8 *data, gsize size);
+
 G_END_DECLS

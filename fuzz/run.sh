@@ -10,7 +10,7 @@ set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
 [ $# -gt 0 ] && shift
-targets=${*:-qmp-line jobstats config metadata state}
+targets=${*:-qmp-line jobstats config metadata state learned}
 build=${FUZZ_BUILD:-$src/build-fuzz}
 out=${FUZZ_OUT:-$build/fuzz-out}
 

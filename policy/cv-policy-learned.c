@@ -12,6 +12,24 @@ cv_learned_blackout_measurable(guint64 bytes, guint64 downtime_ms)
     return bytes >= CV_LEARNED_MIN_BLACKOUT_BYTES && downtime_ms >= CV_LEARNED_MIN_DOWNTIME_MS;
 }
 
+void
+cv_learned_observation_set_domain(CvLearnedObservation *obs, const gchar *name)
+{
+    g_autofree gchar *valid = g_utf8_make_valid(name != NULL ? name : "", -1);
+    const gchar *end = valid;
+
+    /* the longest whole-character prefix that fits with its NUL */
+    for (const gchar *p = valid; *p != '\0'; p = g_utf8_next_char(p)) {
+        const gchar *next = g_utf8_next_char(p);
+
+        if ((gsize)(next - valid) >= sizeof(obs->domain))
+            break;
+        end = next;
+    }
+    memcpy(obs->domain, valid, (gsize)(end - valid));
+    obs->domain[end - valid] = '\0';
+}
+
 guint64
 cv_learned_effective_rate(const CvLearnedObservation *obs)
 {

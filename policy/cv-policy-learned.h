@@ -49,6 +49,11 @@ typedef struct {
     gchar reason[256]; /* one line: the rate and where it came from, or why none */
 } CvLearnedRate;
 
+/* Copy @name into @obs->domain, cut at a character boundary when it is longer (a byte cut could
+ * split a UTF-8 character, and the store would write a line it cannot read back); invalid
+ * UTF-8 in @name is replaced. */
+void cv_learned_observation_set_domain(CvLearnedObservation *obs, const gchar *name);
+
 /* Whether a blackout of @bytes in @downtime_ms is large enough to measure the link (both at or
  * above the floors). */
 gboolean cv_learned_blackout_measurable(guint64 bytes, guint64 downtime_ms);

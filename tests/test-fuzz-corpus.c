@@ -1,4 +1,4 @@
-/* Replays every file of fuzz/corpus/{jobstats,config,metadata,state}/ through its libFuzzer
+/* Replays every file of fuzz/corpus/{jobstats,config,metadata,state,learned}/ through its libFuzzer
  * entry, one GTest path per file, so the seed corpora and every crash reproducer added to
  * them (crash-*) run in every build, with gcc and without libFuzzer. The QMP corpus has its
  * own replay (test-qmp-fuzz-corpus). */
@@ -18,10 +18,9 @@ typedef struct {
 } Target;
 
 static const Target targets[] = {
-    {"jobstats", cv_fuzz_jobstats, 8},
-    {"config", cv_fuzz_config, 40},
-    {"metadata", cv_fuzz_metadata, 6},
-    {"state", cv_fuzz_state, 10},
+    {"jobstats", cv_fuzz_jobstats, 8}, {"config", cv_fuzz_config, 40},
+    {"metadata", cv_fuzz_metadata, 6}, {"state", cv_fuzz_state, 10},
+    {"learned", cv_fuzz_learned, 6},
 };
 
 typedef struct {

@@ -501,6 +501,56 @@ test_apply_not_known(void)
     g_assert_cmpuint(policy.switchover_bandwidth, ==, G10);
 }
 
+typedef struct {
+    const gchar *name;
+    const gchar *input; /* NULL: repeat @repeat @unit times */
+    const gchar *unit;
+    guint repeat;
+    const gchar *expect; /* NULL: only the properties */
+} DomainRow;
+
+static const DomainRow domain_rows[] = {
+    {"ascii", "web-1", NULL, 0, "web-1"},
+    {"null", NULL, NULL, 0, ""},
+    {"exactly-127-bytes", NULL, "a", 127, NULL},
+    {"two-byte-chars-cut-whole", NULL, "\xc3\xa9", 100, NULL},
+    {"three-byte-chars-cut-whole", NULL, "\xe4\xb8\xad", 60, NULL},
+    {"four-byte-chars-cut-whole", NULL, "\xf0\x9f\x96\xa5", 40, NULL},
+    {"invalid-replaced", "vm\xff\xfe-1", NULL, 0, "vm\xef\xbf\xbd\xef\xbf\xbd-1"},
+};
+
+static void
+test_observation_domain(gconstpointer data)
+{
+    const DomainRow *row = data;
+    g_autofree gchar *input = NULL;
+    CvLearnedObservation obs;
+    gsize len;
+
+    if (row->unit != NULL) {
+        g_autoptr(GString) s = g_string_new(NULL);
+
+        for (guint i = 0; i < row->repeat; i++)
+            g_string_append(s, row->unit);
+        input = g_string_free(g_steal_pointer(&s), FALSE);
+    } else {
+        input = g_strdup(row->input);
+    }
+    memset(&obs, 0x55, sizeof(obs));
+    cv_learned_observation_set_domain(&obs, input);
+    len = strlen(obs.domain);
+    g_assert_cmpuint(len, <, sizeof(obs.domain));
+    g_assert_true(g_utf8_validate(obs.domain, -1, NULL));
+    if (row->expect != NULL) {
+        g_assert_cmpstr(obs.domain, ==, row->expect);
+    } else {
+        /* a whole-character prefix, as long as fits */
+        g_assert_true(strncmp(obs.domain, input, len) == 0);
+        g_assert_cmpuint(len + strlen(row->unit), >=, sizeof(obs.domain));
+        g_assert_cmpuint(len % strlen(row->unit), ==, 0);
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -513,5 +563,9 @@ main(int argc, char **argv)
     g_test_add_func("/policy/learned/apply-not-known", test_apply_not_known);
     g_test_add_func("/policy/learned/engine/unfed-is-off", test_engine_learned_unfed_is_off);
     g_test_add_func("/policy/learned/engine/applied", test_engine_learned_applied);
+    for (guint i = 0; i < G_N_ELEMENTS(domain_rows); i++) {
+        g_autofree gchar *p = g_strdup_printf("/policy/learned/domain/%s", domain_rows[i].name);
+        g_test_add_data_func(p, &domain_rows[i], test_observation_domain);
+    }
     return g_test_run();
 }

@@ -89,7 +89,7 @@ cv_cli_learned_record(const gchar *command, const gchar *destination, const gcha
         return;
     }
     if (domain != NULL)
-        g_strlcpy(obs.domain, domain, sizeof(obs.domain));
+        cv_learned_observation_set_domain(&obs, domain);
     state_dir = cv_state_paths_state_dir();
     if (!cv_learned_store_record(state_dir, key, &obs, &error)) {
         g_printerr("virt-converge: %s: not recorded for %s: %s\n", command, key, error->message);

@@ -588,7 +588,7 @@ learn(CvDaemonMigration *m, const CvTunerSummary *sum, JsonBuilder *b)
         g_strlcpy(why, "a dry run", sizeof(why));
     else if (cv_tuner_summary_observation(sum, g_get_real_time() / 1000,
                                           m->policy.switchover_bandwidth, &obs, why, sizeof(why))) {
-        g_strlcpy(obs.domain, m->domain, sizeof(obs.domain));
+        cv_learned_observation_set_domain(&obs, m->domain);
         recorded =
             cv_learned_store_record(m->daemon->state_dir, CV_LEARNED_ANY_DESTINATION, &obs, &error);
         if (!recorded) {

@@ -85,7 +85,7 @@ parse_line(const gchar *line, CvLearnedObservation *obs)
 
         if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
             return FALSE;
-        g_strlcpy(obs->domain, json_node_get_string(n), sizeof(obs->domain));
+        cv_learned_observation_set_domain(obs, json_node_get_string(n));
     }
     return TRUE;
 }
