@@ -1,6 +1,7 @@
 #!/bin/bash
 # The README's test command: install what is missing, build with -Werror, run every suite,
-# then run the unit suite again under ASan/UBSan. Ends with "tests: N passed, N failed".
+# then run the unit and load suites again under ASan/UBSan (LeakSanitizer checks the load
+# suite's 1,000 daemon-tuned migrations for leaks). Ends with "tests: N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -25,7 +26,7 @@ fi
 echo "== all suites"
 meson test -C "$build" --print-errorlogs --num-processes 2 || status=1
 
-echo "== unit suite under ASan + UBSan ($asan)"
+echo "== unit and load suites under ASan + UBSan ($asan)"
 # GCC's -fsanitize=undefined leaves out float-cast-overflow (a double too large for the
 # integer it is converted to); the engine computes limits in doubles, so add it.
 ubsan_extra=-fsanitize=float-cast-overflow
@@ -33,7 +34,7 @@ if meson setup "$asan" -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=
         -Dc_args="$ubsan_extra" -Dc_link_args="$ubsan_extra" \
         -Dsim=true >"$top/.setup-asan.log" 2>&1 && ninja -C "$asan" >"$top/.build-asan.log" 2>&1; then
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-        meson test -C "$asan" --suite unit --print-errorlogs --num-processes 2 || status=1
+        meson test -C "$asan" --suite unit --suite load --print-errorlogs --num-processes 2 || status=1
 else
     tail -40 "$top/.setup-asan.log" "$top/.build-asan.log"
     echo "asan build failed"

@@ -524,6 +524,17 @@ cv_target_fake_lose_reply(CvTarget *target, const gchar *command)
 }
 
 void
+cv_target_fake_garble_reply(CvTarget *target, const gchar *command)
+{
+    Failure *failure = g_new0(Failure, 1);
+
+    failure->count = 1;
+    failure->code = CV_TARGET_ERROR_INVALID_REPLY;
+    failure->applied = TRUE;
+    g_hash_table_insert(fake_self(target)->failures, g_strdup(command), failure);
+}
+
+void
 cv_target_fake_hold_command(CvTarget *target, const gchar *command)
 {
     CvTargetFake *self = fake_self(target);

@@ -51,6 +51,9 @@ void cv_target_fake_fail(CvTarget *target, const gchar *command, guint count,
                          CvTargetErrorCode code);
 /* The next @command takes effect in QEMU, but its reply is lost: it fails with TIMEOUT. */
 void cv_target_fake_lose_reply(CvTarget *target, const gchar *command);
+/* The next @command takes effect in QEMU, but its reply cannot be read (a garbage line in its
+ * place): it fails with INVALID_REPLY. */
+void cv_target_fake_garble_reply(CvTarget *target, const gchar *command);
 /* Hold the reply of the next @command ("set-downtime-limit", ...) and every reply after it,
  * until called with NULL: the command is in flight, QEMU has not applied it yet. */
 void cv_target_fake_hold_command(CvTarget *target, const gchar *command);

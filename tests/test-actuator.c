@@ -377,6 +377,45 @@ test_lost_reply(void)
     fixture_clear(&f);
 }
 
+/* A change answered by a line that cannot be read (a broken peer: found by the fault suite's
+ * garbage proxy, where the change had taken and the tuner reported it failed): QEMU is asked
+ * what it holds before the change is called applied or failed. */
+static void
+test_unreadable_reply(void)
+{
+    Fixture f;
+    CvDecision d = raise_to(2101);
+    CvSample s = reading();
+    CvTunerAction action;
+
+    fixture_init(&f, FALSE);
+    cv_target_fake_garble_reply(f.target, "set-downtime-limit");
+    g_assert_true(cv_actuator_apply(f.actuator, &d, &s, &action));
+    run_pending();
+    g_assert_false(cv_actuator_is_busy(f.actuator));
+    g_assert_cmpuint(cv_target_fake_count(f.target, "refresh-params"), ==, 1);
+    g_assert_cmpuint(f.done->len, ==, 1);
+    g_assert_cmpint(g_array_index(f.done, CvTunerAction, 0).result, ==, CV_TUNER_RESULT_APPLIED);
+    g_assert_nonnull(
+        strstr(g_array_index(f.done, CvTunerAction, 0).reason, "could not be read, QEMU holds it"));
+    g_assert_cmpuint(f.outside->len, ==, 0);
+    g_assert_true(cv_actuator_limit_is_ours(f.actuator));
+    g_assert_cmpuint(cv_actuator_get_params(f.actuator)->downtime_limit_ms.value, ==, 2101);
+    fixture_clear(&f);
+
+    /* ... and a refusal hidden behind the broken line: QEMU does not hold it, failed */
+    fixture_init(&f, FALSE);
+    cv_target_fake_fail(f.target, "set-downtime-limit", 1, CV_TARGET_ERROR_INVALID_REPLY);
+    g_assert_true(cv_actuator_apply(f.actuator, &d, &s, &action));
+    run_pending();
+    g_assert_false(cv_actuator_is_busy(f.actuator));
+    g_assert_cmpuint(f.done->len, ==, 1);
+    g_assert_cmpint(g_array_index(f.done, CvTunerAction, 0).result, ==, CV_TUNER_RESULT_FAILED);
+    g_assert_false(cv_actuator_limit_is_ours(f.actuator));
+    g_assert_cmpuint(cv_target_fake_get_params(f.target)->downtime_limit_ms.value, ==, 300);
+    fixture_clear(&f);
+}
+
 /* A pause whose reply was lost may have happened: it still counts as ours, so the restore
  * resumes the guest (harmless if it runs, essential if it does not). */
 static void
@@ -549,6 +588,7 @@ main(int argc, char **argv)
     g_test_add_func("/actuator/reads", test_reads);
     g_test_add_func("/actuator/lost-reply", test_lost_reply);
     g_test_add_func("/actuator/lost-pause-still-ours", test_lost_pause_still_ours);
+    g_test_add_func("/actuator/unreadable-reply", test_unreadable_reply);
     g_test_add_func("/actuator/free-in-flight", test_free_in_flight);
     return g_test_run();
 }

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -1087,6 +1088,172 @@ test_record_unwritable(Fixture *f, gconstpointer data)
     g_assert_nonnull(doc);
 }
 
+/* ---- faults (also run as the suite 'fault') ------------------------------------------------ */
+
+/* The highest value the daemon sent to the fake QEMU for @command (0: none). */
+static guint64
+highest_sent(CvTarget *t, const gchar *command)
+{
+    const GPtrArray *calls = cv_target_fake_log(t);
+    g_autofree gchar *prefix = g_strdup_printf("%s ", command);
+    guint64 highest = 0;
+
+    for (guint i = 0; i < calls->len; i++) {
+        const gchar *call = calls->pdata[i];
+
+        if (g_str_has_prefix(call, prefix))
+            highest = MAX(highest, g_ascii_strtoull(call + strlen(prefix), NULL, 10));
+    }
+    return highest;
+}
+
+/* A reload removes the policy a migration in flight uses. Decided behaviour (man page
+ * virt-converged(8), RELOAD): the migration keeps the version it started with, to its end,
+ * and the log says so; new migrations follow the new configuration. Here the removed policy
+ * 'gold' has a 5 s cap and the new default a 2 s one: had the migration fallen back to the
+ * default, its limit would have come down to 1950 ms at once. Final state: gold-1's limit
+ * unchanged (2370 ms) and never above gold's 5 s cap less the reserve, the migration
+ * completed with gold in the history, the daemon still tuning (gold-2, started after the
+ * reload, gets the new default and stays within its 2 s cap). */
+static void
+test_fault_policy_removed(Fixture *f, gconstpointer data)
+{
+    CvTarget *t[2] = {add_migrating(f, "gold-1", UUID1, NULL), NULL};
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) outcome = NULL;
+    g_autoptr(GPtrArray) attach = NULL;
+    g_autofree gchar *conf = g_strdup_printf("%s\n[policy:gold]\nmax-downtime = 5s\n"
+                                             "stall-window = 3\n[domain:gold-*]\npolicy = gold\n",
+                                             base_conf);
+
+    write_conf(f, conf);
+    start_daemon(f, 0);
+    for (guint i = 0; i < 6 && limit_of(t[0]) == 300; i++)
+        iterate(f, t, 1);
+    g_assert_cmpuint(limit_of(t[0]), ==, RAISED);
+
+    write_conf(f, "[policy:default]\nmax-downtime = 2s\nstall-window = 3\nescalation = wait\n");
+    g_assert_true(cv_daemon_reload(f->daemon, &error));
+    g_assert_no_error(error);
+    run_pending();
+    expect_log(G_LOG_LEVEL_MESSAGE, "gold-1: policy 'gold' is no longer defined: the migration "
+                                    "keeps the version it started with");
+    expect_log(G_LOG_LEVEL_MESSAGE, "configuration reloaded");
+    for (guint i = 0; i < 4; i++)
+        iterate(f, t, 1);
+    g_assert_cmpuint(limit_of(t[0]), ==, RAISED);
+    g_assert_cmpuint(highest_sent(t[0], "set-downtime-limit"), <=, 5000 - 50);
+
+    /* a migration that starts now follows the new configuration */
+    t[1] = add_migrating(f, "gold-2", UUID2, NULL);
+    cv_fake_host_hint(f->host, "gold-2");
+    run_pending();
+    advance(f, 500);
+    g_assert_cmpuint(cv_daemon_get_n_migrations(f->daemon), ==, 2);
+    for (guint i = 0; i < 8; i++)
+        iterate(f, t, 2);
+    attach = history_of(f, CV_HISTORY_EVENT_ATTACH, "gold-2");
+    g_assert_cmpuint(attach->len, ==, 1);
+    g_assert_cmpstr(member(attach->pdata[0], "policy"), ==, "default");
+    g_assert_cmpuint(highest_sent(t[1], "set-downtime-limit"), <=, 2000 - 50);
+    g_assert_cmpuint(limit_of(t[1]), <=, 2000 - 50);
+
+    end_with(f, t[0], CV_MIGRATION_STATUS_COMPLETED, 1200);
+    outcome = history_of(f, CV_HISTORY_EVENT_OUTCOME, "gold-1");
+    g_assert_cmpuint(outcome->len, ==, 1);
+    g_assert_cmpstr(member(outcome->pdata[0], "outcome"), ==, "completed");
+    g_assert_cmpstr(member(outcome->pdata[0], "policy"), ==, "gold");
+    g_assert_cmpuint(limit_of(t[0]), ==, RAISED);
+    g_assert_cmpuint(cv_daemon_get_n_migrations(f->daemon), ==, 1);
+    for (Logged *l; (l = take_log("gold-2: ")) != NULL;)
+        logged_free(l);
+}
+
+/* The state directory fills up (a real tmpfs, in a private mount namespace of a GTest
+ * subprocess) or turns read-only while a migration needs a raise: the record of the change
+ * cannot be written first, so the change is refused, nothing changes on QEMU, and that
+ * migration is only watched from then on (logged). The daemon keeps running: its runtime
+ * document says tuning; once space is back (full), a migration that starts then is tuned as
+ * usual, record first. */
+static void
+test_fault_state_dir(Fixture *f, gconstpointer data)
+{
+    gboolean read_only = GPOINTER_TO_INT(data);
+    g_autofree gchar *why = NULL;
+
+    if (g_test_subprocess()) {
+        CvTarget *vm1 = add_migrating(f, "vm1", UUID1, NULL);
+        g_autofree gchar *filler = g_build_filename(f->state_dir, "filler", NULL);
+        g_autofree gchar *migrations =
+            g_build_filename(f->state_dir, CV_STATE_MIGRATIONS_DIR, NULL);
+        g_autoptr(JsonObject) doc = NULL;
+
+        g_assert_cmpint(g_mkdir(f->state_dir, 0750), ==, 0);
+        cv_test_fs_mount_tmpfs(f->state_dir, 512);
+        start_daemon(f, 0);
+        if (read_only) {
+            /* the records' directory turns read-only under the running daemon: a read-only
+             * bind mount of it (remounting the whole tmpfs is refused while the daemon holds
+             * its history and lock open for writing) */
+            g_assert_cmpint(mount(migrations, migrations, NULL, MS_BIND, NULL), ==, 0);
+            g_assert_cmpint(mount(NULL, migrations, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL),
+                            ==, 0);
+        } else
+            cv_test_fs_fill(f->state_dir);
+        for (guint i = 0; i < 8; i++)
+            iterate(f, &vm1, 1);
+        /* nothing changed on QEMU */
+        g_assert_cmpuint(cv_target_fake_count(vm1, "set-downtime-limit"), ==, 0);
+        g_assert_cmpuint(limit_of(vm1), ==, 300);
+        expect_log(G_LOG_LEVEL_WARNING, "the state record cannot be written");
+        /* the daemon is alive: still tuning vm1, its runtime document fresh */
+        g_assert_cmpuint(cv_daemon_get_n_migrations(f->daemon), ==, 1);
+        doc = runtime_doc(f, "vm1");
+        g_assert_nonnull(doc);
+        g_assert_cmpstr(member(doc, "state"), ==, "tuning");
+        expect_log(G_LOG_LEVEL_INFO, "vm1: watching only, no more changes: the state record "
+                                     "cannot be written");
+        if (!read_only) {
+            /* space again: vm1 stays watched only (as logged), a migration that starts now is
+             * tuned as usual, its record first */
+            CvTarget *vm2 = add_migrating(f, "vm2", UUID2, NULL);
+            CvTarget *both[] = {vm1, vm2};
+
+            g_assert_cmpint(g_unlink(filler), ==, 0);
+            cv_fake_host_hint(f->host, "vm2");
+            run_pending();
+            advance(f, 500);
+            for (guint i = 0; i < 6 && limit_of(vm2) == 300; i++)
+                iterate(f, both, 2);
+            g_assert_cmpuint(limit_of(vm2), ==, RAISED);
+            g_assert_cmpuint(records(f)->len, ==, 1);
+            g_assert_cmpuint(limit_of(vm1), ==, 300);
+            g_assert_cmpuint(cv_target_fake_count(vm1, "set-downtime-limit"), ==, 0);
+        }
+        kill_daemon(f);
+        /* what else the full or read-only directory made it say (history, metrics): shown */
+        for (guint i = 0; i < logged->len; i++) {
+            const Logged *l = logged->pdata[i];
+
+            if (l->level & G_LOG_LEVEL_WARNING)
+                g_printerr("# also logged: %s\n", l->message);
+        }
+        g_ptr_array_set_size(logged, 0);
+        if (read_only)
+            g_assert_cmpint(umount2(migrations, MNT_DETACH), ==, 0);
+        cv_test_fs_unmount(f->state_dir);
+        return;
+    }
+    if (!cv_test_fs_can_mount_tmpfs(&why)) {
+        g_autofree gchar *msg = g_strdup_printf("no private tmpfs here (%s)", why);
+
+        g_test_skip(msg);
+        return;
+    }
+    g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+    g_test_trap_assert_passed();
+}
+
 static void
 add(const gchar *path, void (*fn)(Fixture *, gconstpointer), gconstpointer data)
 {
@@ -1103,17 +1270,17 @@ main(int argc, char **argv)
     g_log_set_writer_func(capture, NULL, NULL);
     add("/daemon-migrations/discover-and-tune", test_discover_and_tune, NULL);
     add("/daemon-migrations/discover-by-event", test_discover_by_event, NULL);
-    add("/daemon-migrations/discover-after-reconnect", test_discover_after_reconnect, NULL);
+    add("/daemon-migrations/fault/discover-after-reconnect", test_discover_after_reconnect, NULL);
     add("/daemon-migrations/several", test_several, NULL);
     add("/daemon-migrations/policy-per-domain", test_policy_per_domain, NULL);
-    add("/daemon-migrations/restart/adopt", test_restart_adopt, NULL);
+    add("/daemon-migrations/fault/restart-adopt", test_restart_adopt, NULL);
     for (gsize i = 0; i < G_N_ELEMENTS(restart_rows); i++) {
         g_autofree gchar *path =
-            g_strdup_printf("/daemon-migrations/restart/%s", restart_rows[i].name);
+            g_strdup_printf("/daemon-migrations/fault/restart-%s", restart_rows[i].name);
 
         add(path, test_restart, &restart_rows[i]);
     }
-    add("/daemon-migrations/restart/unreachable", test_restart_unreachable, NULL);
+    add("/daemon-migrations/fault/restart-unreachable", test_restart_unreachable, NULL);
     add("/daemon-migrations/stop-keeps", test_stop_keeps, NULL);
     add("/daemon-migrations/reload", test_reload, NULL);
     for (gsize i = 0; i < G_N_ELEMENTS(outside_rows); i++) {
@@ -1126,7 +1293,11 @@ main(int argc, char **argv)
     add("/daemon-migrations/link", test_link, NULL);
     add("/daemon-migrations/link-learned", test_link_learned_at_most, "");
     add("/daemon-migrations/link-learned-at-most", test_link_learned_at_most, ", at most 512MiB/s");
-    add("/daemon-migrations/record-unwritable", test_record_unwritable, NULL);
+    add("/daemon-migrations/fault/record-unwritable", test_record_unwritable, NULL);
+    add("/daemon-migrations/fault/policy-removed", test_fault_policy_removed, NULL);
+    add("/daemon-migrations/fault/state-dir-full", test_fault_state_dir, GINT_TO_POINTER(FALSE));
+    add("/daemon-migrations/fault/state-dir-read-only", test_fault_state_dir,
+        GINT_TO_POINTER(TRUE));
     for (gsize i = 0; i < G_N_ELEMENTS(learned_rows); i++) {
         g_autofree gchar *path =
             g_strdup_printf("/daemon-migrations/learned/%s", learned_rows[i].name);

@@ -366,8 +366,8 @@ main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     add("/daemon-run/lifecycle", test_lifecycle);
-    add("/daemon-run/sigint-and-second-instance", test_sigint_and_second_instance);
-    add("/daemon-run/corrupt-record-at-start", test_corrupt_record_at_start);
+    add("/daemon-run/fault/sigint-and-second-instance", test_sigint_and_second_instance);
+    add("/daemon-run/fault/corrupt-record-at-start", test_corrupt_record_at_start);
     add("/daemon-run/check-config", test_check_config);
     return g_test_run();
 }

@@ -583,8 +583,8 @@ main(int argc, char **argv)
     add("/daemon/stop-writes-down", test_stop_writes_down);
     add("/daemon/metrics-unwritable", test_metrics_unwritable);
     add("/daemon/watchdog", test_watchdog);
-    add("/daemon/second-daemon", test_second_daemon);
-    add("/daemon/unusable-state-dir", test_unusable_state_dir);
+    add("/daemon/fault/second-daemon", test_second_daemon);
+    add("/daemon/fault/unusable-state-dir", test_unusable_state_dir);
     add("/daemon/restart-records", test_restart_records);
     return g_test_run();
 }

@@ -49,6 +49,7 @@
 /* The exit codes of `virt-converge tune` (CLI contract, man page). */
 enum {
     E2E_EXIT_COMPLETED = 0,
+    E2E_EXIT_FAILED = 2,
     E2E_EXIT_CANCELLED = 3,
     E2E_EXIT_QEMU_GONE = 5,
     E2E_EXIT_STOPPED_WATCHING = 6,
@@ -690,18 +691,25 @@ e2e_record_is(JsonNode *record, const gchar *kind)
     return g_strcmp0(e2e_record_string(record, "record"), kind) == 0;
 }
 
-/* The one summary record, which ends the output. */
+/* The one summary record; only the learned-rate record (learned, learned-not-recorded) may
+ * follow it. */
 static JsonNode *
 e2e_tune_summary(GPtrArray *records)
 {
-    JsonNode *last;
+    JsonNode *found = NULL;
 
-    g_assert_cmpuint(records->len, >=, 1);
-    last = g_ptr_array_index(records, records->len - 1);
-    g_assert_cmpstr(e2e_record_string(last, "record"), ==, "summary");
-    for (guint i = 0; i + 1 < records->len; i++)
-        g_assert_false(e2e_record_is(g_ptr_array_index(records, i), "summary"));
-    return last;
+    for (guint i = 0; i < records->len; i++) {
+        JsonNode *r = g_ptr_array_index(records, i);
+
+        if (e2e_record_is(r, "summary")) {
+            g_assert_null(found);
+            found = r;
+        } else if (found != NULL) {
+            g_assert_true(g_str_has_prefix(e2e_record_string(r, "record"), "learned"));
+        }
+    }
+    g_assert_nonnull(found);
+    return found;
 }
 
 /* Every downtime-limit the CLI applied, in order; fails on a malformed action record. */
@@ -722,6 +730,17 @@ e2e_tune_downtime_actions(GPtrArray *records)
         g_array_append_val(limits, value);
     }
     return limits;
+}
+
+/* No cap ever exceeded: every downtime-limit the CLI applied within @cap_ms (the policies here
+ * state no link rate, so the limit itself is held to the cap). */
+static void
+e2e_assert_limits_within(GPtrArray *records, guint64 cap_ms)
+{
+    g_autoptr(GArray) limits = e2e_tune_downtime_actions(records);
+
+    for (guint i = 0; i < limits->len; i++)
+        g_assert_cmpuint(g_array_index(limits, guint64, i), <=, cap_ms);
 }
 
 /* Does a notice record contain @text? */
@@ -877,7 +896,9 @@ test_tune_converges(E2eFixture *fx, gconstpointer data)
     g_assert_cmpuint(s.downtime_ms.value, <=, E2E_CAP_MS);
 
     /* The forecast decides from the numbers, not after a window: the first raise comes within
-     * 3 iterations of pending settling on its plateau (64 MiB kept dirty, sent at 64 MiB/s). */
+     * 4 iterations of pending settling on its plateau (64 MiB kept dirty, sent at 64 MiB/s).
+     * 3 is what an idle machine gives; on a loaded one the TCG guest's dirtying jitters and the
+     * plateau's onset (pending within 10 % of its value at the raise) can read one pass early. */
     raise_pass = e2e_tune_first_raise_pass(records);
     onset = e2e_tune_plateau_onset(records, raise_pass);
     g_test_message("pending settled at pass %" G_GUINT64_FORMAT ", first raise at pass "
@@ -885,7 +906,7 @@ test_tune_converges(E2eFixture *fx, gconstpointer data)
                    onset, raise_pass);
     g_assert_cmpuint(onset, >=, 2);
     g_assert_cmpuint(raise_pass, >=, onset);
-    g_assert_cmpuint(raise_pass - onset, <=, 3);
+    g_assert_cmpuint(raise_pass - onset, <=, 4);
 
     /* QEMU 7.2: pending is ram.remaining (no system-wide remaining), expected-downtime is
      * RAM-only (right for a guest without VFIO), and no avail-switchover-bandwidth. */
@@ -1006,6 +1027,7 @@ test_cancel_restores(E2eFixture *fx, gconstpointer data)
     g_assert_cmpstr(e2e_record_string(summary, "outcome"), ==, "cancelled");
     g_assert_true(e2e_record_u64(summary, "restore-failures", &failures));
     g_assert_cmpuint(failures, ==, 0);
+    e2e_assert_limits_within(records, E2E_LOW_CAP_MS);
     g_test_message("cancel: raised to %" G_GUINT64_FORMAT " ms under the %d ms cap, restored "
                    "to %d ms",
                    raised, E2E_LOW_CAP_MS, E2E_DEFAULT_DOWNTIME_MS);
@@ -1039,6 +1061,58 @@ test_qemu_killed(E2eFixture *fx, gconstpointer data)
     g_assert_cmpstr(e2e_record_string(summary, "outcome"), ==, "qemu-gone");
     g_assert_true(e2e_record_bool(summary, "restore-skipped", &restore_skipped));
     g_assert_true(restore_skipped);
+    e2e_assert_limits_within(records, E2E_LOW_CAP_MS);
+}
+
+/* The destination QEMU dies while virt-converge holds a raised limit: the source's migration
+ * fails, the tuner says so (exit 2) and restores; the final state as the source reports it:
+ * status failed, downtime-limit back to QEMU's default, the guest running again on the
+ * source, and the limit never above the cap while it was raised. */
+static void
+test_destination_killed(E2eFixture *fx, gconstpointer data)
+{
+    g_autoptr(GPtrArray) records = NULL;
+    g_autoptr(GArray) limits = NULL;
+    g_autoptr(JsonNode) run_state = NULL;
+    JsonNode *summary;
+    guint64 raised, failures = 1;
+    CvSample s;
+    gint status;
+
+    if (fx->dir == NULL)
+        return;
+    e2e_migrate(fx);
+    e2e_tune_spawn(fx, NULL);
+    g_assert_true(e2e_wait_until(e2e_limit_changed, fx, E2E_MIGRATION_GUARD_S));
+    e2e_tune_assert_running(fx);
+    raised = e2e_qmp_parameter(fx->src_qmp, "downtime-limit");
+    g_assert_cmpuint(raised, >, E2E_DEFAULT_DOWNTIME_MS);
+    g_assert_cmpuint(raised, <=, E2E_LOW_CAP_MS);
+
+    /* our own monitor on the destination goes first, then the destination itself */
+    g_clear_pointer(&fx->dst_qmp, cv_qmp_client_free);
+    g_subprocess_send_signal(fx->dst->proc, SIGKILL);
+    status = e2e_tune_wait(fx, E2E_EXIT_GUARD_S);
+    g_assert_cmpint(status, ==, E2E_EXIT_FAILED);
+
+    e2e_qmp_sample(fx->src_qmp, &s);
+    g_assert_cmpstr(cv_migration_status_to_string(s.status), ==, "failed");
+    g_assert_cmpuint(e2e_qmp_parameter(fx->src_qmp, "downtime-limit"), ==, E2E_DEFAULT_DOWNTIME_MS);
+    run_state = e2e_qmp(fx->src_qmp, "query-status", NULL);
+    g_assert_cmpstr(json_object_get_string_member(json_node_get_object(run_state), "status"), ==,
+                    "running");
+
+    records = e2e_tune_records(fx);
+    summary = e2e_tune_summary(records);
+    g_assert_cmpstr(e2e_record_string(summary, "outcome"), ==, "failed");
+    g_assert_true(e2e_record_u64(summary, "restore-failures", &failures));
+    g_assert_cmpuint(failures, ==, 0);
+    limits = e2e_tune_downtime_actions(records);
+    g_assert_cmpuint(limits->len, >=, 1);
+    e2e_assert_limits_within(records, E2E_LOW_CAP_MS);
+    g_test_message("destination killed: raised to %" G_GUINT64_FORMAT " ms under the %d ms cap, "
+                   "source failed, restored to %d ms, guest running",
+                   raised, E2E_LOW_CAP_MS, E2E_DEFAULT_DOWNTIME_MS);
 }
 
 /* QEMU stops answering (SIGSTOP, longer than virt-converge's 1 s QMP timeout) and comes back:
@@ -1080,6 +1154,7 @@ test_qemu_stopped_then_resumed(E2eFixture *fx, gconstpointer data)
     g_assert_cmpstr(e2e_record_string(summary, "outcome"), ==, "cancelled");
     g_assert_true(e2e_record_u64(summary, "reconnects", &reconnects));
     g_assert_cmpuint(reconnects, >=, 1);
+    e2e_assert_limits_within(records, E2E_LOW_CAP_MS);
     g_test_message("stopped 4 s: %" G_GUINT64_FORMAT " reconnect(s), restored on cancel",
                    reconnects);
 }
@@ -1097,11 +1172,13 @@ main(int argc, char **argv)
                test_tune_converges, e2e_teardown);
     g_test_add("/e2e/tune/dry-run-untouched", E2eFixture, &case_converge, e2e_setup,
                test_dry_run_untouched, e2e_teardown);
-    g_test_add("/e2e/tune/cancel-restores", E2eFixture, &case_hold, e2e_setup, test_cancel_restores,
+    g_test_add("/e2e/fault/cancel-restores", E2eFixture, &case_hold, e2e_setup,
+               test_cancel_restores, e2e_teardown);
+    g_test_add("/e2e/fault/qemu-killed", E2eFixture, &case_hold, e2e_setup, test_qemu_killed,
                e2e_teardown);
-    g_test_add("/e2e/tune/qemu-killed", E2eFixture, &case_hold, e2e_setup, test_qemu_killed,
-               e2e_teardown);
-    g_test_add("/e2e/tune/qemu-stopped-then-resumed", E2eFixture, &case_hold, e2e_setup,
+    g_test_add("/e2e/fault/destination-killed", E2eFixture, &case_hold, e2e_setup,
+               test_destination_killed, e2e_teardown);
+    g_test_add("/e2e/fault/qemu-stopped-then-resumed", E2eFixture, &case_hold, e2e_setup,
                test_qemu_stopped_then_resumed, e2e_teardown);
     return g_test_run();
 }

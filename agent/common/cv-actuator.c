@@ -43,6 +43,8 @@ struct _CvActuator {
 
     gboolean in_flight; /* a change sent, its reply awaited */
     gboolean lost;      /* its reply was lost: fate unknown until resume/abandon */
+    /* its reply could not be read (a broken line in its place): re-read before saying */
+    gchar unreadable[256];
     CvDecision decision;
     CvSample sample;
     CvTunerAction action;
@@ -380,12 +382,53 @@ error_loses_reply(const GError *error)
            g_error_matches(error, CV_TARGET_ERROR, CV_TARGET_ERROR_TIMEOUT);
 }
 
+static gboolean lost_change_took(const CvActuator *self, const CvParams *fresh);
+
+/* The parameters after a change whose reply could not be read: applied when QEMU holds the
+ * value (the belief follows first, so the merge does not take ours for someone else's),
+ * failed with the unreadable reply's error otherwise, or when they cannot be read either. */
+static void
+unreadable_read_cb(CvTarget *target, const CvParams *params, const GError *error,
+                   gpointer user_data)
+{
+    CvActuator *self = user_data;
+    g_autoptr(GError) why =
+        g_error_new(CV_TARGET_ERROR, CV_TARGET_ERROR_INVALID_REPLY, "%s", self->unreadable);
+
+    self->lost = FALSE;
+    if (error == NULL && lost_change_took(self, params)) {
+        g_strlcat(self->action.reason, "; its reply could not be read, QEMU holds it",
+                  sizeof(self->action.reason));
+        if (self->action.kind == CV_DECISION_SET_DOWNTIME_LIMIT)
+            cv_field_set(&self->params.downtime_limit_ms, self->action.value);
+        else
+            cv_field_set(&self->params.avail_switchover_bandwidth, self->action.value);
+        cv_actuator_merge(self, params);
+        settle(self, NULL, FALSE);
+        return;
+    }
+    if (error == NULL)
+        cv_actuator_merge(self, params);
+    settle(self, why, FALSE);
+}
+
 static void
 change_done_cb(CvTarget *target, const GError *error, gpointer user_data)
 {
     CvActuator *self = user_data;
 
     self->in_flight = FALSE;
+    /* A parameter change answered by a line that cannot be read may well have taken (QEMU
+     * never sends one; a broken peer or monitor proxy might): what QEMU holds says. Until
+     * then the change counts as lost: nothing else goes out, and a reconnect settles it. */
+    if (error != NULL && g_error_matches(error, CV_TARGET_ERROR, CV_TARGET_ERROR_INVALID_REPLY) &&
+        (self->action.kind == CV_DECISION_SET_DOWNTIME_LIMIT ||
+         self->action.kind == CV_DECISION_SET_SWITCHOVER_BANDWIDTH)) {
+        self->lost = TRUE;
+        g_strlcpy(self->unreadable, error->message, sizeof(self->unreadable));
+        cv_target_refresh_params(self->target, unreadable_read_cb, self);
+        return;
+    }
     if (error != NULL && error_loses_reply(error)) {
         self->lost = TRUE;
         if (self->done_func != NULL)

@@ -260,6 +260,10 @@ action=$(hist recovered | tail -1 | hist_field action)
 check "restart: the record is adopted (the migration still runs): $action" [ "$action" = adopted ]
 check "restart: the adopted migration keeps its policy e2e-hold" \
     test "$(hist attach policy=e2e-hold adopted=True | wc -l)" -ge 1
+check "restart: the new daemon answers list: the adopted migration, tuning" \
+    sh -c "'$CLI' -c '$SRC' list --config '$CONF' --runtime-dir '$RUNTIME' >'$W/list-3.out' 2>&1 && grep -Eq '^dirtier .*e2e-hold.* tuning' '$W/list-3.out'"
+check "restart: downtime-limit still $raised ms (libvirt), within the ${LOW_CAP_MS} ms cap" \
+    sh -c "[ \"\$(virsh -c '$SRC' migrate-getmaxdowntime dirtier | head -1)\" = '$raised' ] && [ '$raised' -le $LOW_CAP_MS ]"
 # SIGTERM while it runs: nothing the migration needs is restored, the record stays
 kill_vcd TERM
 check "SIGTERM mid-migration: exits 0" [ "$VCDRC" = 0 ]
@@ -394,6 +398,11 @@ for _ in $(seq 600); do
 done
 check "libvirtd restart: the daemon reconnected and scanned again" \
     test "$(grep -c 'reconnected; looking for migrations again' "$W/daemon.log")" -gt "$reconnects_before"
+# (libvirtd's restart cancelled the held job: list answers that nothing migrates out, or shows
+# dirtier if a scan is behind)
+check "libvirtd restart: the daemon still runs and list answers (exit 0)" \
+    sh -c "kill -0 $DPID && '$CLI' -c '$SRC' list --config '$CONF' --runtime-dir '$RUNTIME' >'$W/list-8.out' 2>&1 && grep -Eq '^dirtier |no outgoing migrations' '$W/list-8.out'"
+diag "$W/list-8.out"
 wait_hist $((outcomes_before + 1)) outcome
 outcome=$(hist outcome | tail -1 | hist_field outcome)
 message=$(hist outcome | tail -1 | hist_field message)
@@ -449,6 +458,14 @@ fi
 # and restart, every 10 s): an incoming migration is never tuned.
 check "incoming: nothing tuned on the destination, watched from the start ($(grep -c "URIs.*$W/dst" "$W/daemon.log") start/reload lines name it)" \
     test "$(hist attach uri="$DST" | wc -l)" = 0 -a "$(grep -c "URIs.*$W/dst" "$W/daemon.log")" -ge 1
+
+# No cap ever exceeded, over the whole session: every downtime-limit the daemon applied is within
+# the highest cap any of its policies had (e2e-hold's is raised to ${CAP_MS} ms by case 3's reload;
+# the cases above check their own lower caps).
+all_limits=$(hist decision decision=set-downtime-limit result=applied | hist_field value)
+# shellcheck disable=SC2086
+check "session: every downtime-limit applied ($(echo $all_limits | wc -w) of them) within ${CAP_MS} ms" \
+    all_within $CAP_MS $all_limits
 
 # A whole session without a warning it cannot explain: the expected ones are the refused reload.
 grep -E 'WARNING|CRITICAL|ERROR' "$W/daemon.log" | grep -v 'reload failed' >"$W/warnings.out"
