@@ -30,6 +30,103 @@ cv_learned_observation_set_domain(CvLearnedObservation *obs, const gchar *name)
     obs->domain[end - valid] = '\0';
 }
 
+const gchar *
+cv_learned_source_to_string(CvLearnedSource source)
+{
+    switch (source) {
+    case CV_LEARNED_SOURCE_BLACKOUT:
+        return "blackout";
+    case CV_LEARNED_SOURCE_JOB_WINDOW:
+        return "job-window";
+    default:
+        return "unknown";
+    }
+}
+
+gboolean
+cv_learned_source_from_string(const gchar *name, CvLearnedSource *source)
+{
+    g_return_val_if_fail(source != NULL, FALSE);
+    if (g_strcmp0(name, "blackout") == 0)
+        *source = CV_LEARNED_SOURCE_BLACKOUT;
+    else if (g_strcmp0(name, "job-window") == 0)
+        *source = CV_LEARNED_SOURCE_JOB_WINDOW;
+    else
+        return FALSE;
+    return TRUE;
+}
+
+static const gchar *
+field_problem(const CvU64Field *field)
+{
+    return field->state == CV_FIELD_ABSENT ? "missing" : "invalid";
+}
+
+gboolean
+cv_learned_job_window(const CvLearnedJobReading *readings, gsize n_readings,
+                      const CvLearnedJobReading *final, guint64 *bytes, guint64 *ms, guint *back,
+                      gchar *why, gsize why_len)
+{
+    gchar b[32];
+    guint64 last_bytes = 0, last_ms = 0;
+
+    g_return_val_if_fail(final != NULL && bytes != NULL && ms != NULL, FALSE);
+    g_return_val_if_fail(readings != NULL || n_readings == 0, FALSE);
+    if (!cv_field_valid(&final->processed) || !cv_field_valid(&final->elapsed_ms)) {
+        if (why != NULL)
+            g_snprintf(why, why_len, "the completed job's transferred bytes or elapsed time is %s",
+                       field_problem(cv_field_valid(&final->processed) ? &final->elapsed_ms
+                                                                       : &final->processed));
+        return FALSE;
+    }
+    if (n_readings == 0) {
+        if (why != NULL)
+            g_strlcpy(why, "no precopy reading to start a job window from", why_len);
+        return FALSE;
+    }
+    for (gsize i = n_readings; i-- > 0;) {
+        const CvLearnedJobReading *r = &readings[i];
+
+        if (!cv_field_valid(&r->processed) || !cv_field_valid(&r->elapsed_ms)) {
+            if (why != NULL)
+                g_snprintf(
+                    why, why_len, "a precopy reading's transferred bytes or elapsed time is %s",
+                    field_problem(cv_field_valid(&r->processed) ? &r->elapsed_ms : &r->processed));
+            return FALSE;
+        }
+        if (final->processed.value < r->processed.value ||
+            final->elapsed_ms.value <= r->elapsed_ms.value) {
+            if (why != NULL)
+                g_snprintf(why, why_len,
+                           "the job's counters went back (transferred %" G_GUINT64_FORMAT
+                           " -> %" G_GUINT64_FORMAT " bytes, elapsed %" G_GUINT64_FORMAT
+                           " -> %" G_GUINT64_FORMAT " ms): a reset or another job",
+                           r->processed.value, final->processed.value, r->elapsed_ms.value,
+                           final->elapsed_ms.value);
+            return FALSE;
+        }
+        last_bytes = final->processed.value - r->processed.value;
+        /* the elapsed times are bounded far below G_MAXUINT64: no overflow */
+        last_ms = final->elapsed_ms.value - r->elapsed_ms.value + 1;
+        if (cv_learned_blackout_measurable(last_bytes, last_ms)) {
+            *bytes = last_bytes;
+            *ms = last_ms;
+            if (back != NULL)
+                *back = (guint)(n_readings - 1 - i);
+            return TRUE;
+        }
+    }
+    if (why != NULL) {
+        cv_format_bytes(last_bytes, b, sizeof(b));
+        g_snprintf(why, why_len,
+                   "the longest job window, %s in %" G_GUINT64_FORMAT
+                   " ms, is too small to measure the link (the floor is %u MiB and %u ms)",
+                   b, last_ms, (guint)(CV_LEARNED_MIN_BLACKOUT_BYTES >> 20),
+                   (guint)CV_LEARNED_MIN_DOWNTIME_MS);
+    }
+    return FALSE;
+}
+
 guint64
 cv_learned_effective_rate(const CvLearnedObservation *obs)
 {

@@ -27,15 +27,41 @@ G_BEGIN_DECLS
 #define CV_LEARNED_MIN_BLACKOUT_BYTES (G_GUINT64_CONSTANT(64) << 20)
 #define CV_LEARNED_MIN_DOWNTIME_MS G_GUINT64_CONSTANT(50)
 
+/* Where an observation's bytes and time come from. Both err low; an operator must be able to
+ * tell them apart (the store line, the history and `policy show --for` name them). */
+typedef enum {
+    /* the blackout itself: the bytes sent while the guest was stopped (RAM's downtime-bytes,
+     * plus a VFIO device's stop-copy size) over the achieved downtime */
+    CV_LEARNED_SOURCE_BLACKOUT = 0,
+    /* no downtime-bytes (libvirt's job statistics): RAM's transferred bytes between the last
+     * usable precopy reading and the end, over the job's elapsed time between the two; the
+     * window holds the whole blackout and some precopy (cv_learned_job_window) */
+    CV_LEARNED_SOURCE_JOB_WINDOW,
+} CvLearnedSource;
+
 /* One completed migration to a destination, as recorded after it finished. */
 typedef struct {
-    gint64 time_ms;         /* when it completed (unix ms); for the history, not the rate */
-    guint64 blackout_bytes; /* bytes sent while the guest was stopped (RAM + device state) */
-    guint64 downtime_ms;    /* the achieved downtime QEMU reported */
-    guint64 qemu_rate;      /* QEMU's own `mbps` at the end, in bytes/s; 0 = unknown */
-    guint64 stated_rate;    /* the rate the policy stated then, bytes/s; 0 = none */
-    gchar domain[128];      /* the domain (or what stood for it) that migrated; for the history */
+    gint64 time_ms; /* when it completed (unix ms); for the history, not the rate */
+    /* bytes sent while the guest was stopped (RAM + device state); for a job window, the RAM
+     * bytes sent in the window */
+    guint64 blackout_bytes;
+    guint64 downtime_ms; /* the achieved downtime QEMU reported; for a job window, its ms */
+    guint64 qemu_rate;   /* QEMU's own `mbps` at the end, in bytes/s; 0 = unknown */
+    guint64 stated_rate; /* the rate the policy stated then, bytes/s; 0 = none */
+    gchar domain[128];   /* the domain (or what stood for it) that migrated; for the history */
+    CvLearnedSource source;
 } CvLearnedObservation;
+
+/* One reading of a job's byte counter and clock: RAM's transferred bytes (libvirt's
+ * memory_processed) and the job's elapsed time (libvirt's time_elapsed, its own clock since the
+ * job started; QEMU's total-time). */
+typedef struct {
+    CvU64Field processed;
+    CvU64Field elapsed_ms;
+} CvLearnedJobReading;
+
+/* How many precopy readings the tuner keeps for cv_learned_job_window. */
+#define CV_LEARNED_JOB_READINGS 8
 
 typedef struct {
     gboolean known;    /* a rate was learned: @rate is usable */
@@ -57,6 +83,26 @@ void cv_learned_observation_set_domain(CvLearnedObservation *obs, const gchar *n
 /* Whether a blackout of @bytes in @downtime_ms is large enough to measure the link (both at or
  * above the floors). */
 gboolean cv_learned_blackout_measurable(guint64 bytes, guint64 downtime_ms);
+
+/* "blackout" or "job-window": the store's and the JSON outputs' name of @source. */
+const gchar *cv_learned_source_to_string(CvLearnedSource source);
+/* The inverse; FALSE for anything else. */
+gboolean cv_learned_source_from_string(const gchar *name, CvLearnedSource *source);
+
+/* The job window of a completed migration whose blackout bytes are unknown: the newest of
+ * @readings (precopy readings, oldest first) whose window to @final (the completed job's
+ * counters) is measurable (cv_learned_blackout_measurable), as @bytes sent in @ms. Every byte
+ * counted was sent after that reading and before the end, and the window holds the whole
+ * blackout plus some precopy and the job's finishing latency: bytes / ms is at most the average
+ * rate inside it, below what the link carried while the guest was stopped (the safe side).
+ * @ms has 1 ms added: each clock reading is rounded down to a ms, which could shorten the
+ * window by up to 1 ms. @back (may be NULL) is how many readings before the newest the window
+ * starts at (0: the newest). Returns FALSE, with @why, when a counter is missing or invalid, went
+ * back (final below a reading, or the clock did not advance: a reset, or another job), or no
+ * window reaches the floors. */
+gboolean cv_learned_job_window(const CvLearnedJobReading *readings, gsize n_readings,
+                               const CvLearnedJobReading *final, guint64 *bytes, guint64 *ms,
+                               guint *back, gchar *why, gsize why_len);
 
 /* bytes / downtime of one observation, rounded down; 0 when the observation is unusable
  * (zero, garbage, or below the floors). */

@@ -82,8 +82,9 @@ test_roundtrip(Fixture *f, gconstpointer data)
     CvLearnedObservation a = obs(2000, 2), b = obs(3000, 4);
     guint skipped = 99;
 
-    /* a domain name is JSON-escaped on the way out */
+    /* a domain name is JSON-escaped on the way out; a job window keeps its source */
     g_strlcpy(b.domain, "vm \"\u03b2\"\\1", sizeof(b.domain));
+    b.source = CV_LEARNED_SOURCE_JOB_WINDOW;
 
     g_assert_no_error(error);
     g_assert_cmpuint(none->len, ==, 0);
@@ -137,8 +138,11 @@ test_garbage_lines(Fixture *f, gconstpointer data)
         "{\"time-ms\":1,\"blackout-bytes\":1000}\n"
         "{\"time-ms\":1,\"blackout-bytes\":1000,\"downtime-ms\":10,\"qemu-rate\":\"x\"}\n"
         "{\"time-ms\":1,\"blackout-bytes\":1000,\"downtime-ms\":10,\"domain\":5}\n"
+        "{\"time-ms\":1,\"blackout-bytes\":1000,\"downtime-ms\":10,\"source\":\"guess\"}\n"
+        "{\"time-ms\":1,\"blackout-bytes\":1000,\"downtime-ms\":10,\"source\":1}\n"
         "\n"
-        "{\"time-ms\":2,\"blackout-bytes\":5000,\"downtime-ms\":10,\"qemu-rate\":3}\n"
+        "{\"time-ms\":2,\"blackout-bytes\":5000,\"downtime-ms\":10,\"qemu-rate\":3,"
+        "\"source\":\"job-window\"}\n"
         "{\"time-ms\":3,\"blackout-by";
     guint skipped = 0;
     CvLearnedObservation more = obs(7000, 10);
@@ -147,9 +151,13 @@ test_garbage_lines(Fixture *f, gconstpointer data)
     g_assert_true(g_file_set_contents(path, text, -1, &error));
     list = cv_learned_store_load(f->dir, "b", &skipped, &error);
     g_assert_no_error(error);
-    g_assert_cmpuint(skipped, ==, 10);
+    g_assert_cmpuint(skipped, ==, 12);
     g_assert_cmpuint(list->len, ==, 2);
+    g_assert_cmpint(g_array_index(list, CvLearnedObservation, 0).source, ==,
+                    CV_LEARNED_SOURCE_BLACKOUT);
     g_assert_cmpuint(g_array_index(list, CvLearnedObservation, 1).blackout_bytes, ==, 5000);
+    g_assert_cmpint(g_array_index(list, CvLearnedObservation, 1).source, ==,
+                    CV_LEARNED_SOURCE_JOB_WINDOW);
     g_assert_cmpuint(g_array_index(list, CvLearnedObservation, 1).qemu_rate, ==, 3);
     /* an append rewrites the file with the good lines only */
     g_clear_pointer(&list, g_array_unref);

@@ -551,6 +551,158 @@ test_observation_domain(gconstpointer data)
     }
 }
 
+/* ---- the job window: libvirt's job statistics carry no downtime-bytes ------------------ */
+
+#define JW_ABSENT G_MAXUINT64
+#define JW_INVALID (G_MAXUINT64 - 1)
+#define JW_MAX 4
+
+typedef struct {
+    guint64 processed; /* memory_processed (ram.transferred); JW_ABSENT, JW_INVALID */
+    guint64 elapsed;   /* time_elapsed (total-time), ms; JW_ABSENT, JW_INVALID */
+} JwReading;
+
+typedef struct {
+    const gchar *name;
+    JwReading readings[JW_MAX]; /* oldest first */
+    guint n_readings;
+    JwReading final;
+    gboolean ok;
+    guint64 bytes;
+    guint64 ms;
+    guint back;
+    const gchar *why; /* in the reason when not ok */
+} JobWindowRow;
+
+static const JobWindowRow job_window_rows[] = {
+    /* the libvirt 9.0 sample (reference samples/libvirt-9.0-domjobinfo-*-rawstats.txt): the last
+     * active reading and the completed job; +1 ms for the two readings' rounding */
+    {"libvirt-9.0-sample", {{248422680, 3909}}, 1, {315666720, 4040}, TRUE, 67244040, 132, 0, NULL},
+    /* the last reading's window is under 64 MiB: the one before it, longer, still errs low */
+    {"last-too-small-earlier-used",
+     {{100 * MIB, 3000}, {300 * MIB, 3950}},
+     2,
+     {320 * MIB, 4040},
+     TRUE,
+     220 * MIB,
+     1041,
+     1,
+     NULL},
+    /* 64 MiB in 49 ms read + 1 ms: exactly the floors */
+    {"at-the-floors", {{0, 1000}}, 1, {64 * MIB, 1049}, TRUE, 64 * MIB, 50, 0, NULL},
+    {"bytes-under-floor", {{0, 1000}}, 1, {10 * MIB, 1500}, FALSE, 0, 0, 0, "too small"},
+    {"ms-under-floor", {{0, 1000}}, 1, {100 * MIB, 1029}, FALSE, 0, 0, 0, "too small"},
+    {"bytes-went-back", {{300 * MIB, 1000}}, 1, {200 * MIB, 2000}, FALSE, 0, 0, 0, "went back"},
+    {"clock-did-not-advance",
+     {{100 * MIB, 2000}},
+     1,
+     {300 * MIB, 2000},
+     FALSE,
+     0,
+     0,
+     0,
+     "went back"},
+    {"clock-went-back", {{100 * MIB, 2000}}, 1, {300 * MIB, 10}, FALSE, 0, 0, 0, "went back"},
+    /* the newest is too small, an older one above the end: another job's reading, refused */
+    {"older-reading-went-back",
+     {{500 * MIB, 1000}, {300 * MIB, 3950}},
+     2,
+     {320 * MIB, 4040},
+     FALSE,
+     0,
+     0,
+     0,
+     "went back"},
+    {"final-elapsed-missing",
+     {{0, 1000}},
+     1,
+     {300 * MIB, JW_ABSENT},
+     FALSE,
+     0,
+     0,
+     0,
+     "elapsed time is missing"},
+    {"final-bytes-invalid", {{0, 1000}}, 1, {JW_INVALID, 2000}, FALSE, 0, 0, 0, "is invalid"},
+    {"reading-elapsed-missing",
+     {{0, JW_ABSENT}},
+     1,
+     {300 * MIB, 2000},
+     FALSE,
+     0,
+     0,
+     0,
+     "precopy reading's transferred bytes or elapsed time is missing"},
+    {"no-reading", {{0, 0}}, 0, {300 * MIB, 2000}, FALSE, 0, 0, 0, "no precopy reading"},
+};
+
+static void
+jw_field(CvU64Field *field, guint64 value)
+{
+    if (value == JW_ABSENT) {
+        field->state = CV_FIELD_ABSENT;
+        field->value = 0;
+    } else if (value == JW_INVALID) {
+        field->state = CV_FIELD_INVALID;
+        field->value = 0;
+    } else {
+        cv_field_set(field, value);
+    }
+}
+
+static void
+test_job_window(gconstpointer data)
+{
+    const JobWindowRow *row = data;
+    CvLearnedJobReading readings[JW_MAX], final;
+    CvLearnedObservation obs;
+    guint64 bytes = 7, ms = 7;
+    guint back = 7;
+    gchar why[256] = "";
+
+    for (guint i = 0; i < row->n_readings; i++) {
+        jw_field(&readings[i].processed, row->readings[i].processed);
+        jw_field(&readings[i].elapsed_ms, row->readings[i].elapsed);
+    }
+    jw_field(&final.processed, row->final.processed);
+    jw_field(&final.elapsed_ms, row->final.elapsed);
+    g_assert_cmpint(cv_learned_job_window(readings, row->n_readings, &final, &bytes, &ms, &back,
+                                          why, sizeof(why)),
+                    ==, row->ok);
+    if (!row->ok) {
+        g_test_message("why: %s", why);
+        g_assert_nonnull(strstr(why, row->why));
+        /* nothing written on failure */
+        g_assert_cmpuint(bytes, ==, 7);
+        g_assert_cmpuint(ms, ==, 7);
+        return;
+    }
+    g_assert_cmpuint(bytes, ==, row->bytes);
+    g_assert_cmpuint(ms, ==, row->ms);
+    g_assert_cmpuint(back, ==, row->back);
+    /* what it gives is an observation the statistic takes */
+    memset(&obs, 0, sizeof(obs));
+    obs.source = CV_LEARNED_SOURCE_JOB_WINDOW;
+    obs.blackout_bytes = bytes;
+    obs.downtime_ms = ms;
+    g_assert_cmpuint(cv_learned_effective_rate(&obs), ==, bytes * 1000 / ms);
+}
+
+static void
+test_source_names(void)
+{
+    CvLearnedSource source = CV_LEARNED_SOURCE_JOB_WINDOW;
+
+    g_assert_cmpstr(cv_learned_source_to_string(CV_LEARNED_SOURCE_BLACKOUT), ==, "blackout");
+    g_assert_cmpstr(cv_learned_source_to_string(CV_LEARNED_SOURCE_JOB_WINDOW), ==, "job-window");
+    g_assert_true(cv_learned_source_from_string("blackout", &source));
+    g_assert_cmpint(source, ==, CV_LEARNED_SOURCE_BLACKOUT);
+    g_assert_true(cv_learned_source_from_string("job-window", &source));
+    g_assert_cmpint(source, ==, CV_LEARNED_SOURCE_JOB_WINDOW);
+    g_assert_false(cv_learned_source_from_string("window", &source));
+    g_assert_false(cv_learned_source_from_string(NULL, &source));
+    g_assert_cmpint(source, ==, CV_LEARNED_SOURCE_JOB_WINDOW);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -563,6 +715,12 @@ main(int argc, char **argv)
     g_test_add_func("/policy/learned/apply-not-known", test_apply_not_known);
     g_test_add_func("/policy/learned/engine/unfed-is-off", test_engine_learned_unfed_is_off);
     g_test_add_func("/policy/learned/engine/applied", test_engine_learned_applied);
+    for (gsize i = 0; i < G_N_ELEMENTS(job_window_rows); i++) {
+        g_autofree gchar *p =
+            g_strdup_printf("/policy/learned/job-window/%s", job_window_rows[i].name);
+        g_test_add_data_func(p, &job_window_rows[i], test_job_window);
+    }
+    g_test_add_func("/policy/learned/source-names", test_source_names);
     for (guint i = 0; i < G_N_ELEMENTS(domain_rows); i++) {
         g_autofree gchar *p = g_strdup_printf("/policy/learned/domain/%s", domain_rows[i].name);
         g_test_add_data_func(p, &domain_rows[i], test_observation_domain);

@@ -409,6 +409,14 @@ typedef struct {
     gboolean observed;
     guint64 bytes;
     const gchar *why; /* in the reason or the note */
+    /* the job window's counters (ram.transferred / memory_processed and the job's elapsed
+     * time) at the last precopy reading and at the end; final_elapsed 0 = not reported */
+    guint64 precopy_transferred;
+    guint64 precopy_elapsed;
+    guint64 final_transferred;
+    guint64 final_elapsed;
+    guint64 ms; /* the observation's ms; 0 = downtime_ms */
+    CvLearnedSource source;
 } ObservationRow;
 
 static const ObservationRow observation_rows[] = {
@@ -446,6 +454,35 @@ static const ObservationRow observation_rows[] = {
      "did not complete (failed)"},
     {"no-downtime", CV_TUNER_OUTCOME_COMPLETED, FALSE, NONE_, 900 * MIB_, NONE_, NONE_, 600 * MIB_,
      0, FALSE, 0, "no achieved downtime"},
+    /* libvirt's job statistics: no downtime-bytes, but the job window from the last precopy
+     * reading (the libvirt 9.0 sample's counters) to the end, +1 ms for rounding */
+    {"job-window", CV_TUNER_OUTCOME_COMPLETED, FALSE, NONE_, 45 * MIB_, NONE_, NONE_, NONE_, 33,
+     TRUE, 67244040, "job window: 67244040 bytes in 132 ms between the last precopy reading",
+     248422680, 3909, 315666720, 4040, 132, CV_LEARNED_SOURCE_JOB_WINDOW},
+    /* a VFIO device on libvirt 9.0: RAM's bytes only, which errs low, and the note says so */
+    {"job-window-vfio", CV_TUNER_OUTCOME_COMPLETED, TRUE, NONE_, 45 * MIB_, NONE_, NONE_, NONE_, 33,
+     TRUE, 67244040, "RAM only: the VFIO device's bytes are not counted", 248422680, 3909,
+     315666720, 4040, 132, CV_LEARNED_SOURCE_JOB_WINDOW},
+    /* downtime-bytes reported (QMP): the blackout, as before, though the window's counters exist */
+    {"downtime-bytes-beats-window", CV_TUNER_OUTCOME_COMPLETED, FALSE, 900 * MIB_, 900 * MIB_,
+     NONE_, NONE_, 600 * MIB_, 560, TRUE, 600 * MIB_, "ram.downtime-bytes", 100 * MIB_, 3000,
+     1600 * MIB_, 4000, 0, CV_LEARNED_SOURCE_BLACKOUT},
+    /* the window is shorter than the downtime it must hold: counters from different jobs */
+    {"job-window-shorter-than-downtime", CV_TUNER_OUTCOME_COMPLETED, FALSE, NONE_, 45 * MIB_, NONE_,
+     NONE_, NONE_, 500, FALSE, 0, "shorter than the 500 ms downtime", 248422680, 3909, 315666720,
+     4040, 0, CV_LEARNED_SOURCE_BLACKOUT},
+    /* a counter regression: the end below the last reading */
+    {"job-window-regression", CV_TUNER_OUTCOME_COMPLETED, FALSE, NONE_, 45 * MIB_, NONE_, NONE_,
+     NONE_, 33, FALSE, 0, "went back", 315666720, 3909, 248422680, 4040, 0,
+     CV_LEARNED_SOURCE_BLACKOUT},
+    /* libvirt left out time_elapsed at the end */
+    {"job-window-no-elapsed", CV_TUNER_OUTCOME_COMPLETED, FALSE, NONE_, 45 * MIB_, NONE_, NONE_,
+     NONE_, 33, FALSE, 0, "elapsed time is missing", 248422680, 3909, 315666720, NONE_, 0,
+     CV_LEARNED_SOURCE_BLACKOUT},
+    /* under the floors: 40 MiB from the oldest reading, 10 MiB from the last */
+    {"job-window-too-small", CV_TUNER_OUTCOME_COMPLETED, FALSE, NONE_, 45 * MIB_, NONE_, NONE_,
+     NONE_, 33, FALSE, 0, "too small to measure the link", 30 * MIB_, 3909, 40 * MIB_, 4040, 0,
+     CV_LEARNED_SOURCE_BLACKOUT},
 };
 
 static void
@@ -474,13 +511,30 @@ test_observation(gconstpointer data)
     cv_policy_init_default(&policy);
     policy.max_downtime_ms = 5000;
     report = cv_tuner_report_new(NULL, target, clock, &policy, FALSE);
+    if (row->vfio && row->precopy_vfio == NONE_) {
+        /* libvirt 9.0: no vfio_data_transferred; the domain's <hostdev> says VFIO */
+        CvParams params;
+
+        cv_params_init(&params);
+        params.vfio_devices = CV_TRI_YES;
+        cv_tuner_report_attach(report, &params, &policy, 1000);
+    }
     cv_sample_init(&s);
     s.status = CV_MIGRATION_STATUS_ACTIVE;
     cv_field_set(&s.ram_dirty_sync_count, 7);
     /* an older reading whose device share must not survive the last one's */
     cv_field_set(&s.remaining, 1);
     cv_field_set(&s.ram_remaining, 0);
+    if (row->final_elapsed != 0) {
+        /* an older reading of the window's counters: 0 bytes at 100 ms */
+        cv_field_set(&s.ram_transferred, 0);
+        cv_field_set(&s.total_time_ms, 100);
+    }
     cv_tuner_report_observe(report, &s);
+    if (row->final_elapsed != 0) {
+        set_or_absent(&s.ram_transferred, row->precopy_transferred);
+        set_or_absent(&s.total_time_ms, row->precopy_elapsed);
+    }
     set_or_absent(&s.remaining, row->precopy_remaining);
     set_or_absent(&s.ram_remaining, row->precopy_ram);
     if (row->vfio)
@@ -498,6 +552,10 @@ test_observation(gconstpointer data)
     set_or_absent(&s.ram_downtime_bytes, row->downtime_bytes);
     if (row->downtime_ms > 0)
         cv_field_set(&s.downtime_ms, row->downtime_ms);
+    if (row->final_elapsed != 0) {
+        set_or_absent(&s.ram_transferred, row->final_transferred);
+        set_or_absent(&s.total_time_ms, row->final_elapsed);
+    }
     cv_tuner_report_observe(report, &s);
     if (row->downtime_ms > policy.max_downtime_ms)
         g_test_expect_message("cv-agent", G_LOG_LEVEL_WARNING, "*above the policy's cap*");
@@ -520,7 +578,8 @@ test_observation(gconstpointer data)
     g_assert_nonnull(strstr(sum->blackout_note, row->why));
     g_assert_cmpint(obs.time_ms, ==, 1700000000000);
     g_assert_cmpuint(obs.blackout_bytes, ==, row->bytes);
-    g_assert_cmpuint(obs.downtime_ms, ==, row->downtime_ms);
+    g_assert_cmpuint(obs.downtime_ms, ==, row->ms != 0 ? row->ms : row->downtime_ms);
+    g_assert_cmpint(obs.source, ==, row->source);
     g_assert_cmpuint(obs.qemu_rate, ==, 1000000000);
     g_assert_cmpuint(obs.stated_rate, ==, 1250000000);
 }

@@ -110,8 +110,9 @@ describe_learned(GString *s, JsonObject *o)
         num(l, "downtime-ms", &ms) && num(l, "rate", &rate) && rate >= 0) {
         cv_format_bytes((guint64)bytes, b, sizeof(b));
         cv_format_rate((guint64)rate, r, sizeof(r));
-        g_string_append_printf(s, "; learned %s in a %" G_GINT64_FORMAT " ms blackout = %s", b, ms,
-                               r);
+        g_string_append_printf(
+            s, "; learned %s in a %" G_GINT64_FORMAT " ms %s = %s", b, ms,
+            g_strcmp0(str(l, "kind"), "job-window") == 0 ? "job window" : "blackout", r);
         append_if(s, " (", str(l, "source"));
         if (str(l, "source") != NULL)
             g_string_append_c(s, ')');

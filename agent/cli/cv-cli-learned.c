@@ -71,7 +71,7 @@ cv_cli_learned_record(const gchar *command, const gchar *destination, const gcha
     g_autofree gchar *state_dir = NULL;
     const gchar *key = destination != NULL ? destination : CV_LEARNED_ANY_DESTINATION;
     CvLearnedObservation obs;
-    gchar why[256];
+    gchar why[384];
 
     if (summary->dry_run)
         return;
@@ -100,10 +100,13 @@ cv_cli_learned_record(const gchar *command, const gchar *destination, const gcha
 
         printf("{\"record\":\"learned-recorded\",\"destination\":\"%s\",\"blackout-bytes\":"
                "%" G_GUINT64_FORMAT ",\"downtime-ms\":%" G_GUINT64_FORMAT
-               ",\"rate\":%" G_GUINT64_FORMAT "}\n",
-               dest, obs.blackout_bytes, obs.downtime_ms, cv_learned_effective_rate(&obs));
+               ",\"rate\":%" G_GUINT64_FORMAT ",\"source\":\"%s\"}\n",
+               dest, obs.blackout_bytes, obs.downtime_ms, cv_learned_effective_rate(&obs),
+               cv_learned_source_to_string(obs.source));
     } else
         printf("learned: recorded for %s: %" G_GUINT64_FORMAT " bytes in a %" G_GUINT64_FORMAT
-               " ms blackout (%s)\n",
-               key, obs.blackout_bytes, obs.downtime_ms, summary->blackout_note);
+               " ms %s (%s)\n",
+               key, obs.blackout_bytes, obs.downtime_ms,
+               obs.source == CV_LEARNED_SOURCE_JOB_WINDOW ? "job window" : "blackout",
+               summary->blackout_note);
 }

@@ -62,8 +62,8 @@ show_learned(const gchar *config_file, const CvPolicy *policy, const gchar *dest
         if (skipped > 0)
             printf("  %u unreadable line%s skipped\n", skipped, skipped == 1 ? "" : "s");
         if (seen->len > 0)
-            printf("  %-19s  %-24s %12s %9s %12s  %s\n", "TIME", "DOMAIN", "BLACKOUT", "DOWNTIME",
-                   "RATE", "USE");
+            printf("  %-19s  %-24s %12s %9s %12s  %-10s  %s\n", "TIME", "DOMAIN", "BYTES", "MS",
+                   "RATE", "SOURCE", "USE");
     } else {
         json_builder_begin_object(b);
         json_builder_set_member_name(b, "record");
@@ -121,6 +121,8 @@ show_learned(const gchar *config_file, const CvPolicy *policy, const gchar *dest
             json_builder_add_int_value(b, (gint64)MIN(o->downtime_ms, (guint64)G_MAXINT64));
             json_builder_set_member_name(b, "rate");
             json_builder_add_int_value(b, (gint64)rate);
+            json_builder_set_member_name(b, "source");
+            json_builder_add_string_value(b, cv_learned_source_to_string(o->source));
             json_builder_set_member_name(b, "use");
             json_builder_add_string_value(b, use);
             json_builder_end_object(b);
@@ -131,8 +133,9 @@ show_learned(const gchar *config_file, const CvPolicy *policy, const gchar *dest
             cv_format_rate(rate, r, sizeof(r));
         else
             g_strlcpy(r, "-", sizeof(r));
-        printf("  %-19s  %-24s %12s %6" G_GUINT64_FORMAT " ms %12s  %s\n", t,
-               o->domain[0] != '\0' ? o->domain : "-", bytes, o->downtime_ms, r, use);
+        printf("  %-19s  %-24s %12s %6" G_GUINT64_FORMAT " ms %12s  %-10s  %s\n", t,
+               o->domain[0] != '\0' ? o->domain : "-", bytes, o->downtime_ms, r,
+               cv_learned_source_to_string(o->source), use);
     }
     if (json) {
         g_autoptr(JsonGenerator) gen = json_generator_new();

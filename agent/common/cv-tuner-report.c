@@ -30,6 +30,10 @@ struct _CvTunerReport {
     gboolean have_vfio_precopy;
     guint64 vfio_precopy_transferred;
     gboolean saw_vfio;
+    /* The last precopy readings' transferred bytes and elapsed time, oldest first, for the job
+     * window when the blackout's bytes are unknown (cv_learned_job_window). */
+    CvLearnedJobReading job_readings[CV_LEARNED_JOB_READINGS];
+    guint n_job_readings;
 };
 
 const gchar *
@@ -328,8 +332,17 @@ cv_tuner_report_observe(CvTunerReport *report, const CvSample *s)
         report->vfio_precopy_transferred =
             report->have_vfio_precopy ? s->vfio_transferred.value : 0;
     }
-    if (s->status == CV_MIGRATION_STATUS_ACTIVE)
+    if (s->status == CV_MIGRATION_STATUS_ACTIVE) {
+        if (report->n_job_readings == G_N_ELEMENTS(report->job_readings)) {
+            memmove(&report->job_readings[0], &report->job_readings[1],
+                    sizeof(report->job_readings[0]) * (G_N_ELEMENTS(report->job_readings) - 1));
+            report->n_job_readings--;
+        }
+        report->job_readings[report->n_job_readings].processed = s->ram_transferred;
+        report->job_readings[report->n_job_readings].elapsed_ms = s->total_time_ms;
+        report->n_job_readings++;
         cv_tuner_report_pending_source(report, s);
+    }
 }
 
 const CvSample *
@@ -345,6 +358,8 @@ cv_tuner_report_new_epoch(CvTunerReport *report, const CvU64Field *before, const
 {
     g_return_if_fail(report != NULL && before != NULL && s != NULL);
     report->summary.n_epochs++;
+    /* a window must not start in another migration's readings */
+    report->n_job_readings = 0;
     cv_tuner_report_notice(report,
                            "the pass counter went back (%" G_GUINT64_FORMAT
                            " after %" G_GUINT64_FORMAT
@@ -519,13 +534,65 @@ cv_tuner_summary_check_cap(CvTunerSummary *sum, gboolean limit_is_ours, gchar *w
  *   ram.remaining, 11.1+), at most what `vfio.transferred` grew by from that reading to the
  *   end (the device cannot have sent more in the blackout than it sent in all). Before 11.1 the
  *   device's share is not reported: nothing is recorded.
- * Non-iterable device state is not counted: it makes the rate err low, the safe side. */
+ * Non-iterable device state is not counted: it makes the rate err low, the safe side.
+ * Without downtime-bytes (libvirt's job statistics, QEMU before 7.0): a job window instead
+ * (cv_learned_job_window), RAM's bytes only.
+ *
+ * The window's ends are libvirt's clock readings, not the byte counts' own moments: an active
+ * reading's time_elapsed may be stamped after its query-migrate reply (then the start is late
+ * by that reply's latency, shortening the window), and the completed one's after libvirt saw
+ * the completion and fetched the final statistics (lengthening it by at least as much). So the
+ * window is no shorter than the sending it counts, up to the ms rounding that the +1 ms covers;
+ * that ordering is our reading of libvirt, not verified against its source here. The e2e's
+ * windows were 100-200 ms longer than the downtime they held. */
+static void
+summary_job_window(CvTunerReport *report, const CvSample *s)
+{
+    static const gchar head[] = "QEMU reported no ram.downtime-bytes (before 7.0, or libvirt's "
+                                "job statistics)";
+    CvTunerSummary *sum = &report->summary;
+    CvLearnedJobReading final = {s->ram_transferred, s->total_time_ms};
+    guint64 bytes = 0, ms = 0;
+    guint back = 0;
+    gchar why[200] = "", start[48] = "the last precopy reading";
+
+    if (!cv_learned_job_window(report->job_readings, report->n_job_readings, &final, &bytes, &ms,
+                               &back, why, sizeof(why))) {
+        g_snprintf(sum->blackout_note, sizeof(sum->blackout_note), "%s, and no job window: %s",
+                   head, why);
+        return;
+    }
+    /* the window holds the blackout: one shorter than the achieved downtime means the counters
+     * do not belong together */
+    if (cv_field_valid(&s->downtime_ms) && ms < s->downtime_ms.value) {
+        g_snprintf(sum->blackout_note, sizeof(sum->blackout_note),
+                   "%s, and no job window: its %" G_GUINT64_FORMAT
+                   " ms are shorter than the %" G_GUINT64_FORMAT " ms downtime it must hold",
+                   head, ms, s->downtime_ms.value);
+        return;
+    }
+    cv_field_set(&sum->window_bytes, bytes);
+    cv_field_set(&sum->window_ms, ms);
+    if (back > 0)
+        g_snprintf(start, sizeof(start), "the precopy reading %u before the last", back);
+    g_snprintf(sum->blackout_note, sizeof(sum->blackout_note),
+               "job window: %" G_GUINT64_FORMAT " bytes in %" G_GUINT64_FORMAT
+               " ms between %s and the end (no ram.downtime-bytes; the window holds the "
+               "blackout and some precopy)%s",
+               bytes, ms, start,
+               report->saw_vfio ? "; RAM only: the VFIO device's bytes are not counted, which errs "
+                                  "low"
+                                : "");
+}
+
 static void
 summary_blackout(CvTunerReport *report, const CvSample *s)
 {
     CvTunerSummary *sum = &report->summary;
     guint64 device = 0;
 
+    sum->window_bytes.state = CV_FIELD_ABSENT;
+    sum->window_ms.state = CV_FIELD_ABSENT;
     sum->blackout_bytes.state = CV_FIELD_ABSENT;
     sum->blackout_ram_bytes.state = CV_FIELD_ABSENT;
     sum->blackout_device_bytes.state = CV_FIELD_ABSENT;
@@ -534,10 +601,7 @@ summary_blackout(CvTunerReport *report, const CvSample *s)
         return;
     }
     if (!cv_field_valid(&s->ram_downtime_bytes)) {
-        g_strlcpy(sum->blackout_note,
-                  "QEMU reported no ram.downtime-bytes (QEMU before 7.0, or libvirt's job "
-                  "statistics only): the bytes of the blackout are unknown",
-                  sizeof(sum->blackout_note));
+        summary_job_window(report, s);
         return;
     }
     sum->blackout_ram_bytes = s->ram_downtime_bytes;
@@ -640,9 +704,20 @@ cv_tuner_summary_observation(const CvTunerSummary *sum, gint64 time_ms, guint64 
         return FALSE;
     }
     if (!cv_field_valid(&sum->blackout_bytes)) {
-        if (why != NULL)
-            g_strlcpy(why, sum->blackout_note, why_len);
-        return FALSE;
+        if (!cv_field_valid(&sum->window_bytes) || !cv_field_valid(&sum->window_ms)) {
+            if (why != NULL)
+                g_strlcpy(why, sum->blackout_note, why_len);
+            return FALSE;
+        }
+        /* cv_learned_job_window chose a measurable window */
+        memset(obs, 0, sizeof(*obs));
+        obs->time_ms = time_ms;
+        obs->source = CV_LEARNED_SOURCE_JOB_WINDOW;
+        obs->blackout_bytes = sum->window_bytes.value;
+        obs->downtime_ms = sum->window_ms.value;
+        obs->qemu_rate = cv_field_valid(&sum->final_rate) ? sum->final_rate.value : 0;
+        obs->stated_rate = stated_rate;
+        return TRUE;
     }
     if (!cv_learned_blackout_measurable(sum->blackout_bytes.value, sum->downtime_ms.value)) {
         if (why != NULL) {

@@ -162,7 +162,12 @@ typedef struct {
     CvU64Field blackout_bytes;
     CvU64Field blackout_ram_bytes;
     CvU64Field blackout_device_bytes;
-    gchar blackout_note[160];
+    gchar blackout_note[320];
+    /* Without a blackout count (libvirt's job statistics carry no downtime-bytes): RAM's bytes
+     * sent in a job window that holds the whole blackout, and the window's ms
+     * (cv_learned_job_window); ABSENT unless usable. blackout_note names the source. */
+    CvU64Field window_bytes;
+    CvU64Field window_ms;
     CvU64Field final_rate; /* QEMU's mbps at the last reading, in bytes/s */
 } CvTunerSummary;
 

@@ -581,7 +581,7 @@ learn(CvDaemonMigration *m, const CvTunerSummary *sum, JsonBuilder *b)
     CvLogContext ctx = log_context(m);
     g_autoptr(GError) error = NULL;
     CvLearnedObservation obs;
-    gchar why[256] = "";
+    gchar why[384] = "";
     gboolean recorded = FALSE;
 
     if (sum->dry_run)
@@ -603,9 +603,10 @@ learn(CvDaemonMigration *m, const CvTunerSummary *sum, JsonBuilder *b)
         cv_format_rate(cv_learned_effective_rate(&obs), rate, sizeof(rate));
         cv_log_migration(G_LOG_LEVEL_INFO, NULL, &ctx, NULL,
                          "%s: learned: %" G_GUINT64_FORMAT " bytes in a %" G_GUINT64_FORMAT
-                         " ms blackout (%s), recorded under '%s'",
-                         m->domain, obs.blackout_bytes, obs.downtime_ms, rate,
-                         CV_LEARNED_ANY_DESTINATION);
+                         " ms %s (%s), recorded under '%s'",
+                         m->domain, obs.blackout_bytes, obs.downtime_ms,
+                         obs.source == CV_LEARNED_SOURCE_JOB_WINDOW ? "job window" : "blackout",
+                         rate, CV_LEARNED_ANY_DESTINATION);
     } else if (sum->outcome == CV_TUNER_OUTCOME_COMPLETED ||
                sum->outcome == CV_TUNER_OUTCOME_CAP_BROKEN) {
         g_debug("%s: learned: nothing recorded: %s", m->domain, why);
@@ -620,6 +621,7 @@ learn(CvDaemonMigration *m, const CvTunerSummary *sum, JsonBuilder *b)
         json_u64(b, "downtime-ms", obs.downtime_ms);
         json_u64(b, "rate", cv_learned_effective_rate(&obs));
         json_str(b, "source", sum->blackout_note);
+        json_str(b, "kind", cv_learned_source_to_string(obs.source));
     } else {
         json_str(b, "why", why);
     }

@@ -80,6 +80,14 @@ parse_line(const gchar *line, CvLearnedObservation *obs)
         return FALSE;
     if (json_object_has_member(o, "stated-rate") && !read_u64(o, "stated-rate", &obs->stated_rate))
         return FALSE;
+    /* optional: a line without it is a blackout's (written before job windows existed) */
+    if (json_object_has_member(o, "source")) {
+        JsonNode *n = json_object_get_member(o, "source");
+
+        if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING ||
+            !cv_learned_source_from_string(json_node_get_string(n), &obs->source))
+            return FALSE;
+    }
     if (json_object_has_member(o, "domain")) {
         JsonNode *n = json_object_get_member(o, "domain");
 
@@ -199,10 +207,15 @@ cv_learned_store_append(const gchar *state_dir, const gchar *destination,
             out,
             "\"time-ms\":%" G_GINT64_FORMAT ",\"blackout-bytes\":%" G_GUINT64_FORMAT
             ",\"downtime-ms\":%" G_GUINT64_FORMAT ",\"qemu-rate\":%" G_GUINT64_FORMAT
-            ",\"stated-rate\":%" G_GUINT64_FORMAT "}\n",
+            ",\"stated-rate\":%" G_GUINT64_FORMAT,
             MAX(o->time_ms, 0), MIN(o->blackout_bytes, (guint64)G_MAXINT64),
             MIN(o->downtime_ms, (guint64)G_MAXINT64), MIN(o->qemu_rate, (guint64)G_MAXINT64),
             MIN(o->stated_rate, (guint64)G_MAXINT64));
+        /* a blackout's line stays as it was: older readers take it unchanged */
+        if (o->source != CV_LEARNED_SOURCE_BLACKOUT)
+            g_string_append_printf(out, ",\"source\":\"%s\"",
+                                   cv_learned_source_to_string(o->source));
+        g_string_append(out, "}\n");
     }
     if (!cv_atomic_file_replace(path, out->str, out->len, 0640, CV_ATOMIC_FILE_DURABLE, error))
         return FALSE;

@@ -178,6 +178,33 @@ check "converge: its record is gone once the migration ended" [ "$(records)" = 0
 check "converge: its runtime document is gone" \
     sh -c "! ls '$RUNTIME/migrations/'*.json >/dev/null 2>&1"
 [ "$MIGRC" = 0 ] || diag "$W/migrate.out"
+# What the completed migration taught: libvirt 9.0's completed job statistics carry no
+# downtime-bytes, so the daemon records a job window (memory_processed and time_elapsed from the
+# last precopy reading to the end). What this proves: a window was recorded under 'any', named as
+# such; it holds the blackout libvirt itself reports (its ms >= libvirt's completed downtime: the
+# property that makes it err low); its rate is > 0 and below 10 GB/s, beyond what one loopback
+# TCP stream between two TCG QEMUs on these shared 2-core hosts can carry (a sanity bound, not a
+# proof of accuracy: nothing here measures the loopback's true rate).
+learned=$(hist outcome | tail -1 | python3 -c 'import json,sys
+l = json.loads(sys.stdin.read()).get("learned", {})
+print(l.get("recorded"), l.get("kind"), l.get("destination"), l.get("blackout-bytes", 0),
+      l.get("downtime-ms", 0), l.get("rate", 0), "|", l.get("source") or l.get("why"))')
+echo "# learned: $learned (libvirt's completed downtime ${real:-?} ms)"
+read -r l_rec l_kind l_dest l_bytes l_ms l_rate _ <<<"$learned"
+check "learned: a job window recorded under 'any' ($l_bytes bytes in $l_ms ms = $l_rate B/s)" \
+    test "$l_rec" = True -a "$l_kind" = job-window -a "$l_dest" = any
+check "learned: the window ($l_ms ms) holds libvirt's completed downtime (${real:-?} ms)" \
+    sh -c "[ -n '$real' ] && [ '$l_ms' -ge '$real' ]"
+check "learned: its rate is > 0 and below 10 GB/s ($l_rate B/s)" \
+    sh -c "[ '$l_rate' -gt 0 ] && [ '$l_rate' -lt 10000000000 ]"
+STATE_DIRECTORY=$STATE "$CLI" policy show vfio --for any --config "$HERE/../../data/virt-converged.conf" \
+    >"$W/learned.out" 2>&1
+check "learned: policy show vfio --for any lists it as a job window" \
+    grep -Eq "^  [0-9-]+ [0-9:]+  dirtier .* job-window " "$W/learned.out"
+tail -3 "$W/learned.out" | diag /dev/stdin
+"$CLI" history dirtier --state-dir "$STATE" >"$W/history-learned.out" 2>&1
+check "learned: history says what was learned and that it was a job window" \
+    grep -q "; learned .* ms job window = .*(job window: " "$W/history-learned.out"
 fi
 
 # ---- 2. metadata policy, list/status from the daemon, domjobabort restores ------------------

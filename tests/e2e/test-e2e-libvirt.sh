@@ -27,6 +27,9 @@ LV_SRC_PORT=49720
 LV_DST_PORT=49800
 # shellcheck source=lv-pair.sh
 source "$HERE/lv-pair.sh"
+# tune and migrate record what a completed migration taught (a job window on libvirt 9.0): into
+# the work directory, never the host's state directory
+export STATE_DIRECTORY=$W/state
 
 cat >"$W/virt-converged.conf" <<CONF
 [policy:e2e]
