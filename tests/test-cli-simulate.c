@@ -13,6 +13,8 @@
 
 #include <json-glib/json-glib.h>
 
+#include "cv-test-sim.h"
+
 typedef struct {
     gint exit_code;
     gchar *out;
@@ -32,12 +34,6 @@ run_clear(Run *run)
 static void assert_cap_kept(const Run *run);
 static void remove_any_store(const gchar *dir);
 
-static gchar *
-binary(const gchar *dir, const gchar *name)
-{
-    return g_test_build_filename(G_TEST_BUILT, "..", dir, name, NULL);
-}
-
 /* virt-converge ARGS...; with --json the stdout lines are parsed into records. */
 static void
 run_cli(Run *run, const gchar *const *args)
@@ -45,8 +41,8 @@ run_cli(Run *run, const gchar *const *args)
     g_autoptr(GStrvBuilder) argv_builder = g_strv_builder_new();
     g_auto(GStrv) argv = NULL;
     g_auto(GStrv) envp = g_get_environ();
-    g_autofree gchar *cli = binary("agent/cli", "virt-converge");
-    g_autofree gchar *sim = binary("sim", "virt-converge-sim");
+    g_autofree gchar *cli = cv_test_binary("agent/cli", "virt-converge");
+    g_autofree gchar *sim = cv_test_binary("sim", "virt-converge-sim");
     g_autoptr(GError) error = NULL;
     g_autofree gchar *command = NULL;
     gint status = 0;
@@ -1122,7 +1118,7 @@ remove_any_store(const gchar *dir)
 static void
 run_tune_shipped(Run *run, const gchar *scenario, const gchar *dir)
 {
-    g_autofree gchar *sim = binary("sim", "virt-converge-sim");
+    g_autofree gchar *sim = cv_test_binary("sim", "virt-converge-sim");
     g_autofree gchar *socket = g_build_filename(dir, "qmp.sock", NULL);
     g_autofree gchar *conf =
         g_test_build_filename(G_TEST_DIST, "..", "data", "virt-converged.conf", NULL);
@@ -1493,7 +1489,7 @@ test_simulator_dies(void)
 {
     g_autofree gchar *dir = g_dir_make_tmp("cv-test-XXXXXX", NULL);
     g_autofree gchar *wrapper = g_build_filename(dir, "sim-dies", NULL);
-    g_autofree gchar *sim = binary("sim", "virt-converge-sim");
+    g_autofree gchar *sim = cv_test_binary("sim", "virt-converge-sim");
     g_autofree gchar *script =
         g_strdup_printf("#!/bin/sh\nexec timeout -s KILL 1 '%s' \"$@\"\n", sim);
     g_autofree gchar *sim_opt = g_strdup_printf("--simulator=%s", wrapper);
@@ -1514,45 +1510,7 @@ test_simulator_dies(void)
     g_rmdir(dir);
 }
 
-/* A simulator of its own on a private socket, for the commands that attach to one. */
-typedef struct {
-    gchar *dir;
-    gchar *sock;
-    GSubprocess *process;
-} Sim;
-
-static void
-sim_start(Sim *sim, const gchar *scenario, const gchar *speed, gboolean start)
-{
-    g_autofree gchar *bin = binary("sim", "virt-converge-sim");
-    g_autoptr(GError) error = NULL;
-    gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-
-    sim->dir = g_dir_make_tmp("cv-test-XXXXXX", &error);
-    g_assert_no_error(error);
-    sim->sock = g_build_filename(sim->dir, "qmp.sock", NULL);
-    sim->process =
-        g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
-                         &error, bin, "--socket", sim->sock, "--scenario", scenario, "--speed",
-                         speed, "--seed", "1", start ? "--start" : NULL, NULL);
-    g_assert_no_error(error);
-    while (!g_file_test(sim->sock, G_FILE_TEST_EXISTS) && g_get_monotonic_time() < deadline)
-        g_usleep(10000);
-    g_assert_true(g_file_test(sim->sock, G_FILE_TEST_EXISTS));
-    g_usleep(100000);
-}
-
-static void
-sim_stop(Sim *sim)
-{
-    g_subprocess_send_signal(sim->process, SIGTERM);
-    g_subprocess_wait(sim->process, NULL, NULL);
-    g_clear_object(&sim->process);
-    g_unlink(sim->sock);
-    g_rmdir(sim->dir);
-    g_free(sim->sock);
-    g_free(sim->dir);
-}
+typedef CvTestSim Sim;
 
 /* tune --migrate: QEMU's monitor serves one client, so tune starts the migration itself. */
 static void
@@ -1563,7 +1521,7 @@ test_tune_migrate(void)
     Run run;
     JsonObject *sum;
 
-    sim_start(&sim, "vgpu-2g", "20", FALSE);
+    cv_test_sim_start(&sim, "vgpu-2g", "20", FALSE);
     {
         const gchar *args[] = {
             "tune",     "--qmp", sim.sock,   "--migrate", "tcp:127.0.0.1:4444", "--speed", "20",
@@ -1576,7 +1534,7 @@ test_tune_migrate(void)
     g_assert_cmpstr(json_object_get_string_member(sum, "outcome"), ==, "completed");
     g_assert_cmpint(json_object_get_int_member(sum, "changes"), ==, 2);
     run_clear(&run);
-    sim_stop(&sim);
+    cv_test_sim_stop(&sim);
 }
 
 /* No migration starts: exit 7 once --start-timeout has passed. */
@@ -1586,7 +1544,7 @@ test_tune_no_migration(void)
     Sim sim;
     Run run;
 
-    sim_start(&sim, "idle", "1", FALSE);
+    cv_test_sim_start(&sim, "idle", "1", FALSE);
     {
         const gchar *args[] = {"tune", "--qmp", sim.sock, "--start-timeout", "1", "--json", NULL};
 
@@ -1595,7 +1553,7 @@ test_tune_no_migration(void)
     g_assert_cmpint(run.exit_code, ==, 7);
     g_assert_cmpstr(json_object_get_string_member(summary(&run), "outcome"), ==, "no-migration");
     run_clear(&run);
-    sim_stop(&sim);
+    cv_test_sim_stop(&sim);
 }
 
 /* Stopped watching a running migration (--timeout): exit 6; what was changed is restored. */
@@ -1610,7 +1568,7 @@ test_tune_timeout_restores(void)
      * to the cap once the patience is spent, then the escalation waits until the timeout */
     g_autofree gchar *conf = test_conf();
 
-    sim_start(&sim, "bandwidth-drop", "50", TRUE);
+    cv_test_sim_start(&sim, "bandwidth-drop", "50", TRUE);
     {
         const gchar *args[] = {"tune",      "--qmp",    sim.sock,       "--speed", "50",
                                "--timeout", "70",       "--no-events",  "--json",  "--config",
@@ -1625,51 +1583,7 @@ test_tune_timeout_restores(void)
     g_assert_cmpuint(count_of(&run, "restore", "set-downtime-limit"), ==, 1);
     g_assert_cmpint(json_object_get_int_member(sum, "downtime-limit-ms"), ==, 300);
     run_clear(&run);
-    sim_stop(&sim);
-}
-
-/* Another QMP client on the same simulator (the simulator, unlike QEMU, serves several at
- * once): send @command (a JSON object) and return the "return" member of its answer. */
-static JsonNode *
-qmp_other_client(const gchar *sock, const gchar *command)
-{
-    g_autoptr(GSocketClient) client = g_socket_client_new();
-    g_autoptr(GSocketAddress) address = g_unix_socket_address_new(sock);
-    g_autoptr(GSocketConnection) connection = NULL;
-    g_autoptr(GDataInputStream) in = NULL;
-    GOutputStream *out;
-    g_autoptr(GError) error = NULL;
-    const gchar *sends[] = {"{\"execute\":\"qmp_capabilities\"}\r\n", command, NULL};
-    JsonNode *result = NULL;
-
-    connection = g_socket_client_connect(client, G_SOCKET_CONNECTABLE(address), NULL, &error);
-    g_assert_no_error(error);
-    in = g_data_input_stream_new(g_io_stream_get_input_stream(G_IO_STREAM(connection)));
-    out = g_io_stream_get_output_stream(G_IO_STREAM(connection));
-    g_free(g_data_input_stream_read_line(in, NULL, NULL, &error)); /* greeting */
-    g_assert_no_error(error);
-    for (guint i = 0; sends[i] != NULL; i++) {
-        g_assert_true(
-            g_output_stream_write_all(out, sends[i], strlen(sends[i]), NULL, NULL, &error));
-        g_assert_no_error(error);
-        for (;;) {
-            g_autofree gchar *line = g_data_input_stream_read_line(in, NULL, NULL, &error);
-            g_autoptr(JsonParser) parser = json_parser_new();
-            JsonObject *o;
-
-            g_assert_no_error(error);
-            g_assert_nonnull(line);
-            g_assert_true(json_parser_load_from_data(parser, line, -1, &error));
-            o = json_node_get_object(json_parser_get_root(parser));
-            if (json_object_has_member(o, "event"))
-                continue;
-            g_assert_true(json_object_has_member(o, "return"));
-            if (sends[i + 1] == NULL)
-                result = json_node_copy(json_object_get_member(o, "return"));
-            break;
-        }
-    }
-    return result;
+    cv_test_sim_stop(&sim);
 }
 
 /* An operator changes downtime-limit (virsh migrate-setmaxdowntime, through another monitor)
@@ -1678,7 +1592,7 @@ qmp_other_client(const gchar *sock, const gchar *command)
 static void
 test_tune_outside_change(void)
 {
-    g_autofree gchar *cli = binary("agent/cli", "virt-converge");
+    g_autofree gchar *cli = cv_test_binary("agent/cli", "virt-converge");
     g_autoptr(GSubprocess) tune = NULL;
     g_autoptr(GDataInputStream) in = NULL;
     g_autoptr(GError) error = NULL;
@@ -1692,7 +1606,7 @@ test_tune_outside_change(void)
 
     /* bandwidth-drop with a 30 s patience: raised to the cap (1 s) once it is spent, then
      * waits */
-    sim_start(&sim, "bandwidth-drop", "20", TRUE);
+    cv_test_sim_start(&sim, "bandwidth-drop", "20", TRUE);
     tune = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
                             &error, cli, "tune", "--qmp", sim.sock, "--speed", "20", "--timeout",
                             "70", "--no-events", "--json", "--config", conf, "--policy",
@@ -1717,9 +1631,9 @@ test_tune_outside_change(void)
             /* the 1 s cap less the default 50 ms switchover reserve */
             g_assert_cmpint(json_object_get_int_member(o, "value"), ==, 950);
             raised = TRUE;
-            json_node_unref(qmp_other_client(sim.sock,
-                                             "{\"execute\":\"migrate-set-parameters\","
-                                             "\"arguments\":{\"downtime-limit\":1500}}\r\n"));
+            json_node_unref(cv_test_sim_query(sim.sock,
+                                              "{\"execute\":\"migrate-set-parameters\","
+                                              "\"arguments\":{\"downtime-limit\":1500}}\r\n"));
         }
         if (g_str_equal(kind, "notice") && json_object_has_member(o, "parameter")) {
             g_assert_cmpstr(json_object_get_string_member(o, "parameter"), ==, "downtime-limit");
@@ -1748,11 +1662,11 @@ test_tune_outside_change(void)
     g_assert_cmpint(json_object_get_int_member(sum, "restores-left-alone"), ==, 1);
     g_assert_cmpint(json_object_get_int_member(sum, "downtime-limit-ms"), ==, 1500);
     /* and QEMU kept the operator's value */
-    params = qmp_other_client(sim.sock, "{\"execute\":\"query-migrate-parameters\"}\r\n");
+    params = cv_test_sim_query(sim.sock, "{\"execute\":\"query-migrate-parameters\"}\r\n");
     g_assert_cmpint(json_object_get_int_member(json_node_get_object(params), "downtime-limit"), ==,
                     1500);
     run_clear(&run);
-    sim_stop(&sim);
+    cv_test_sim_stop(&sim);
 }
 
 /* status and watch against a simulator migrating on its own (--start): one reading laid out
@@ -1762,7 +1676,7 @@ test_status_and_watch(void)
 {
     g_autofree gchar *dir = g_dir_make_tmp("cv-test-XXXXXX", NULL);
     g_autofree gchar *sock = g_build_filename(dir, "qmp.sock", NULL);
-    g_autofree gchar *sim = binary("sim", "virt-converge-sim");
+    g_autofree gchar *sim = cv_test_binary("sim", "virt-converge-sim");
     g_autoptr(GSubprocess) process = NULL;
     g_autoptr(GError) error = NULL;
     const gchar *status_json[] = {"status", "--qmp", sock, "--json", NULL};
