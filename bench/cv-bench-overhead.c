@@ -1074,7 +1074,8 @@ cmd_report(gint argc, gchar **argv)
     g_autoptr(GString) md = g_string_new(NULL);
     g_autofree gchar *text = NULL;
     g_auto(GStrv) lines = NULL;
-    JsonObject *replay, *flood, *scale, *scale_daemon, *idle, *cg_replay, *cg_flood;
+    JsonObject *replay, *flood, *scale, *idle, *cg_replay, *cg_flood;
+    JsonObject *scale_daemon = NULL, *scale_daemon_tmpfs = NULL;
 
     g_option_context_add_main_entries(context, entries, NULL);
     if (!g_option_context_parse(context, &argc, &argv, NULL) || in == NULL || out == NULL ||
@@ -1093,7 +1094,26 @@ cmd_report(gint argc, gchar **argv)
     replay = find_kind(objects, "replay", NULL);
     flood = find_kind(objects, "flood", NULL);
     scale = find_kind(objects, "scale", NULL);
-    scale_daemon = find_kind(objects, "scale-daemon", NULL);
+    /* the daemon on the disk's file system first; a second run with its state on tmpfs, when
+     * there is one, shows what the fsyncs cost */
+    for (guint i = 0; i < objects->len; i++) {
+        JsonObject *o = g_ptr_array_index(objects, i);
+
+        if (g_strcmp0(json_object_get_string_member_with_default(o, "kind", ""), "scale-daemon") !=
+            0)
+            continue;
+        if (g_strcmp0(json_object_get_string_member_with_default(o, "state_fs", ""), "tmpfs") ==
+            0) {
+            if (scale_daemon_tmpfs == NULL)
+                scale_daemon_tmpfs = o;
+        } else if (scale_daemon == NULL) {
+            scale_daemon = o;
+        }
+    }
+    if (scale_daemon == NULL) {
+        scale_daemon = scale_daemon_tmpfs;
+        scale_daemon_tmpfs = NULL;
+    }
     idle = find_kind(objects, "idle", NULL);
     cg_replay = find_kind(objects, "callgrind", "replay");
     cg_flood = find_kind(objects, "callgrind", "flood");
@@ -1293,6 +1313,24 @@ cmd_report(gint argc, gchar **argv)
             "production are libvirt's work, in libvirtd and in the client library's worker "
             "thread; neither libvirtd nor that thread is measured here.\n\n",
             fs, num(scale_daemon, "instances"));
+        if (scale_daemon_tmpfs != NULL) {
+            gdouble e = MAX(num(scale_daemon_tmpfs, "evaluations"), 1);
+
+            g_string_append_printf(
+                md,
+                "The same daemon run again with its state and runtime directories on tmpfs "
+                "(fsync is free there), everything else alike: %.0f of %.0f completed, %.0f "
+                "evaluated iterations, %.0f pass events, agent CPU %.3f s over %.1f s (%.1f µs "
+                "per evaluated iteration), %.1f MiB peak RSS, pass event → downtime-limit "
+                "applied %.1f ms p50, %.1f ms p99. The difference from the run above is the "
+                "disk's.\n\n",
+                num(scale_daemon_tmpfs, "completed"), num(scale_daemon_tmpfs, "instances"), e,
+                num(scale_daemon_tmpfs, "pass_events"), num(scale_daemon_tmpfs, "cpu_s"),
+                num(scale_daemon_tmpfs, "wall_s"), num(scale_daemon_tmpfs, "cpu_s") / e * 1e6,
+                num(scale_daemon_tmpfs, "rss_kib_peak") / 1024,
+                num(scale_daemon_tmpfs, "delay_us_p50") / 1000,
+                num(scale_daemon_tmpfs, "delay_us_p99") / 1000);
+        }
     }
     if (!g_file_set_contents(out, md->str, (gssize)md->len, NULL)) {
         g_printerr("cv-bench-overhead report: cannot write %s\n", out);

@@ -12,7 +12,7 @@
 # included). The full run takes about 90 minutes. --report-only rewrites the reports from the
 # raw measurements already in bench/results/ (after a change to the report code).
 # --overhead-only runs only the cost part, as the full run does (replay, flood, callgrind, the
-# tuners' and the daemon's 200 migrations, idle), and rewrites overhead.md and overhead.jsonl;
+# tuners' and the daemon's 200 migrations (the daemon also with its state on tmpfs), idle), and rewrites overhead.md and overhead.jsonl;
 # convergence.md, the charts, runs.jsonl.gz and qemu.jsonl are left as they are. A few minutes.
 # Needs what scripts/deps.sh installs (meson, ninja, gcc, glib, json-glib, libxml2, libvirt);
 # qemu-system-x86 and binutils for the real QEMU part, valgrind for instruction counts
@@ -175,6 +175,15 @@ say "overhead: the same $SCALE migrations, one daemon"
 	say "  scale-daemon failed: $(tail -1 "$TMP/scale-daemon.log")"
 	exit 1
 }
+# again with its state on tmpfs (no fsync cost), when /dev/shm is one: what the disk adds
+if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ]; then
+	say "overhead: the same $SCALE migrations, one daemon, its state on tmpfs"
+	TMPDIR=/dev/shm "$B/cv-bench-overhead" scale-daemon --instances "$SCALE" --speed 5 \
+		--sim "$BUILD/sim/virt-converge-sim" >>"$TMP/overhead.jsonl" 2>"$TMP/scale-daemon.log" || {
+		say "  scale-daemon on tmpfs failed: $(tail -1 "$TMP/scale-daemon.log")"
+		exit 1
+	}
+fi
 say "overhead: $IDLE idle watched QEMUs for $IDLE_S s"
 "$B/cv-bench-overhead" idle --instances "$IDLE" --speed 1 --seconds "$IDLE_S" \
 	--sim "$BUILD/sim/virt-converge-sim" >>"$TMP/overhead.jsonl"

@@ -3,7 +3,8 @@
  * 10,000 iterations (QEMU's dirty-sync passes) have been tuned in total.
  *
  * What is real and what is not: the daemon finds migrations only through libvirt
- * (CvDaemonSource). Here a test source stands in for libvirt: its 200 domains' QEMUs are the
+ * (CvDaemonSource). Here a test source stands in for libvirt (tests/cv-test-load-source.c,
+ * which cv-bench-overhead scale-daemon runs too): its 200 domains' QEMUs are the
  * 200 guests of ONE `virt-converge-sim --instances 200` process (scenario ram-hog, 8 GiB
  * writing 2 GB/s, one raise converges it: 8 passes alone, 30 to 60 with 200 sharing the
  * simulator's process, so 5 rounds make 40,000-50,000 iterations), reached over real
