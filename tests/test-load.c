@@ -3,7 +3,8 @@
  * 10,000 iterations (QEMU's dirty-sync passes) have been tuned in total.
  *
  * What is real and what is not: the daemon finds migrations only through libvirt
- * (CvDaemonSource). Here a test source stands in for libvirt: its 200 domains' QEMUs are the
+ * (CvDaemonSource). Here a test source stands in for libvirt (tests/cv-test-load-source.c,
+ * which cv-bench-overhead scale-daemon runs too): its 200 domains' QEMUs are the
  * 200 guests of ONE `virt-converge-sim --instances 200` process (scenario ram-hog, 8 GiB
  * writing 2 GB/s, one raise converges it: 8 passes alone, 30 to 60 with 200 sharing the
  * simulator's process, so 5 rounds make 40,000-50,000 iterations), reached over real
@@ -52,10 +53,10 @@
 #include <json-glib/json-glib.h>
 
 #include "cv-clock.h"
-#include "cv-daemon-source.h"
 #include "cv-daemon.h"
 #include "cv-target-qmp.h"
 #include "cv-test-fs.h"
+#include "cv-test-load-source.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define LOAD_UNDER_ASAN 1
@@ -72,117 +73,15 @@
 #define LOAD_MIN_ROUNDS (LOAD_UNDER_ASAN ? 1 : 5)
 
 typedef struct {
-    guint n;
+    CvTestLoadHost host; /* the stand-in for libvirt; its control targets are the test's too */
     gchar *dir;
-    gchar *sock_base;
     GSubprocess *sim;
-    CvTarget **control; /* the test's own connection to each instance */
-    gchar **uuids;
-    GPtrArray *sources; /* LoadSource, not owned */
     gsize history_offset;
     guint n_outcomes;
     guint pending; /* async operations of the test in flight */
 } Load;
 
 static Load load;
-
-/* ---- the test source: a stand-in for libvirt ---------------------------------------------- */
-
-typedef struct {
-    CvDaemonSource parent;
-} LoadSource;
-
-typedef struct {
-    LoadSource *source;
-    CvDaemonScanFunc func;
-    gpointer user_data;
-    GPtrArray *domains;
-    guint waiting;
-} LoadScan;
-
-static gchar *
-instance_name(guint i)
-{
-    return g_strdup_printf("load-%03u", i);
-}
-
-static void
-scan_sample_cb(CvTarget *target, const CvSample *sample, const GError *error, gpointer user_data)
-{
-    LoadScan *scan = user_data;
-
-    for (guint i = 0; i < load.n; i++) {
-        if (load.control[i] == target && error == NULL) {
-            g_autofree gchar *name = instance_name(i);
-            CvDaemonDomain *d = cv_daemon_domain_new(name, load.uuids[i]);
-
-            d->sample = *sample;
-            g_ptr_array_add(scan->domains, d);
-        }
-    }
-    if (--scan->waiting > 0)
-        return;
-    scan->func(&scan->source->parent, g_steal_pointer(&scan->domains), NULL, scan->user_data);
-    g_free(scan);
-}
-
-static void
-load_scan(CvDaemonSource *source, CvDaemonScanFunc func, gpointer user_data)
-{
-    LoadScan *scan = g_new0(LoadScan, 1);
-
-    scan->source = (LoadSource *)source;
-    scan->func = func;
-    scan->user_data = user_data;
-    scan->domains = g_ptr_array_new_with_free_func((GDestroyNotify)cv_daemon_domain_free);
-    scan->waiting = load.n;
-    for (guint i = 0; i < load.n; i++)
-        cv_target_query_migrate(load.control[i], scan_sample_cb, scan);
-}
-
-static CvTarget *
-load_new_target(CvDaemonSource *source, const gchar *uuid, const CvPolicy *policy,
-                CvConfigMonitorCommands mode)
-{
-    for (guint i = 0; i < load.n; i++) {
-        if (g_str_equal(load.uuids[i], uuid)) {
-            g_autofree gchar *path = g_strdup_printf("%s-%u", load.sock_base, i);
-
-            return cv_target_qmp_new(path, NULL);
-        }
-    }
-    g_error("no such domain %s", uuid);
-}
-
-static void
-load_free_target(CvDaemonSource *source, CvTarget *target)
-{
-    cv_target_free(target);
-}
-
-static void
-load_free(CvDaemonSource *source)
-{
-    g_ptr_array_remove(load.sources, source);
-    g_free(source);
-}
-
-static const CvDaemonSourceClass load_source_class = {
-    .scan = load_scan,
-    .new_target = load_new_target,
-    .free_target = load_free_target,
-    .free = load_free,
-};
-
-static CvDaemonSource *
-load_source_factory(const gchar *uri, gpointer user_data)
-{
-    LoadSource *self = g_new0(LoadSource, 1);
-
-    cv_daemon_source_init(&self->parent, &load_source_class, uri);
-    g_ptr_array_add(load.sources, self);
-    return &self->parent;
-}
 
 /* ---- the simulator ------------------------------------------------------------------------ */
 
@@ -201,13 +100,13 @@ sim_start(void)
     g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(
         G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
     g_autoptr(GError) error = NULL;
-    g_autofree gchar *n = g_strdup_printf("%u", load.n);
+    g_autofree gchar *n = g_strdup_printf("%u", load.host.n);
     g_autofree gchar *speed = g_strdup_printf("%g", LOAD_SPEED);
-    g_autofree gchar *last = g_strdup_printf("%s-%u", load.sock_base, load.n - 1);
+    g_autofree gchar *last = g_strdup_printf("%s-%u", load.host.sock_base, load.host.n - 1);
     gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
 
     g_subprocess_launcher_set_child_setup(launcher, child_setup, GINT_TO_POINTER(getpid()), NULL);
-    load.sim = g_subprocess_launcher_spawn(launcher, &error, bin, "--socket", load.sock_base,
+    load.sim = g_subprocess_launcher_spawn(launcher, &error, bin, "--socket", load.host.sock_base,
                                            "--instances", n, "--scenario", "ram-hog", "--speed",
                                            speed, "--seed", "1", NULL);
     g_assert_no_error(error);
@@ -215,14 +114,14 @@ sim_start(void)
         g_usleep(20000);
     g_assert_true(g_file_test(last, G_FILE_TEST_EXISTS));
     g_usleep(100000);
-    load.control = g_new0(CvTarget *, load.n);
-    for (guint i = 0; i < load.n; i++) {
-        g_autofree gchar *path = g_strdup_printf("%s-%u", load.sock_base, i);
+    load.host.control = g_new0(CvTarget *, load.host.n);
+    for (guint i = 0; i < load.host.n; i++) {
+        g_autofree gchar *path = g_strdup_printf("%s-%u", load.host.sock_base, i);
 
         /* the migration events capability on before any migration, as libvirt sets it for
          * its migrations; QEMU refuses it while one runs, and the daemon attaches later */
-        load.control[i] = cv_target_qmp_new(path, NULL);
-        g_assert_true(cv_target_connect_sync(load.control[i], &error));
+        load.host.control[i] = cv_target_qmp_new(path, NULL);
+        g_assert_true(cv_target_connect_sync(load.host.control[i], &error));
         g_assert_no_error(error);
     }
 }
@@ -247,23 +146,19 @@ run_until_no_pending(void)
 static void
 start_round(guint round)
 {
-    for (guint i = 0; i < load.n && round > 0; i++) {
+    for (guint i = 0; i < load.host.n && round > 0; i++) {
         load.pending += 2;
-        cv_target_resume_guest(load.control[i], op_done_cb, NULL);
+        cv_target_resume_guest(load.host.control[i], op_done_cb, NULL);
         /* QEMU keeps a limit across migrations; libvirt resets it when its job ends */
-        cv_target_set_downtime_limit(load.control[i], 300, op_done_cb, NULL);
+        cv_target_set_downtime_limit(load.host.control[i], 300, op_done_cb, NULL);
     }
     run_until_no_pending();
-    for (guint i = 0; i < load.n; i++) {
+    for (guint i = 0; i < load.host.n; i++) {
         load.pending++;
-        cv_target_migrate(load.control[i], "tcp:127.0.0.1:4444", op_done_cb, NULL);
+        cv_target_migrate(load.host.control[i], "tcp:127.0.0.1:4444", op_done_cb, NULL);
     }
     run_until_no_pending();
-    for (guint s = 0; s < load.sources->len; s++) {
-        for (guint i = 0; i < load.n; i++)
-            cv_daemon_source_emit(load.sources->pdata[s], CV_DAEMON_SOURCE_HINT, load.uuids[i],
-                                  NULL);
-    }
+    cv_test_load_host_hint_all(&load.host);
 }
 
 /* ---- what the daemon wrote ---------------------------------------------------------------- */
@@ -378,14 +273,11 @@ test_load(void)
     guint round = 0;
     CvDaemonOptions o = {0};
     gint64 t0 = g_get_monotonic_time();
+    g_autofree gchar *sock_base = NULL;
 
-    load.n = env_uint("CV_LOAD_INSTANCES", 200);
     load.dir = cv_test_fs_make_tmpdir();
-    load.sock_base = g_build_filename(load.dir, "qmp", NULL);
-    load.sources = g_ptr_array_new();
-    load.uuids = g_new0(gchar *, load.n + 1);
-    for (guint i = 0; i < load.n; i++)
-        load.uuids[i] = g_strdup_printf("10ad0000-0000-4000-8000-%012u", i);
+    sock_base = g_build_filename(load.dir, "qmp", NULL);
+    cv_test_load_host_init(&load.host, env_uint("CV_LOAD_INSTANCES", 200), sock_base);
     conf = g_build_filename(load.dir, "virt-converged.conf", NULL);
     state_dir = g_build_filename(load.dir, "lib", NULL);
     runtime_dir = g_build_filename(load.dir, "run", NULL);
@@ -400,7 +292,8 @@ test_load(void)
     o.config_file = conf;
     o.state_dir = state_dir;
     o.runtime_dir = runtime_dir;
-    o.source_factory = load_source_factory;
+    o.source_factory = cv_test_load_source_factory;
+    o.source_data = &load.host;
     o.clock = clock;
     /* discovery comes from the hints; the periodic scan is only a fallback */
     o.rescan_interval_ms = 2000;
@@ -413,7 +306,7 @@ test_load(void)
 
     while (sim_passes < target_iterations || round < LOAD_MIN_ROUNDS) {
         gint64 guard = g_get_monotonic_time() + 240 * G_USEC_PER_SEC;
-        guint want = load.n * (round + 1);
+        guint want = load.host.n * (round + 1);
 
         start_round(round);
         while (tally.outcomes < want) {
@@ -430,13 +323,13 @@ test_load(void)
         g_assert_cmpuint(cv_daemon_get_n_migrations(daemon), ==, 0);
 
         /* the final state of every instance, from the simulator */
-        for (guint i = 0; i < load.n; i++) {
+        for (guint i = 0; i < load.host.n; i++) {
             CvSample s;
             CvParams p;
 
-            g_assert_true(cv_target_query_migrate_sync(load.control[i], &s, &error));
+            g_assert_true(cv_target_query_migrate_sync(load.host.control[i], &s, &error));
             g_assert_no_error(error);
-            g_assert_true(cv_target_query_params_sync(load.control[i], &p, &error));
+            g_assert_true(cv_target_query_params_sync(load.host.control[i], &p, &error));
             g_assert_no_error(error);
             g_assert_cmpint(s.status, ==, CV_MIGRATION_STATUS_COMPLETED);
             g_assert_true(cv_field_valid(&s.downtime_ms));
@@ -470,7 +363,7 @@ test_load(void)
                    " ms left, highest achieved downtime %" G_GUINT64_FORMAT
                    " ms; allocated after warm-up %zu B, at the end %zu B; RSS "
                    "%" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT " KiB; %.1f s",
-                   load.n, round, tally.completed, sim_passes, tally.passes, tally.applied,
+                   load.host.n, round, tally.completed, sim_passes, tally.passes, tally.applied,
                    tally.highest_sent, highest_left, highest_downtime, mem_warm, mem_end, rss_warm,
                    rss_end, (gdouble)(g_get_monotonic_time() - t0) / 1e6);
     g_assert_cmpuint(sim_passes, >=, target_iterations);
@@ -485,17 +378,12 @@ test_load(void)
     g_clear_pointer(&daemon, cv_daemon_free);
     while (g_main_context_iteration(NULL, FALSE))
         ;
-    for (guint i = 0; i < load.n; i++)
-        cv_target_free(load.control[i]);
-    g_free(load.control);
     g_subprocess_send_signal(load.sim, SIGTERM);
     g_subprocess_wait(load.sim, NULL, NULL);
     g_clear_object(&load.sim);
-    g_strfreev(load.uuids);
-    g_ptr_array_unref(load.sources);
+    cv_test_load_host_clear(&load.host);
     cv_test_fs_rm_rf(load.dir);
     g_free(load.dir);
-    g_free(load.sock_base);
 }
 
 /* 1250 migrations' worth of lifecycle messages would drown the log: warnings and worse only

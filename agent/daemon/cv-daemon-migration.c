@@ -678,6 +678,7 @@ on_summary(CvDaemonMigration *m, const CvTunerSummary *sum)
     json_field(b, "passes", &sum->passes);
     json_field(b, "downtime-limit-ms", &sum->downtime_limit_ms);
     json_u64(b, "elapsed-ms", (guint64)MAX(sum->elapsed_ms, 0));
+    json_u64(b, "evaluations", sum->n_evaluations);
     json_u64(b, "changes", sum->n_changes);
     json_u64(b, "restores", sum->n_restores);
     json_builder_set_member_name(b, "cap-broken");
