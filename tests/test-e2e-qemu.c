@@ -991,6 +991,24 @@ e2e_limit_changed(gpointer data)
            e2e_qmp_parameter(fx->src_qmp, "downtime-limit") != E2E_DEFAULT_DOWNTIME_MS;
 }
 
+/* Start the migration and the tuner (with @extra arguments, may be NULL) and wait for its
+ * first raise, the tuner still running; the limit QEMU then holds, above QEMU's default and
+ * within the holding policy's cap. */
+static guint64
+e2e_tune_until_raised(E2eFixture *fx, const gchar *const *extra)
+{
+    guint64 raised;
+
+    e2e_migrate(fx);
+    e2e_tune_spawn(fx, extra);
+    g_assert_true(e2e_wait_until(e2e_limit_changed, fx, E2E_MIGRATION_GUARD_S));
+    e2e_tune_assert_running(fx);
+    raised = e2e_qmp_parameter(fx->src_qmp, "downtime-limit");
+    g_assert_cmpuint(raised, >, E2E_DEFAULT_DOWNTIME_MS);
+    g_assert_cmpuint(raised, <=, E2E_LOW_CAP_MS);
+    return raised;
+}
+
 /* Someone else cancels while virt-converge holds a raised limit: it restores the original
  * 300 ms and exits 3. */
 static void
@@ -1006,14 +1024,8 @@ test_cancel_restores(E2eFixture *fx, gconstpointer data)
 
     if (fx->dir == NULL)
         return;
-    e2e_migrate(fx);
-    e2e_tune_spawn(fx, NULL);
     /* Holding policy: the limit goes up to the 800 ms cap, which this guest cannot use. */
-    g_assert_true(e2e_wait_until(e2e_limit_changed, fx, E2E_MIGRATION_GUARD_S));
-    e2e_tune_assert_running(fx);
-    raised = e2e_qmp_parameter(fx->src_qmp, "downtime-limit");
-    g_assert_cmpuint(raised, >, E2E_DEFAULT_DOWNTIME_MS);
-    g_assert_cmpuint(raised, <=, E2E_LOW_CAP_MS);
+    raised = e2e_tune_until_raised(fx, NULL);
 
     ret = e2e_qmp(fx->src_qmp, "migrate_cancel", NULL);
     status = e2e_tune_wait(fx, E2E_EXIT_GUARD_S);
@@ -1081,13 +1093,7 @@ test_destination_killed(E2eFixture *fx, gconstpointer data)
 
     if (fx->dir == NULL)
         return;
-    e2e_migrate(fx);
-    e2e_tune_spawn(fx, NULL);
-    g_assert_true(e2e_wait_until(e2e_limit_changed, fx, E2E_MIGRATION_GUARD_S));
-    e2e_tune_assert_running(fx);
-    raised = e2e_qmp_parameter(fx->src_qmp, "downtime-limit");
-    g_assert_cmpuint(raised, >, E2E_DEFAULT_DOWNTIME_MS);
-    g_assert_cmpuint(raised, <=, E2E_LOW_CAP_MS);
+    raised = e2e_tune_until_raised(fx, NULL);
 
     /* our own monitor on the destination goes first, then the destination itself */
     g_clear_pointer(&fx->dst_qmp, cv_qmp_client_free);
